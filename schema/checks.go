@@ -1,0 +1,183 @@
+package schema
+
+import (
+	"net/netip"
+	"path"
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// The character sets below are what pgpoolgen writes unquoted into pgpool.conf commands and
+// into shell scripts. They are narrow on purpose: every value is also safe in single quotes,
+// in double quotes and as a bare shell word, so no spec can break out of any of them.
+var (
+	// nameRE: host, cluster and application names.
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$`)
+	// userRE: OS and database user, group and database names.
+	userRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,62}$`)
+	// pathRE: the characters of an absolute path.
+	pathRE      = regexp.MustCompile(`^/[A-Za-z0-9._/+@-]*$`)
+	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	md5RE       = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	hbaOptionRE = regexp.MustCompile(`^[A-Za-z_]+=[A-Za-z0-9._/:@,+=-]+$`)
+	dnsLabelRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+)
+
+// describe names the first character of s outside the allowed set, for error messages that say
+// what is wrong without echoing control characters.
+func describe(s string, ok func(rune) bool) string {
+	for _, r := range s {
+		if ok(r) {
+			continue
+		}
+		switch {
+		case r == '\n':
+			return "a line break"
+		case r == '\t':
+			return "a tab"
+		case unicode.IsControl(r):
+			return "a control character"
+		case r == ' ':
+			return "a space"
+		}
+		return "the character " + quoteRune(r)
+	}
+	return ""
+}
+
+func quoteRune(r rune) string { return "'" + string(r) + "'" }
+
+func isNameChar(r rune) bool {
+	return r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-')
+}
+
+func (l *loader) checkName(p, s string) bool {
+	if nameRE.MatchString(s) {
+		return true
+	}
+	switch {
+	case s == "":
+		l.d.atValue(p, "is empty")
+	case len(s) > 63:
+		l.d.atValue(p, "is longer than 63 characters")
+	case describe(s, isNameChar) != "":
+		l.d.atValue(p, "%q contains %s; a name uses letters, digits, '.', '_' and '-'", s, describe(s, isNameChar))
+	default:
+		l.d.atValue(p, "%q must start and end with a letter or digit", s)
+	}
+	return false
+}
+
+func (l *loader) checkUser(p, s string) bool {
+	if userRE.MatchString(s) {
+		return true
+	}
+	switch {
+	case s == "":
+		l.d.atValue(p, "is empty")
+	case len(s) > 63:
+		l.d.atValue(p, "is longer than 63 characters")
+	case describe(s, isNameChar) != "":
+		l.d.atValue(p, "%q contains %s; use letters, digits, '_', '.' and '-'", s, describe(s, isNameChar))
+	default:
+		l.d.atValue(p, "%q must start with a letter or '_'", s)
+	}
+	return false
+}
+
+// checkNameList accepts a pool_hba.conf database or user column: all, or a comma list of names.
+func (l *loader) checkNameList(p, s string) bool {
+	for _, n := range strings.Split(s, ",") {
+		if !userRE.MatchString(n) {
+			l.d.atValue(p, "%q is not \"all\" or a comma-separated list of names (letters, digits, '_', '.' and '-')", s)
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loader) checkPath(p, s string) bool {
+	switch {
+	case !strings.HasPrefix(s, "/"):
+		l.d.atValue(p, "%q is not an absolute path; it is used on the hosts, so start it with /", s)
+	case !pathRE.MatchString(s):
+		what := describe(s, func(r rune) bool { return r == '/' || r == '+' || r == '@' || isNameChar(r) })
+		l.d.atValue(p, "%q contains %s; pgpoolgen puts paths in config files and shell commands, so it allows only letters, digits and / . _ - + @", s, what)
+	case containsDotDot(s):
+		l.d.atValue(p, "%q contains \"..\"; give the path without it", s)
+	case s != "/" && path.Clean(s) != s:
+		l.d.atValue(p, "%q is not in clean form; write %q", s, path.Clean(s))
+	default:
+		return true
+	}
+	return false
+}
+
+func containsDotDot(s string) bool {
+	for _, e := range strings.Split(s, "/") {
+		if e == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAddress accepts an IPv4 or IPv6 address or a DNS name and returns the form used to find
+// duplicates.
+func (l *loader) checkAddress(p, s string) (string, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			l.d.atValue(p, "%q has a zone; give the address without %%%s", s, a.Zone())
+			return "", false
+		}
+		return a.String(), true
+	}
+	if isDNSName(s) {
+		return strings.ToLower(s), true
+	}
+	l.d.atValue(p, "%q is neither an IPv4 or IPv6 address nor a DNS name", s)
+	return "", false
+}
+
+func isDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	for _, lb := range labels {
+		if !dnsLabelRE.MatchString(lb) {
+			return false
+		}
+	}
+	// A name whose last label is all digits would be read as a (bad) IPv4 address.
+	last := labels[len(labels)-1]
+	return strings.TrimLeft(last, "0123456789") != ""
+}
+
+// checkListen accepts listen_addresses: "*", an address or a host name; from 4.4 a comma list.
+func (l *loader) checkListen(p, s string) bool {
+	parts := []string{s}
+	if l.c.Pgpool.AtLeast(v44) {
+		parts = strings.Split(s, ",")
+	}
+	for _, part := range parts {
+		part = strings.TrimSpace(part)
+		if part == "*" {
+			continue
+		}
+		if _, err := netip.ParseAddr(part); err == nil {
+			continue
+		}
+		if isDNSName(part) {
+			continue
+		}
+		msg := "want \"*\" (all addresses), one address or one host name"
+		if l.c.Pgpool.AtLeast(v44) {
+			msg = "want \"*\" (all addresses), or a comma-separated list of addresses and host names"
+		}
+		l.d.atValue(p, "%q: %s", s, msg)
+		return false
+	}
+	return true
+}

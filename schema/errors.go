@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// An Error is one problem in a spec. It prints as
+//
+//	cluster.toml:14:8: host[2].port: 70000 is out of range: a port is 1024 to 65535
+//
+// and without the line and column when the problem has no place in the file (a missing
+// [cluster] table, say).
+type Error struct {
+	File string
+	Pos  Pos
+	Path string // the key path, such as host[2].port; empty for the document itself
+	Msg  string // what is wrong and what would be right
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Pos.IsValid() {
+		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// An ErrorList is every problem found in a spec. Load returns one, sorted by position, rather
+// than stopping at the first: a user fixes them all in one pass.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sort orders the list by position, problems without one first, and drops exact repeats.
+func (l *ErrorList) sort() {
+	s := *l
+	sort.SliceStable(s, func(i, j int) bool {
+		a, b := s[i], s[j]
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line < b.Pos.Line
+		}
+		if a.Pos.Col != b.Pos.Col {
+			return a.Pos.Col < b.Pos.Col
+		}
+		return a.Path < b.Path
+	})
+	out := s[:0]
+	for i, e := range s {
+		if i > 0 && e.Error() == s[i-1].Error() {
+			continue
+		}
+		out = append(out, e)
+	}
+	*l = out
+}
+
+// err returns the list as an error, or nil when it is empty.
+func (l ErrorList) err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}

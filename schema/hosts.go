@@ -1,0 +1,363 @@
+package schema
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"pgpoolgen/schema/pgpool"
+)
+
+func (l *loader) hosts(root *table, list []*table) {
+	c := l.c
+	names := map[string]string{}     // host name → path of its first use
+	addresses := map[string]string{} // normalised address → path of its first use
+	var primaries []string
+	var pgpools []string
+	for _, t := range list {
+		h := &Host{Port: defaultBackendPort, DataDirectory: c.Layout.DataDirectory, Weight: 1}
+		t.require("name", `name the host, such as name = "node1"`)
+		t.require("address", "give its IPv4 or IPv6 address or DNS name")
+		t.require("roles", `give its roles, such as roles = ["pgpool"] or roles = ["primary"]`)
+		if s, ok := t.str("name"); ok && l.checkName(t.at("name"), s) {
+			if first, dup := names[s]; dup {
+				l.d.atValue(t.at("name"), "host name %q is already used by %s; every host needs a name of its own", s, first)
+			} else {
+				names[s] = t.path
+			}
+			h.Name = s
+		}
+		if s, ok := t.str("address"); ok {
+			if norm, good := l.checkAddress(t.at("address"), s); good {
+				if first, dup := addresses[norm]; dup {
+					l.d.atValue(t.at("address"), "address %q is already used by %s; a machine that runs pgpool and PostgreSQL is one host with both roles", s, first)
+				} else {
+					addresses[norm] = t.path
+				}
+				h.Address = s
+			}
+		}
+		l.roles(t, h)
+		if h.Role == Primary {
+			primaries = append(primaries, t.path)
+		}
+		if h.Pgpool {
+			pgpools = append(pgpools, t.path)
+		}
+		for _, key := range []string{"port", "data_directory", "weight", "application_name"} {
+			if t.has(key) && !h.Backend && t.has("roles") {
+				l.d.atKey(t.at(key), "is a PostgreSQL setting, and this host has no backend role; pgpool's own port is pgpool.port")
+			}
+		}
+		if n, ok := t.integer("port", 1024, 65535); ok {
+			h.Port = n
+		}
+		if s, ok := t.str("data_directory"); ok && l.checkPath(t.at("data_directory"), s) {
+			h.DataDirectory = s
+		}
+		if f, ok := t.number("weight", 0, 1e9); ok {
+			h.Weight = f
+		}
+		h.ApplicationName = h.Name
+		if l.needs(t, "application_name", pgpool.Version{Major: 4, Minor: 1}, "backend_application_name") {
+			if s, ok := t.str("application_name"); ok && l.checkName(t.at("application_name"), s) {
+				h.ApplicationName = s
+			}
+		}
+		t.finish()
+		c.Hosts = append(c.Hosts, h)
+		if h.Backend {
+			h.NodeID = len(c.Backends)
+			c.Backends = append(c.Backends, h)
+		}
+	}
+	if list == nil {
+		return
+	}
+	switch {
+	case len(c.Backends) == 0:
+		l.d.atKey("host", "no host has a backend role; a cluster needs at least one PostgreSQL server")
+	case len(c.Backends) > pgpool.MaxBackends:
+		l.d.atKey("host", "%d backends; pgpool-II handles at most %d", len(c.Backends), pgpool.MaxBackends)
+	}
+	switch {
+	case len(pgpools) == 0:
+		l.d.atKey("host", `no host has the role "pgpool"; add it to the host that runs pgpool-II`)
+	case len(pgpools) > 1:
+		for _, p := range pgpools[1:] {
+			l.d.atKey(p+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)", pgpools[0])
+		}
+	}
+	if c.Mode == Streaming && len(c.Backends) > 0 {
+		switch {
+		case len(primaries) == 0:
+			l.d.atKey("host", `streaming replication needs exactly one host with the role "primary"; none has it`)
+		case len(primaries) > 1:
+			for _, p := range primaries[1:] {
+				l.d.atKey(p+".roles", "streaming replication has exactly one primary, and %s is one already; make this host a \"standby\"", primaries[0])
+			}
+		}
+	}
+}
+
+// roles reads a host's roles. "master" and "slave", the names of pgpool-II 3.x, stand for
+// primary and standby.
+func (l *loader) roles(t *table, h *Host) {
+	list, ok := t.strings("roles")
+	if !ok {
+		return
+	}
+	if len(list) == 0 {
+		l.d.atValue(t.at("roles"), `is empty; give at least one of "pgpool", "primary", "standby" or "backend"`)
+	}
+	seen := map[string]bool{}
+	for i, r := range list {
+		at := indexPath(t.at("roles"), i)
+		canon := r
+		switch r {
+		case "master":
+			canon = "primary"
+		case "slave":
+			canon = "standby"
+		}
+		if seen[canon] {
+			l.d.atValue(at, "role %q is given twice", r)
+			continue
+		}
+		seen[canon] = true
+		switch canon {
+		case "pgpool":
+			h.Pgpool = true
+		case "backend":
+			if l.c.Mode == Streaming {
+				l.d.atValue(at, `in streaming replication a backend is "primary" or "standby"; say which`)
+			}
+			h.Backend = true
+		case "primary", "standby":
+			if l.c.Mode == Native {
+				l.d.atValue(at, "native replication has no %s: every server takes every write; use the role \"backend\"", canon)
+			}
+			if h.Role != NoRole {
+				l.d.atValue(at, "a host is either primary or standby, not both")
+			}
+			h.Backend = true
+			h.Role = Primary
+			if canon == "standby" {
+				h.Role = Standby
+			}
+		default:
+			msg := fmt.Sprintf("unknown role %q; roles are \"pgpool\", \"primary\" (or \"master\"), \"standby\" (or \"slave\") and \"backend\"", r)
+			l.d.atValue(at, "%s", msg)
+		}
+	}
+}
+
+func (l *loader) pcpUsers(root *table, list []*table) {
+	if list == nil && !root.has("pcp_user") {
+		l.d.add(Pos{}, "pcp_user", "is missing: add a [[pcp_user]] section; pcp commands such as pcp_recovery_node and pcp_attach_node need a pcp.conf user")
+		return
+	}
+	seen := map[string]string{}
+	for _, t := range list {
+		u := PCPUser{}
+		t.require("name", `name the pcp user, such as name = "pgpool"`)
+		if s, ok := t.str("name"); ok && l.checkUser(t.at("name"), s) {
+			if first, dup := seen[s]; dup {
+				l.d.atValue(t.at("name"), "pcp user %q is already defined by %s", s, first)
+			}
+			seen[s] = t.path
+			u.Name = s
+		}
+		u.MD5 = l.pcpSecret(t)
+		t.finish()
+		l.c.PCPUsers = append(l.c.PCPUsers, u)
+	}
+}
+
+// pcpSecret reads the one password source of a pcp user and returns the pcp.conf hash. The
+// password is never kept, printed or put in an error.
+func (l *loader) pcpSecret(t *table) string {
+	var given []string
+	for _, k := range []string{"password_env", "password_file", "md5", "password"} {
+		if t.has(k) {
+			given = append(given, k)
+		}
+	}
+	plainOK, _ := t.boolean("allow_plain_password")
+	switch len(given) {
+	case 0:
+		l.d.atKey(t.path, "no password: give password_env (an environment variable to read it from), password_file (a file holding it) or md5 (what pg_md5 prints for it)")
+		return ""
+	case 1:
+	default:
+		l.d.atKey(t.at(given[1]), "a pcp user takes one of password_env, password_file, md5 and password; this one also has %s", given[0])
+		for _, k := range given {
+			t.get(k)
+		}
+		return ""
+	}
+	switch given[0] {
+	case "password_env":
+		name, ok := t.str("password_env")
+		if !ok {
+			return ""
+		}
+		if !envNameRE.MatchString(name) {
+			l.d.atValue(t.at("password_env"), "%q is not an environment variable name; use letters, digits and _", name)
+			return ""
+		}
+		pw, set := l.env.LookupEnv(name)
+		if !set || pw == "" {
+			l.d.atValue(t.at("password_env"), "environment variable %s is not set or empty; set it to the pcp password before running pgpoolgen, or give md5 = the output of pg_md5", name)
+			return ""
+		}
+		return l.checkPassword(t.at("password_env"), "environment variable "+name, pw)
+	case "password_file":
+		name, ok := t.str("password_file")
+		if !ok {
+			return ""
+		}
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(l.dir, path)
+		}
+		data, err := l.env.ReadFile(path)
+		if err != nil {
+			why := "cannot be read"
+			if os.IsNotExist(err) {
+				why = "does not exist"
+			}
+			l.d.atValue(t.at("password_file"), "%s %s; a relative path is taken from the spec's folder", path, why)
+			return ""
+		}
+		pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+		return l.checkPassword(t.at("password_file"), "file "+path, pw)
+	case "md5":
+		s, ok := t.str("md5")
+		if !ok {
+			return ""
+		}
+		if len(s) == 35 && strings.HasPrefix(s, "md5") {
+			l.d.atValue(t.at("md5"), "starts with \"md5\" and has 35 characters: that is the pool_passwd form, salted with the user name; pcp.conf takes the 32 hex digits that \"pg_md5 PASSWORD\" prints")
+			return ""
+		}
+		if !md5RE.MatchString(s) {
+			l.d.atValue(t.at("md5"), "is not an md5 hash; want the 32 lowercase hex digits that \"pg_md5 PASSWORD\" prints")
+			return ""
+		}
+		return s
+	default: // password
+		if _, ok := t.get("password"); !ok {
+			return ""
+		}
+		pw, isStr := t.m["password"].(string)
+		if !isStr {
+			l.d.atValue(t.at("password"), "is %s; want a string", tomlType(t.m["password"]))
+			return ""
+		}
+		if !plainOK {
+			l.d.atKey(t.at("password"), "a password written in the spec ends up in version control; use password_env, password_file or md5 instead, or set allow_plain_password = true if you mean it")
+			return ""
+		}
+		return l.checkPassword(t.at("password"), "the password", pw)
+	}
+}
+
+// checkPassword hashes pw after checking it against pcp.conf's limits; what names it says where
+// it came from, since the password itself is never shown.
+func (l *loader) checkPassword(path, what, pw string) string {
+	switch {
+	case pw == "":
+		l.d.atValue(path, "%s is empty; a pcp user needs a password", what)
+	case len(pw) > 128:
+		l.d.atValue(path, "%s is longer than 128 bytes, more than pg_md5 and pcp accept", what)
+	case strings.ContainsAny(pw, "\n\r\x00"):
+		l.d.atValue(path, "%s holds a line break or NUL byte; pcp clients cannot send it", what)
+	default:
+		return md5hex(pw)
+	}
+	return ""
+}
+
+func (l *loader) hba(root *table, list []*table) {
+	if list == nil && !root.has("hba") {
+		l.d.add(Pos{}, "hba", "is missing: add [[hba]] rules; pgpoolgen turns enable_pool_hba on, and an empty pool_hba.conf refuses every client")
+		return
+	}
+	v := l.c.Pgpool
+	for _, t := range list {
+		r := HBARule{Type: "host", Database: "all", User: "all"}
+		t.require("method", `give the authentication method, such as method = "md5"`)
+		if s, ok := t.str("type"); ok {
+			switch s {
+			case "local", "host", "hostssl", "hostnossl":
+				r.Type = s
+			default:
+				l.d.atValue(t.at("type"), "unknown type %q; use \"local\", \"host\", \"hostssl\" or \"hostnossl\"", s)
+			}
+		}
+		if s, ok := t.str("database"); ok && l.checkNameList(t.at("database"), s) {
+			r.Database = s
+		}
+		if s, ok := t.str("user"); ok && l.checkNameList(t.at("user"), s) {
+			r.User = s
+		}
+		if r.Type == "local" {
+			if t.has("address") {
+				l.d.atKey(t.at("address"), "a local rule matches Unix-socket connections and takes no address; remove it or use type = \"host\"")
+				t.get("address")
+			}
+		} else if !t.has("address") {
+			l.d.atKey(t.path, "a %s rule needs an address, such as address = \"192.168.0.0/24\"", r.Type)
+		} else if s, ok := t.str("address"); ok && l.checkCIDR(t.at("address"), s) {
+			r.Address = s
+		}
+		if s, ok := t.str("method"); ok {
+			if methods := pgpool.HBAMethods(v); !contains(methods, s) {
+				if l.versionOK {
+					l.d.atValue(t.at("method"), "pgpool-II %s does not know the method %q; it knows %s", v, s, strings.Join(methods, ", "))
+				}
+			} else {
+				r.Method = s
+			}
+		}
+		if s, ok := t.str("options"); ok {
+			for _, opt := range strings.Fields(s) {
+				if !hbaOptionRE.MatchString(opt) {
+					l.d.atValue(t.at("options"), "option %q is not of the form name=value with safe characters", opt)
+				}
+			}
+			r.Options = strings.Join(strings.Fields(s), " ")
+		}
+		if r.Type == "hostssl" && !l.sslParam {
+			l.d.atValue(t.at("type"), "hostssl rules need SSL; set ssl = true in [parameters] (pgpool-II refuses hostssl lines without it)")
+		}
+		t.finish()
+		l.c.HBA = append(l.c.HBA, r)
+	}
+}
+
+
+// checkCIDR accepts an address in CIDR form without host bits, or samehost/samenet where the
+// target knows them.
+func (l *loader) checkCIDR(path, s string) bool {
+	if contains(pgpool.HBASpecialAddresses(l.c.Pgpool), s) {
+		return true
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		msg := fmt.Sprintf("%q is not an address in CIDR form; write it like \"192.168.0.0/24\", \"127.0.0.1/32\" or \"::1/128\"", s)
+		if addr, err := netip.ParseAddr(s); err == nil {
+			msg = fmt.Sprintf("%q has no prefix length; write \"%s/%d\" for this one address", s, s, addr.BitLen())
+		}
+		l.d.atValue(path, "%s", msg)
+		return false
+	}
+	if p.Masked() != p {
+		l.d.atValue(path, "%q has bits set beyond its /%d prefix; write %q", s, p.Bits(), p.Masked().String())
+		return false
+	}
+	return true
+}

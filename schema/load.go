@@ -1,0 +1,378 @@
+package schema
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"pgpoolgen/schema/pgpool"
+)
+
+// Env is what Load may read besides the spec: environment variables and files named in it
+// (password_env, password_file). Tests pass their own; the command passes the process's.
+type Env struct {
+	LookupEnv func(name string) (string, bool)
+	ReadFile  func(name string) ([]byte, error)
+}
+
+// Load reads the spec in src, named file in messages, and returns the validated cluster. On
+// failure the error is an ErrorList holding every problem found, sorted by position.
+// Relative paths in the spec (password_file) are relative to the spec's folder.
+func Load(file string, src []byte, env Env) (*Cluster, error) {
+	var tree map[string]any
+	if _, err := toml.Decode(string(src), &tree); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, ErrorList{{File: file, Pos: Pos{pe.Position.Line, pe.Position.Col}, Msg: "TOML syntax error: " + pe.Message}}
+		}
+		return nil, ErrorList{{File: file, Msg: "TOML syntax error: " + err.Error()}}
+	}
+	d := &decoder{file: file, pos: scanPositions(string(src))}
+	l := &loader{d: d, env: env, dir: filepath.Dir(file), c: &Cluster{SpecName: filepath.Base(file)}}
+	l.load(d.root(tree))
+	d.errs.sort()
+	if err := d.errs.err(); err != nil {
+		return nil, err
+	}
+	return l.c, nil
+}
+
+// loader fills a Cluster from the decoded spec, section by section. Sections are read in an
+// order where what a later one needs (the target version, the mode) is known first; a section
+// that failed leaves its zero value, and checks that depend on it are skipped rather than
+// piled on.
+type loader struct {
+	d   *decoder
+	env Env
+	dir string
+	c   *Cluster
+	// versionOK is false when the pgpool-II version is missing or unknown: checks against it
+	// would only repeat that one problem.
+	versionOK bool
+	// sslParam is whether [parameters] turns ssl on, which hostssl rules need; the rules are
+	// read before [parameters].
+	sslParam bool
+}
+
+func (l *loader) load(root *table) {
+	if p, ok := root.m["parameters"].(map[string]any); ok {
+		l.sslParam, _ = p["ssl"].(bool)
+	}
+	root.require("cluster", "every spec starts with a [cluster] table giving name, mode, pgpool_version and postgresql_version")
+	root.require("layout", `add [layout] with preset = "source" or preset = "debian"`)
+	root.require("host", "add a [[host]] section for every pgpool and PostgreSQL server")
+	l.cluster(root.sub("cluster"))
+	l.layout(root.sub("layout"))
+	l.pgpoolSection(root.sub("pgpool"))
+	l.healthCheck(root.sub("health_check"))
+	l.srCheck(root.sub("sr_check"))
+	l.recovery(root.sub("recovery"))
+	l.hosts(root, root.list("host"))
+	l.pcpUsers(root, root.list("pcp_user"))
+	l.hba(root, root.list("hba"))
+	l.parameters(root.sub("parameters"))
+	root.finish()
+}
+
+func (l *loader) cluster(t *table) {
+	c := l.c
+	t.require("name", `name the cluster, such as name = "main"`)
+	t.require("mode", `set mode = "streaming_replication" or "native_replication"`)
+	t.require("pgpool_version", `set the target pgpool-II series, such as pgpool_version = "4.3"`)
+	t.require("postgresql_version", `set the target PostgreSQL major version, such as postgresql_version = "15"`)
+	if s, ok := t.str("name"); ok && l.checkName(t.at("name"), s) {
+		c.Name = s
+	}
+	if s, ok := t.str("mode"); ok {
+		switch s {
+		case "streaming_replication", "master_slave":
+			c.Mode = Streaming
+		case "native_replication", "replication":
+			c.Mode = Native
+		case "logical_replication", "slony", "snapshot_isolation", "raw":
+			l.d.atValue(t.at("mode"), "%q is a pgpool-II mode pgpoolgen does not generate yet; use \"streaming_replication\" or \"native_replication\"", s)
+		default:
+			msg := fmt.Sprintf("unknown mode %q; use \"streaming_replication\" (also called \"master_slave\") or \"native_replication\" (also called \"replication\")", s)
+			l.d.atValue(t.at("mode"), "%s", msg)
+		}
+	}
+	if v, ok := t.get("pgpool_version"); ok {
+		s, isStr := v.(string)
+		if !isStr {
+			t.wrongType("pgpool_version", v, `a string such as "4.3"`)
+		} else if ver, err := pgpool.ParseVersion(s); err != nil {
+			l.d.atValue(t.at("pgpool_version"), "%v; write a pgpool-II series such as \"4.3\"", err)
+		} else if !ver.Known() {
+			l.d.atValue(t.at("pgpool_version"), "pgpoolgen does not know pgpool-II %s; it targets %s", ver, pgpool.SeriesList())
+		} else {
+			c.Pgpool, l.versionOK = ver, true
+		}
+	}
+	if v, ok := t.get("postgresql_version"); ok {
+		if pv, err := parsePGVersion(v); err != nil {
+			l.d.atValue(t.at("postgresql_version"), "%v", err)
+		} else {
+			c.PostgreSQL = pv
+		}
+	}
+	t.finish()
+}
+
+// parsePGVersion accepts "15", 15, or "9.6".
+func parsePGVersion(v any) (PGVersion, error) {
+	const want = `want a PostgreSQL major version from "9.0" to "9.6" or from "10" to "18"`
+	var s string
+	switch x := v.(type) {
+	case int64:
+		s = fmt.Sprint(x)
+	case string:
+		s = x
+	default:
+		return PGVersion{}, fmt.Errorf("is %s; %s", tomlType(v), want)
+	}
+	for m := 10; m <= 18; m++ {
+		if s == fmt.Sprint(m) {
+			return PGVersion{Major: m}, nil
+		}
+	}
+	for m := 0; m <= 6; m++ {
+		if s == fmt.Sprintf("9.%d", m) {
+			return PGVersion{Major: 9, Minor: m}, nil
+		}
+	}
+	return PGVersion{}, fmt.Errorf("%q is not a PostgreSQL version pgpoolgen supports; %s", s, want)
+}
+
+// presets are the install layouts a spec can start from. Paths that depend on the PostgreSQL
+// version hold %s.
+var presets = map[string]Layout{
+	// The source document's: pgpool-II and PostgreSQL built from source under /usr/local.
+	"source": {
+		PgpoolBinDir:    "/usr/local/pgpool2/bin",
+		PgpoolConfigDir: "/usr/local/pgpool2/etc",
+		PgpoolRunDir:    "/var/run/pgpool",
+		PgpoolSocketDir: "/tmp",
+		PCPSocketDir:    "/tmp",
+		PgpoolLogDir:    "/tmp",
+		PostgresBinDir:  "/usr/local/pgsql/bin",
+		PostgresLibDir:  "/usr/local/pgsql/lib",
+		DataDirectory:   "/usr/local/pgsql/data",
+	},
+	// Debian's packages pgpool2 and postgresql-N (see docs/spec.md).
+	"debian": {
+		PgpoolBinDir:    "/usr/sbin",
+		PgpoolConfigDir: "/etc/pgpool2",
+		PgpoolRunDir:    "/var/run/postgresql",
+		PgpoolSocketDir: "/var/run/postgresql",
+		PCPSocketDir:    "/var/run/postgresql",
+		PgpoolLogDir:    "/var/log/postgresql",
+		PostgresBinDir:  "/usr/lib/postgresql/%s/bin",
+		PostgresLibDir:  "/usr/lib/postgresql/%s/lib",
+		DataDirectory:   "/var/lib/postgresql/%s/main",
+	},
+}
+
+func (l *loader) layout(t *table) {
+	lay := &l.c.Layout
+	t.require("preset", `choose preset = "source" (the source document's /usr/local layout) or preset = "debian" (Debian's packages)`)
+	if s, ok := t.str("preset"); ok {
+		p, known := presets[s]
+		if !known {
+			l.d.atValue(t.at("preset"), "unknown preset %q; use \"source\" or \"debian\"", s)
+		} else {
+			*lay = p
+			lay.Preset = s
+			pg := l.c.PostgreSQL.String()
+			for _, f := range lay.paths() {
+				if strings.Contains(*f.dst, "%s") {
+					*f.dst = fmt.Sprintf(*f.dst, pg)
+				}
+			}
+		}
+	}
+	lay.User, lay.Group = "postgres", ""
+	if s, ok := t.str("user"); ok && l.checkUser(t.at("user"), s) {
+		lay.User = s
+	}
+	if s, ok := t.str("group"); ok && l.checkUser(t.at("group"), s) {
+		lay.Group = s
+	}
+	if lay.Group == "" {
+		lay.Group = lay.User
+	}
+	for _, f := range lay.paths() {
+		if s, ok := t.str(f.key); ok && l.checkPath(t.at(f.key), s) {
+			*f.dst = s
+		}
+	}
+	t.finish()
+}
+
+type layoutPath struct {
+	key string
+	dst *string
+}
+
+// paths lists the layout's path fields with their spec keys, in documentation order.
+func (lay *Layout) paths() []layoutPath {
+	return []layoutPath{
+		{"pgpool_bin_dir", &lay.PgpoolBinDir},
+		{"pgpool_config_dir", &lay.PgpoolConfigDir},
+		{"pgpool_run_dir", &lay.PgpoolRunDir},
+		{"pgpool_socket_dir", &lay.PgpoolSocketDir},
+		{"pcp_socket_dir", &lay.PCPSocketDir},
+		{"pgpool_log_dir", &lay.PgpoolLogDir},
+		{"postgresql_bin_dir", &lay.PostgresBinDir},
+		{"postgresql_lib_dir", &lay.PostgresLibDir},
+		{"data_directory", &lay.DataDirectory},
+	}
+}
+
+// Defaults of the [pgpool], [health_check], [sr_check] and [recovery] tables. The health check
+// defaults notice a dead server within about four seconds; pgpool-II's own default,
+// health_check_period = 0, never does.
+const (
+	defaultPort           = 9999
+	defaultPCPPort        = 9898
+	defaultBackendPort    = 5432
+	defaultListen         = "*"
+	defaultHCPeriod       = 2
+	defaultHCTimeout      = 5
+	defaultHCMaxRetries   = 2
+	defaultHCRetryDelay   = 1
+	defaultConnectTimeout = 3000
+	defaultDBUser         = "postgres"
+	defaultDatabase       = "postgres"
+	defaultSRPeriod       = 10
+	defaultRecoveryTime   = 90
+)
+
+var (
+	v32 = pgpool.Version{Major: 3, Minor: 2}
+	v34 = pgpool.Version{Major: 3, Minor: 4}
+	v35 = pgpool.Version{Major: 3, Minor: 5}
+	v44 = pgpool.Version{Major: 4, Minor: 4}
+)
+
+// needs reports, when the target is older than v, that key needs v or later. It returns
+// whether the key may be used.
+func (l *loader) needs(t *table, key string, v pgpool.Version, param string) bool {
+	if !t.has(key) || !l.versionOK || l.c.Pgpool.AtLeast(v) {
+		return true
+	}
+	l.d.atKey(t.at(key), "sets %s, which pgpool-II %s does not have (it was added in %s); remove the key or target a later pgpool_version", param, l.c.Pgpool, v)
+	t.get(key)
+	return false
+}
+
+func (l *loader) pgpoolSection(t *table) {
+	c := l.c
+	c.Port, c.PCPPort = defaultPort, defaultPCPPort
+	c.ListenAddresses, c.PCPListenAddresses = defaultListen, defaultListen
+	c.LoadBalance = true
+	if n, ok := t.integer("port", 1024, 65535); ok {
+		c.Port = n
+	}
+	if n, ok := t.integer("pcp_port", 1024, 65535); ok {
+		c.PCPPort = n
+	}
+	if s, ok := t.str("listen_addresses"); ok && l.checkListen(t.at("listen_addresses"), s) {
+		c.ListenAddresses = s
+	}
+	if l.needs(t, "pcp_listen_addresses", v34, "pcp_listen_addresses") {
+		if s, ok := t.str("pcp_listen_addresses"); ok && l.checkListen(t.at("pcp_listen_addresses"), s) {
+			c.PCPListenAddresses = s
+		}
+	}
+	if b, ok := t.boolean("load_balance"); ok {
+		c.LoadBalance = b
+	}
+	if t.present() && c.Port == c.PCPPort {
+		l.d.atValue(t.at("pcp_port"), "is the same as pgpool.port (%d); pgpool and pcp need ports of their own", c.Port)
+	}
+	t.finish()
+}
+
+func (l *loader) healthCheck(t *table) {
+	h := &l.c.HealthCheck
+	*h = HealthCheck{Period: defaultHCPeriod, Timeout: defaultHCTimeout, MaxRetries: defaultHCMaxRetries,
+		RetryDelay: defaultHCRetryDelay, ConnectTimeout: defaultConnectTimeout, User: defaultDBUser, Database: defaultDatabase}
+	if t.has("period") {
+		if v, ok := t.m["period"].(int64); ok && v == 0 {
+			l.d.atValue(t.at("period"), "0 turns health checking off, and pgpool-II then does not notice a dead primary until a client fails on it; use 1 or more seconds")
+			t.get("period")
+		} else if n, ok := t.integer("period", 1, 86400); ok {
+			h.Period = n
+		}
+	}
+	if n, ok := t.integer("timeout", 0, 86400); ok {
+		h.Timeout = n
+	}
+	if l.needs(t, "max_retries", v32, "health_check_max_retries") {
+		if n, ok := t.integer("max_retries", 0, 100); ok {
+			h.MaxRetries = n
+		}
+	}
+	if l.needs(t, "retry_delay", v32, "health_check_retry_delay") {
+		if n, ok := t.integer("retry_delay", 0, 86400); ok {
+			h.RetryDelay = n
+		}
+	}
+	if l.needs(t, "connect_timeout", v34, "connect_timeout") {
+		if n, ok := t.integer("connect_timeout", 0, 86400000); ok {
+			h.ConnectTimeout = n
+		}
+	}
+	if s, ok := t.str("user"); ok && l.checkUser(t.at("user"), s) {
+		h.User = s
+	}
+	if l.needs(t, "database", v35, "health_check_database") {
+		if s, ok := t.str("database"); ok && l.checkUser(t.at("database"), s) {
+			h.Database = s
+		}
+	}
+	t.finish()
+}
+
+func (l *loader) srCheck(t *table) {
+	s := &l.c.SRCheck
+	*s = SRCheck{Period: defaultSRPeriod, User: defaultDBUser, Database: defaultDatabase}
+	if t.present() && l.c.Mode == Native {
+		l.d.atKey(t.path, "the streaming replication check runs in streaming_replication mode only; remove [sr_check] or change cluster.mode")
+	}
+	if n, ok := t.integer("period", 0, 86400); ok {
+		s.Period = n
+	}
+	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
+		s.User = v
+	}
+	if l.needs(t, "database", v35, "sr_check_database") {
+		if v, ok := t.str("database"); ok && l.checkUser(t.at("database"), v) {
+			s.Database = v
+		}
+	}
+	t.finish()
+}
+
+func (l *loader) recovery(t *table) {
+	r := &l.c.Recovery
+	*r = Recovery{User: defaultDBUser, Timeout: defaultRecoveryTime}
+	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
+		r.User = v
+	}
+	if n, ok := t.integer("timeout", 1, 86400); ok {
+		r.Timeout = n
+	}
+	t.finish()
+}
+
+// md5hex is what pg_md5 prints for a password: hex(md5(password)), no salt.
+func md5hex(password string) string {
+	sum := md5.Sum([]byte(password))
+	return hex.EncodeToString(sum[:])
+}

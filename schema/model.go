@@ -1,0 +1,173 @@
+// Package schema reads a cluster spec (TOML), applies its defaults and validates it. What it
+// returns, a *Cluster, is the validated model: the renderers in gen trust it without checking
+// again. Every name, path and value in it is safe to write into a config file or a shell
+// script.
+package schema
+
+import (
+	"strconv"
+
+	"pgpoolgen/schema/pgpool"
+)
+
+// Mode is the clustering mode.
+type Mode int
+
+const (
+	// Streaming is streaming replication: PostgreSQL replicates, pgpool routes and fails over.
+	// pgpool-II before 4.2 calls it master/slave mode with sub-mode stream.
+	Streaming Mode = iota + 1
+	// Native is pgpool-II's own replication: pgpool sends every write to every backend.
+	Native
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Streaming:
+		return "streaming_replication"
+	case Native:
+		return "native_replication"
+	}
+	return "unknown"
+}
+
+// Role is what a backend is in streaming replication.
+type Role int
+
+const (
+	NoRole Role = iota // native replication: every backend is alike
+	Primary
+	Standby
+)
+
+func (r Role) String() string {
+	switch r {
+	case Primary:
+		return "primary"
+	case Standby:
+		return "standby"
+	}
+	return "backend"
+}
+
+// A PGVersion is a PostgreSQL major version: 15, or 9.6 before version 10.
+type PGVersion struct{ Major, Minor int }
+
+func (v PGVersion) String() string {
+	if v.Major >= 10 {
+		return strconv.Itoa(v.Major)
+	}
+	return strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor)
+}
+
+// AtLeast reports whether v is major (and minor, before 10) or newer.
+func (v PGVersion) AtLeast(major, minor int) bool {
+	if v.Major != major {
+		return v.Major > major
+	}
+	return v.Minor >= minor
+}
+
+// Cluster is a validated cluster spec with every default filled in.
+type Cluster struct {
+	// SpecName is the spec file's base name, for comments in generated files.
+	SpecName   string
+	Name       string
+	Mode       Mode
+	Pgpool     pgpool.Version
+	PostgreSQL PGVersion
+
+	Layout Layout
+
+	Port               int
+	PCPPort            int
+	ListenAddresses    string
+	PCPListenAddresses string
+	LoadBalance        bool
+
+	HealthCheck HealthCheck
+	SRCheck     SRCheck // streaming mode only
+	Recovery    Recovery
+
+	// Hosts in spec order. Backends is the subset that runs PostgreSQL, in pgpool node id order.
+	Hosts    []*Host
+	Backends []*Host
+
+	PCPUsers   []PCPUser
+	HBA        []HBARule
+	Parameters []Parameter
+}
+
+// Layout says where things live on the hosts. Presets fill it; the spec may override any field.
+type Layout struct {
+	Preset          string
+	User, Group     string // OS user and group that own and run pgpool and PostgreSQL
+	PgpoolBinDir    string
+	PgpoolConfigDir string // pgpool.conf, pcp.conf, pool_hba.conf, pool_passwd, the pgpool-side scripts
+	PgpoolRunDir    string // the pid file
+	PgpoolSocketDir string
+	PCPSocketDir    string
+	PgpoolLogDir    string // logdir (work_dir from 4.7): pgpool_status lives here
+	PostgresBinDir  string
+	PostgresLibDir  string
+	DataDirectory   string // default data directory of a backend
+}
+
+// HealthCheck holds pgpool's health check settings. Times are in seconds but ConnectTimeout,
+// which pgpool-II takes in milliseconds.
+type HealthCheck struct {
+	Period, Timeout, MaxRetries, RetryDelay, ConnectTimeout int
+	User, Database                                          string
+}
+
+// SRCheck holds the streaming replication check settings.
+type SRCheck struct {
+	Period         int
+	User, Database string
+}
+
+// Recovery holds the online recovery settings.
+type Recovery struct {
+	User    string
+	Timeout int
+}
+
+// A Host is one machine of the cluster.
+type Host struct {
+	Name    string
+	Address string
+	Pgpool  bool // runs pgpool-II
+	Backend bool // runs PostgreSQL
+	Role    Role // streaming mode: Primary or Standby
+	// Backend settings, set when Backend is true.
+	NodeID          int
+	Port            int
+	DataDirectory   string
+	Weight          float64
+	ApplicationName string
+}
+
+// A PCPUser is a pcp.conf entry. MD5 is hex(md5(password)), what pg_md5 prints; the password
+// itself is dropped as soon as the hash is made.
+type PCPUser struct {
+	Name string
+	MD5  string
+}
+
+// An HBARule is a pool_hba.conf line.
+type HBARule struct {
+	Type     string // local, host, hostssl, hostnossl
+	Database string
+	User     string
+	Address  string // empty for local
+	Method   string
+	Options  string
+}
+
+// A Parameter is a pgpool.conf setting the user gave in [parameters], checked against the
+// target version and rendered to pgpool.conf syntax.
+type Parameter struct {
+	Name   string // as written: backend_flag1
+	Record string // the parameter record: backend_flagN
+	Value  string // pgpool.conf syntax, quoted where needed
+}

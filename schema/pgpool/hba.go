@@ -1,0 +1,22 @@
+package pgpool
+
+// HBAMethods lists the pool_hba.conf authentication methods that series v parses, in the order
+// pgpool-II's documentation gives them. pam and ldap also need pgpool-II built with them.
+func HBAMethods(v Version) []string {
+	m := []string{"trust", "reject", "md5", "pam"}
+	if v.AtLeast(Version{4, 0}) {
+		m = append(m, "cert", "password", "scram-sha-256")
+	}
+	if v.AtLeast(Version{4, 2}) {
+		m = append(m, "ldap")
+	}
+	return m
+}
+
+// HBASpecialAddresses are the address keywords pool_hba.conf accepts instead of a CIDR from 3.7.
+func HBASpecialAddresses(v Version) []string {
+	if v.AtLeast(Version{3, 7}) {
+		return []string{"samehost", "samenet"}
+	}
+	return nil
+}

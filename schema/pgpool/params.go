@@ -1,0 +1,183 @@
+package pgpool
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// params.tsv is a copy of the team's reference table (shared/reference/pgpool-params.tsv):
+// one row per parameter name form accepted by any series from 3.1 to 4.7.
+//
+//go:embed params.tsv
+var paramsTSV string
+
+// A Param is one accepted name form of a pgpool.conf parameter.
+type Param struct {
+	Name    string // "port", or "backend_portN" for an indexed parameter
+	Type    string // bool, int, double, string, list, enum; indexed ones have Indexed set
+	Indexed bool   // the name takes a numeric suffix: backend_port0, backend_port1, …
+	Default string
+	First   Version // first series that accepts the name
+	Last    Version // last series that accepts it; zero while it is still accepted
+	Values  string  // "min..max" or "a|b|c"
+	// RenamedTo and RenamedIn say what the name became and from which series, if it was renamed.
+	RenamedTo string
+	RenamedIn Version
+}
+
+// In reports whether series v accepts the name.
+func (p *Param) In(v Version) bool {
+	return v.AtLeast(p.First) && (p.Last.IsZero() || p.Last.AtLeast(v))
+}
+
+// Range describes the series that accept the name, such as "3.1 to 4.1" or "4.2 and later".
+func (p *Param) Range() string {
+	if p.Last.IsZero() {
+		return p.First.String() + " and later"
+	}
+	if p.First == p.Last {
+		return p.First.String() + " only"
+	}
+	return p.First.String() + " to " + p.Last.String()
+}
+
+var (
+	params     []*Param
+	paramIndex = map[string]*Param{}
+	// renameRE takes the new name and its series out of a renamed_to cell such as
+	// "follow_primary_command (4.2)" or "backend_clustering_mode = native_replication (4.2)".
+	renameRE = regexp.MustCompile(`^([a-zA-Z_]+)[^(]*(?:\((\d+\.\d+)\))?`)
+)
+
+func init() {
+	lines := strings.Split(strings.TrimRight(paramsTSV, "\n"), "\n")
+	for _, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) < 12 {
+			panic("params.tsv: short row: " + line)
+		}
+		p := &Param{Name: f[0], Type: f[1], Default: f[2], First: MustVersion(f[3]), Values: f[6]}
+		if f[4] != "" {
+			p.Last = MustVersion(f[4])
+		}
+		if t, ok := strings.CutPrefix(p.Type, "indexed-"); ok {
+			p.Type, p.Indexed = t, true
+		}
+		if m := renameRE.FindStringSubmatch(f[8]); f[8] != "" && m != nil {
+			p.RenamedTo = m[1]
+			if m[2] != "" {
+				p.RenamedIn = MustVersion(m[2])
+			}
+		}
+		params = append(params, p)
+		paramIndex[p.Name] = p
+	}
+	loadLayout()
+}
+
+// Lookup finds the parameter record a pgpool.conf name refers to, whatever the series:
+// "backend_port3" and "backend_portN" find backend_portN. It returns nil for a name no series
+// knows.
+func Lookup(name string) *Param {
+	if p := paramIndex[name]; p != nil {
+		return p
+	}
+	base := strings.TrimRight(name, "0123456789")
+	if base != name {
+		if p := paramIndex[base+"N"]; p != nil && p.Indexed {
+			return p
+		}
+	}
+	return nil
+}
+
+// Names lists every name form series v accepts (indexed ones ending in N), sorted.
+func Names(v Version) []string {
+	var out []string
+	for _, p := range params {
+		if p.In(v) {
+			out = append(out, p.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Check says whether series v accepts the parameter name, and if not, what to write instead.
+// The message completes a sentence that begins with the name's key path.
+func Check(name string, v Version) (*Param, error) {
+	p := Lookup(name)
+	if p == nil {
+		msg := fmt.Sprintf("pgpool-II %s has no parameter %q", v, name)
+		if s := Closest(name, Names(v)); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	if p.Indexed && strings.HasSuffix(name, "N") {
+		return nil, fmt.Errorf("%q is an indexed parameter: write it with a backend or node number, such as %s0", name, strings.TrimSuffix(name, "N"))
+	}
+	if p.In(v) {
+		return p, nil
+	}
+	if v.Less(p.First) {
+		msg := fmt.Sprintf("%q is not a parameter of pgpool-II %s: it exists in %s", name, v, p.Range())
+		if old := predecessor(p, v); old != "" {
+			msg += fmt.Sprintf("; in %s write %q", v, old)
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	msg := fmt.Sprintf("%q is not a parameter of pgpool-II %s: it exists in %s", name, v, p.Range())
+	if p.RenamedTo != "" {
+		msg += fmt.Sprintf("; it was renamed %q in %s", p.RenamedTo, p.RenamedIn)
+	} else {
+		msg += " and was removed without a successor"
+	}
+	return nil, fmt.Errorf("%s", msg)
+}
+
+// predecessor names the parameter that p was renamed from, if series v accepts that name.
+func predecessor(p *Param, v Version) string {
+	for _, q := range params {
+		if q.RenamedTo == p.Name && q.In(v) {
+			return q.Name
+		}
+	}
+	return ""
+}
+
+// Closest returns the candidate nearest to s by edit distance, if it is near enough to be what
+// the user meant; candidates are tried in order, so pass them sorted.
+func Closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
