@@ -339,7 +339,6 @@ func (l *loader) hba(root *table, list []*table) {
 	}
 }
 
-
 // checkCIDR accepts an address in CIDR form without host bits, or samehost/samenet where the
 // target knows them.
 func (l *loader) checkCIDR(path, s string) bool {
