@@ -1,7 +1,9 @@
 module pgpoolgen
 
-go 1.26.8
+go 1.24
 
-require github.com/BurntSushi/toml v1.6.0
-
-require github.com/spf13/pflag v1.1.0
+require (
+	github.com/BurntSushi/toml v1.6.0
+	github.com/google/go-cmp v0.7.0
+	github.com/spf13/pflag v1.1.0
+)
