@@ -1,0 +1,31 @@
+# pgpoolgen. `make test` is what CI runs (through .ci/run, which first installs the Debian
+# packages the tests use: pgpool2 for pg_md5).
+
+GO ?= go
+export GOFLAGS := -trimpath
+
+.PHONY: all build test lint golden bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/pgpoolgen ./cmd/pgpoolgen
+
+test: lint
+	$(GO) test -count=1 ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+# Rewrite the golden bundles and error texts from what the program produces now. Read the diff
+# line by line before committing it.
+golden:
+	$(GO) test ./cmd/pgpoolgen -run 'TestGolden|TestErrors' -update
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// buildBinary compiles pgpoolgen once for the tests that run it as a separate process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "pgpoolgen")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestDeterministic builds every golden case twice, once in process and once as a separate
+// process started from another folder with another environment, locale, time zone and umask,
+// and requires the same bytes and modes.
+func TestDeterministic(t *testing.T) {
+	bin := buildBinary(t)
+	for _, name := range goldenCases(t) {
+		t.Run(name, func(t *testing.T) {
+			caseDir, err := filepath.Abs(filepath.Join(goldenDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := filepath.Join(t.TempDir(), "out")
+			old := syscall.Umask(0)
+			build(t, caseDir, first)
+			syscall.Umask(old)
+
+			elsewhere := t.TempDir()
+			second := filepath.Join(t.TempDir(), "bundle")
+			cmd := exec.Command("/bin/sh", "-c", `umask 077; exec "$0" build "$1" -o "$2"`,
+				bin, filepath.Join(caseDir, "cluster.toml"), second)
+			cmd.Dir = elsewhere
+			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + elsewhere, "TZ=Pacific/Chatham",
+				"LANG=tr_TR.UTF-8", "LC_ALL=tr_TR.UTF-8", "TMPDIR=" + elsewhere}
+			for k, v := range readEnv(t, caseDir) {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("second build: %v\n%s", err, out)
+			}
+			a, b := readTree(t, first), readTree(t, second)
+			if diff := cmp.Diff(a.files, b.files); diff != "" {
+				t.Errorf("bundles differ (-in process +separate process):\n%s", diff)
+			}
+			if diff := cmp.Diff(a.modes, b.modes); diff != "" {
+				t.Errorf("modes differ (-in process +separate process):\n%s", diff)
+			}
+			for p, data := range a.files {
+				for _, leak := range []string{caseDir, elsewhere, os.TempDir() + "/"} {
+					if strings.Contains(data, leak) {
+						t.Errorf("%s contains the build machine's path %s", p, leak)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRebuild checks the output folder rules: a second build replaces the first and drops the
+// files it no longer writes; a folder holding anything else is refused and left untouched.
+func TestRebuild(t *testing.T) {
+	caseDir := filepath.Join(goldenDir, "seed-master-slave")
+	out := filepath.Join(t.TempDir(), "out")
+	build(t, caseDir, out)
+
+	// A file the previous bundle listed but this one does not: it goes. Fake it by listing an
+	// extra file in the manifest, as a bundle of an older spec would have.
+	stale := filepath.Join(out, "hosts", "gone", "files", "etc", "old.conf")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(out, "manifest.json")
+	m, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = bytes.Replace(m, []byte(`"files": [`), []byte(`"files": [{"path": "hosts/gone/files/etc/old.conf"},`), 1)
+	if err := os.WriteFile(manifest, m, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build(t, caseDir, out)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale file of the previous bundle survived the rebuild: %v", err)
+	}
+
+	// A file pgpoolgen never wrote: the build is refused and nothing changes.
+	foreign := filepath.Join(out, "hosts", "pgpool", "notes.txt")
+	if err := os.WriteFile(foreign, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := readTree(t, out)
+	var stdout, stderr bytes.Buffer
+	t.Setenv("SEED_PCP_PASSWORD", "pass-pgpool2")
+	code := run([]string{"build", filepath.Join(caseDir, "cluster.toml"), "-o", out}, &stdout, &stderr)
+	if code != exitUsage {
+		t.Errorf("build into a folder with a foreign file: exit %d, want %d", code, exitUsage)
+	}
+	if !strings.Contains(stderr.String(), "hosts/pgpool/notes.txt") {
+		t.Errorf("the error does not name the foreign file: %s", stderr.String())
+	}
+	if diff := cmp.Diff(before, readTree(t, out), cmp.AllowUnexported(tree{})); diff != "" {
+		t.Errorf("a refused build changed the folder:\n%s", diff)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+		t.Errorf("a refused build left %d entries beside the output folder, want 1", len(entries))
+	}
+
+	// A folder that is not a bundle at all.
+	plain := t.TempDir()
+	if err := os.WriteFile(filepath.Join(plain, "cluster.toml"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"build", filepath.Join(caseDir, "cluster.toml"), "-o", plain}, &stdout, &stderr); code != exitUsage {
+		t.Errorf("build into a user's folder: exit %d, want %d", code, exitUsage)
+	}
+	if _, err := os.Stat(filepath.Join(plain, "cluster.toml")); err != nil {
+		t.Errorf("the user's file is gone: %v", err)
+	}
+}
+
+// TestCommandLine checks exit statuses and help.
+func TestCommandLine(t *testing.T) {
+	t.Setenv("SEED_PCP_PASSWORD", "pass-pgpool2")
+	spec := filepath.Join(goldenDir, "seed-replication", "cluster.toml")
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stdout string // a substring of stdout
+		stderr string // a substring of stderr
+	}{
+		{nil, exitUsage, "", "Commands:"},
+		{[]string{"--help"}, exitOK, "pgpoolgen COMMAND", ""},
+		{[]string{"help"}, exitOK, "check", ""},
+		{[]string{"help", "build"}, exitOK, "--output", ""},
+		{[]string{"build", "--help"}, exitOK, "Usage: pgpoolgen build", ""},
+		{[]string{"check", "-h"}, exitOK, "Usage: pgpoolgen check", ""},
+		{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
+		{[]string{"nope"}, exitUsage, "", `unknown command "nope"`},
+		{[]string{"version"}, exitOK, "pgpoolgen ", ""},
+		{[]string{"check"}, exitUsage, "", "want one spec file"},
+		{[]string{"check", spec, spec}, exitUsage, "", "want one spec file"},
+		{[]string{"check", "--bogus", spec}, exitUsage, "", "unknown flag: --bogus"},
+		{[]string{"check", "/nonexistent/cluster.toml"}, exitUsage, "", "cannot read the spec"},
+		{[]string{"check", spec}, exitOK, `cluster "seed-replication" is valid`, ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.Contains(stderr.String(), tc.stderr) {
+			t.Errorf("pgpoolgen %q: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				tc.args, code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+		}
+	}
+}
+
+// TestNoPasswordInOutput builds with a password in the environment and checks that it appears
+// nowhere in the bundle nor in what pgpoolgen prints, also with --verbose.
+func TestNoPasswordInOutput(t *testing.T) {
+	const secret = "pass-pgpool2"
+	t.Setenv("SEED_PCP_PASSWORD", secret)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"build", "-v", filepath.Join(goldenDir, "seed-master-slave", "cluster.toml"), "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("build: %d %s", code, stderr.String())
+	}
+	for p, data := range readTree(t, out).files {
+		if strings.Contains(data, secret) {
+			t.Errorf("%s holds the password", p)
+		}
+	}
+	if strings.Contains(stdout.String()+stderr.String(), secret) {
+		t.Errorf("the password was printed")
+	}
+}
