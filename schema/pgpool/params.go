@@ -26,10 +26,16 @@ type Param struct {
 	// RenamedTo and RenamedIn say what the name became and from which series, if it was renamed.
 	RenamedTo string
 	RenamedIn Version
+	// Gaps lists series inside First..Last that do not accept the name after all, with the
+	// table's note saying why (ssl_ca_cert_dir is lost in 3.4's later releases).
+	Gaps map[Version]string
 }
 
 // In reports whether series v accepts the name.
 func (p *Param) In(v Version) bool {
+	if _, gap := p.Gaps[v]; gap {
+		return false
+	}
 	return v.AtLeast(p.First) && (p.Last.IsZero() || p.Last.AtLeast(v))
 }
 
@@ -50,6 +56,8 @@ var (
 	// renameRE takes the new name and its series out of a renamed_to cell such as
 	// "follow_primary_command (4.2)" or "backend_clustering_mode = native_replication (4.2)".
 	renameRE = regexp.MustCompile(`^([a-zA-Z_]+)[^(]*(?:\((\d+\.\d+)\))?`)
+	// gapRE finds "not accepted in 3.4; why" in the notes column.
+	gapRE = regexp.MustCompile(`not accepted in (\d+\.\d+); ([^;]*)`)
 )
 
 func init() {
@@ -71,6 +79,12 @@ func init() {
 			if m[2] != "" {
 				p.RenamedIn = MustVersion(m[2])
 			}
+		}
+		for _, m := range gapRE.FindAllStringSubmatch(f[10], -1) {
+			if p.Gaps == nil {
+				p.Gaps = map[Version]string{}
+			}
+			p.Gaps[MustVersion(m[1])] = m[2]
 		}
 		params = append(params, p)
 		paramIndex[p.Name] = p
@@ -122,6 +136,9 @@ func Check(name string, v Version) (*Param, error) {
 	}
 	if p.In(v) {
 		return p, nil
+	}
+	if why, gap := p.Gaps[v]; gap {
+		return nil, fmt.Errorf("%q is not accepted by pgpool-II %s: %s", name, v, why)
 	}
 	if v.Less(p.First) {
 		msg := fmt.Sprintf("%q is not a parameter of pgpool-II %s: it exists in %s", name, v, p.Range())
