@@ -41,12 +41,22 @@ func describe(s string, ok func(rune) bool) string {
 		case r == ' ':
 			return "a space"
 		}
-		return "the character " + quoteRune(r)
+		return charName(r)
 	}
 	return ""
 }
 
-func quoteRune(r rune) string { return "'" + string(r) + "'" }
+func charName(r rune) string {
+	switch r {
+	case '\'':
+		return "a single quote (')"
+	case '"':
+		return `a double quote (")`
+	case '`':
+		return "a backtick (`)"
+	}
+	return "the character '" + string(r) + "'"
+}
 
 func isNameChar(r rune) bool {
 	return r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-')
@@ -172,7 +182,7 @@ func (l *loader) checkListen(p, s string) bool {
 		if isDNSName(part) {
 			continue
 		}
-		msg := "want \"*\" (all addresses), one address or one host name"
+		msg := "want \"*\" (all addresses), one address or one host name; a comma-separated list needs pgpool_version 4.4 or later"
 		if l.c.Pgpool.AtLeast(v44) {
 			msg = "want \"*\" (all addresses), or a comma-separated list of addresses and host names"
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +85,18 @@ func tomlType(v any) string {
 }
 
 func (t *table) wrongType(key string, v any, want string) {
-	t.d.atValue(t.at(key), "is %s; want %s", tomlType(v), want)
+	hint := ""
+	switch x := v.(type) {
+	case string:
+		if _, err := strconv.ParseInt(x, 10, 64); err == nil && strings.Contains(want, "integer") {
+			hint = ": write the number without quotes, " + x
+		}
+	case float64:
+		if strings.Contains(want, "string") {
+			hint = fmt.Sprintf(`: write it in quotes, "%v"`, x)
+		}
+	}
+	t.d.atValue(t.at(key), "is %s; want %s%s", tomlType(v), want, hint)
 }
 
 // str reads a string. ok is false when the key is absent or of the wrong type.
@@ -185,7 +197,7 @@ func (t *table) sub(key string) *table {
 	if m, ok := v.(map[string]any); ok {
 		s.m = m
 	} else {
-		t.d.atKey(t.at(key), "is %s; want a table: write [%s]", tomlType(v), t.at(key))
+		t.d.atKey(t.at(key), "is %s; want a table: write %s", tomlType(v), tableName(t.at(key)))
 	}
 	return s
 }
@@ -222,6 +234,11 @@ func (t *table) list(key string) []*table {
 
 // require reports that a key the table must have is missing.
 func (t *table) require(key, what string) {
+	// An absent table was reported by its parent; a key written in another case is reported
+	// by finish.
+	if t.path != "" && !t.present() || t.hasFold(key) {
+		return
+	}
 	if !t.has(key) {
 		if t.path == "" {
 			t.d.add(Pos{}, key, "is missing: %s", what)
@@ -229,6 +246,16 @@ func (t *table) require(key, what string) {
 		}
 		t.d.atKey(t.path, "%q is missing: %s", key, what)
 	}
+}
+
+// hasFold reports whether key was written in another case.
+func (t *table) hasFold(key string) bool {
+	for k := range t.m {
+		if k != key && strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // finish reports every key of the table that no reader asked for, with the known key it most
@@ -242,15 +269,44 @@ func (t *table) finish() {
 		}
 		msg := "unknown key"
 		if t.path != "" {
-			msg = fmt.Sprintf("unknown key in [%s]", t.path)
+			msg = "unknown key in " + tableName(t.path)
 		}
-		if s := pgpool.Closest(key, known); s != "" {
+		if s := foldMatch(key, known); s != "" {
+			msg = fmt.Sprintf("keys are case-sensitive; write %q", s)
+		} else if s := pgpool.Closest(key, known); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		} else {
-			msg += "; known keys are " + strings.Join(known, ", ")
+			msg += "; known keys are " + strings.Join(dedup(known), ", ")
 		}
 		t.d.atKey(t.at(key), "%s", msg)
 	}
+}
+
+// tableName writes a table's path as its TOML header: [pgpool], or [[host]] for host[2].
+func tableName(path string) string {
+	if i := strings.LastIndexByte(path, '['); i > 0 && strings.HasSuffix(path, "]") {
+		return "[[" + path[:i] + "]]"
+	}
+	return "[" + path + "]"
+}
+
+func foldMatch(key string, known []string) string {
+	for _, k := range known {
+		if strings.EqualFold(k, key) {
+			return k
+		}
+	}
+	return ""
+}
+
+func dedup(sorted []string) []string {
+	var out []string
+	for i, s := range sorted {
+		if i == 0 || s != sorted[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -13,7 +13,9 @@ import (
 func (l *loader) hosts(root *table, list []*table) {
 	c := l.c
 	names := map[string]string{}     // host name → path of its first use
-	addresses := map[string]string{} // normalised address → path of its first use
+	type use struct{ path, spelling string }
+	addresses := map[string]use{} // normalised address → its first use
+	appNames := map[string]string{}
 	var primaries []string
 	var pgpools []string
 	for _, t := range list {
@@ -21,8 +23,10 @@ func (l *loader) hosts(root *table, list []*table) {
 		t.require("name", `name the host, such as name = "node1"`)
 		t.require("address", "give its IPv4 or IPv6 address or DNS name")
 		t.require("roles", `give its roles, such as roles = ["pgpool"] or roles = ["primary"]`)
+		nameDup := false
 		if s, ok := t.str("name"); ok && l.checkName(t.at("name"), s) {
 			if first, dup := names[s]; dup {
+				nameDup = true
 				l.d.atValue(t.at("name"), "host name %q is already used by %s; every host needs a name of its own", s, first)
 			} else {
 				names[s] = t.path
@@ -32,9 +36,13 @@ func (l *loader) hosts(root *table, list []*table) {
 		if s, ok := t.str("address"); ok {
 			if norm, good := l.checkAddress(t.at("address"), s); good {
 				if first, dup := addresses[norm]; dup {
-					l.d.atValue(t.at("address"), "address %q is already used by %s; a machine that runs pgpool and PostgreSQL is one host with both roles", s, first)
+					same := ""
+					if first.spelling != s {
+						same = fmt.Sprintf(" (written %q there)", first.spelling)
+					}
+					l.d.atValue(t.at("address"), "address %q is already used by %s%s; a machine that runs pgpool and PostgreSQL is one host with both roles", s, first.path, same)
 				} else {
-					addresses[norm] = t.path
+					addresses[norm] = use{t.path, s}
 				}
 				h.Address = s
 			}
@@ -57,13 +65,35 @@ func (l *loader) hosts(root *table, list []*table) {
 		if s, ok := t.str("data_directory"); ok && l.checkPath(t.at("data_directory"), s) {
 			h.DataDirectory = s
 		}
-		if f, ok := t.number("weight", 0, 1e9); ok {
+		if f, ok := t.number("weight", 0, 1e8); ok {
 			h.Weight = f
 		}
 		h.ApplicationName = h.Name
 		if l.needs(t, "application_name", pgpool.Version{Major: 4, Minor: 1}, "backend_application_name") {
 			if s, ok := t.str("application_name"); ok && l.checkName(t.at("application_name"), s) {
 				h.ApplicationName = s
+			}
+		}
+		// A duplicate name was reported already; its default application_name repeats it.
+		if h.Backend && h.ApplicationName != "" && (t.has("application_name") || !nameDup) && l.c.Pgpool.AtLeast(pgpool.Version{Major: 4, Minor: 1}) {
+			if first, dup := appNames[h.ApplicationName]; dup {
+				key := "application_name"
+				if !t.has(key) {
+					key = "name"
+				}
+				l.d.atValue(t.at(key), "application_name %q is already used by %s; pgpool-II matches replication state by it, so each backend needs its own", h.ApplicationName, first)
+			} else {
+				appNames[h.ApplicationName] = t.path
+			}
+		}
+		if h.Backend && h.Pgpool {
+			for _, p := range []struct {
+				n   int
+				key string
+			}{{c.Port, "pgpool.port"}, {c.PCPPort, "pgpool.pcp_port"}} {
+				if p.n == h.Port {
+					l.d.atKey(t.at("roles"), "this host runs pgpool and PostgreSQL, and %s is %d, the same as its PostgreSQL port; give one of them another port", p.key, p.n)
+				}
 			}
 		}
 		t.finish()
@@ -80,7 +110,12 @@ func (l *loader) hosts(root *table, list []*table) {
 	case len(c.Backends) == 0:
 		l.d.atKey("host", "no host has a backend role; a cluster needs at least one PostgreSQL server")
 	case len(c.Backends) > pgpool.MaxBackends:
-		l.d.atKey("host", "%d backends; pgpool-II handles at most %d", len(c.Backends), pgpool.MaxBackends)
+		first := c.Backends[pgpool.MaxBackends]
+		for i, t := range list {
+			if c.Hosts[i] == first {
+				l.d.atKey(t.path, "is backend %d of %d, but pgpool-II handles at most %d backends; remove %d", pgpool.MaxBackends+1, len(c.Backends), pgpool.MaxBackends, len(c.Backends)-pgpool.MaxBackends)
+			}
+		}
 	}
 	switch {
 	case len(pgpools) == 0:
@@ -141,6 +176,7 @@ func (l *loader) roles(t *table, h *Host) {
 			}
 			if h.Role != NoRole {
 				l.d.atValue(at, "a host is either primary or standby, not both")
+				continue
 			}
 			h.Backend = true
 			h.Role = Primary
@@ -154,9 +190,18 @@ func (l *loader) roles(t *table, h *Host) {
 	}
 }
 
+// missingList reports an array of tables that is absent or empty.
+func (l *loader) missingList(root *table, key, what string) {
+	if root.has(key) {
+		l.d.atKey(key, "is empty: %s", what)
+	} else {
+		l.d.add(Pos{}, key, "is missing: %s", what)
+	}
+}
+
 func (l *loader) pcpUsers(root *table, list []*table) {
-	if list == nil && !root.has("pcp_user") {
-		l.d.add(Pos{}, "pcp_user", "is missing: add a [[pcp_user]] section; pcp commands such as pcp_recovery_node and pcp_attach_node need a pcp.conf user")
+	if len(list) == 0 {
+		l.missingList(root, "pcp_user", "add a [[pcp_user]] section; pcp commands such as pcp_recovery_node and pcp_attach_node need a pcp.conf user")
 		return
 	}
 	seen := map[string]string{}
@@ -282,8 +327,8 @@ func (l *loader) checkPassword(path, what, pw string) string {
 }
 
 func (l *loader) hba(root *table, list []*table) {
-	if list == nil && !root.has("hba") {
-		l.d.add(Pos{}, "hba", "is missing: add [[hba]] rules; pgpoolgen turns enable_pool_hba on, and an empty pool_hba.conf refuses every client")
+	if len(list) == 0 {
+		l.missingList(root, "hba", "add [[hba]] rules; pgpoolgen turns enable_pool_hba on, and an empty pool_hba.conf refuses every client")
 		return
 	}
 	v := l.c.Pgpool
@@ -316,20 +361,22 @@ func (l *loader) hba(root *table, list []*table) {
 		}
 		if s, ok := t.str("method"); ok {
 			if methods := pgpool.HBAMethods(v); !contains(methods, s) {
-				if l.versionOK {
-					l.d.atValue(t.at("method"), "pgpool-II %s does not know the method %q; it knows %s", v, s, strings.Join(methods, ", "))
+				if !l.versionOK {
+					// the version's own error says enough
+				} else if since := pgpool.HBAMethodSince(s); !since.IsZero() {
+					l.d.atValue(t.at("method"), "pgpool-II %s does not know the method %q, which needs %s or later; it knows %s", v, s, since, strings.Join(methods, ", "))
+				} else {
+					l.d.atValue(t.at("method"), "unknown method %q; pgpool-II %s knows %s", s, v, strings.Join(methods, ", "))
 				}
 			} else {
 				r.Method = s
 			}
 		}
+		if r.Method == "cert" && r.Type != "hostssl" {
+			l.d.atValue(t.at("method"), "cert authenticates a client by its SSL certificate, so it needs type = \"hostssl\"")
+		}
 		if s, ok := t.str("options"); ok {
-			for _, opt := range strings.Fields(s) {
-				if !hbaOptionRE.MatchString(opt) {
-					l.d.atValue(t.at("options"), "option %q is not of the form name=value with safe characters", opt)
-				}
-			}
-			r.Options = strings.Join(strings.Fields(s), " ")
+			r.Options = l.hbaOptions(t.at("options"), r.Method, s)
 		}
 		if r.Type == "hostssl" && !l.sslParam {
 			l.d.atValue(t.at("type"), "hostssl rules need SSL; set ssl = true in [parameters] (pgpool-II refuses hostssl lines without it)")
@@ -337,6 +384,25 @@ func (l *loader) hba(root *table, list []*table) {
 		t.finish()
 		l.c.HBA = append(l.c.HBA, r)
 	}
+}
+
+// hbaOptions checks a rule's name=value options: pamservice for pam, the ldap* options for
+// ldap, none for other methods. The LDAP bind password is a secret and stays out.
+func (l *loader) hbaOptions(path, method, s string) string {
+	for _, opt := range strings.Fields(s) {
+		name, value, ok := strings.Cut(opt, "=")
+		switch {
+		case !ok || name == "" || value == "":
+			l.d.atValue(path, "option %q is not of the form name=value", opt)
+		case name == "ldapbindpasswd":
+			l.d.atValue(path, "ldapbindpasswd is a password, and pgpoolgen never writes one into the bundle; bind anonymously or with a search filter instead")
+		case !(method == "pam" && name == "pamservice") && !(method == "ldap" && strings.HasPrefix(name, "ldap")):
+			l.d.atValue(path, "option %s does not apply to method %q (pamservice goes with pam, ldap* options with ldap)", name, method)
+		case !hbaOptionRE.MatchString(opt):
+			l.d.atValue(path, "the value of option %s holds %s; pgpoolgen allows letters, digits and . _ / : @ , + = -", name, describe(value, func(r rune) bool { return hbaOptionRE.MatchString("x=" + string(r)) }))
+		}
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // checkCIDR accepts an address in CIDR form without host bits, or samehost/samenet where the

@@ -106,7 +106,11 @@ func (l *loader) cluster(t *table) {
 		if !isStr {
 			t.wrongType("pgpool_version", v, `a string such as "4.3"`)
 		} else if ver, err := pgpool.ParseVersion(s); err != nil {
-			l.d.atValue(t.at("pgpool_version"), "%v; write a pgpool-II series such as \"4.3\"", err)
+			hint := `write a pgpool-II series such as "4.3"`
+			if parts := strings.Split(s, "."); len(parts) == 3 {
+				hint = fmt.Sprintf("pgpoolgen targets a series, not a release: write %q", parts[0]+"."+parts[1])
+			}
+			l.d.atValue(t.at("pgpool_version"), "%v; %s", err, hint)
 		} else if !ver.Known() {
 			l.d.atValue(t.at("pgpool_version"), "pgpoolgen does not know pgpool-II %s; it targets %s", ver, pgpool.SeriesList())
 		} else {
@@ -143,6 +147,11 @@ func parsePGVersion(v any) (PGVersion, error) {
 	for m := 0; m <= 6; m++ {
 		if s == fmt.Sprintf("9.%d", m) {
 			return PGVersion{Major: 9, Minor: m}, nil
+		}
+	}
+	if major, _, ok := strings.Cut(s, "."); ok {
+		if _, err := parsePGVersion(major); err == nil {
+			return PGVersion{}, fmt.Errorf("%q is a minor release; PostgreSQL 10 and later are named by their major version: write %q", s, major)
 		}
 	}
 	return PGVersion{}, fmt.Errorf("%q is not a PostgreSQL version pgpoolgen supports; %s", s, want)
@@ -241,6 +250,7 @@ const (
 	defaultPCPPort        = 9898
 	defaultBackendPort    = 5432
 	defaultListen         = "*"
+	defaultPCPListen      = "localhost" // pgpool-II's own default from 3.7: pcp is an admin port
 	defaultHCPeriod       = 2
 	defaultHCTimeout      = 5
 	defaultHCMaxRetries   = 2
@@ -273,7 +283,7 @@ func (l *loader) needs(t *table, key string, v pgpool.Version, param string) boo
 func (l *loader) pgpoolSection(t *table) {
 	c := l.c
 	c.Port, c.PCPPort = defaultPort, defaultPCPPort
-	c.ListenAddresses, c.PCPListenAddresses = defaultListen, defaultListen
+	c.ListenAddresses, c.PCPListenAddresses = defaultListen, defaultPCPListen
 	c.LoadBalance = true
 	if n, ok := t.integer("port", 1024, 65535); ok {
 		c.Port = n
@@ -292,8 +302,12 @@ func (l *loader) pgpoolSection(t *table) {
 	if b, ok := t.boolean("load_balance"); ok {
 		c.LoadBalance = b
 	}
-	if t.present() && c.Port == c.PCPPort {
-		l.d.atValue(t.at("pcp_port"), "is the same as pgpool.port (%d); pgpool and pcp need ports of their own", c.Port)
+	if c.Port == c.PCPPort {
+		key, other := "pcp_port", "pgpool.port"
+		if !t.has("pcp_port") {
+			key, other = "port", "pgpool.pcp_port"
+		}
+		l.d.atValue(t.at(key), "%d is also %s; pgpool and pcp need ports of their own", c.Port, other)
 	}
 	t.finish()
 }

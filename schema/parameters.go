@@ -65,106 +65,182 @@ func (l *loader) parameters(t *table) {
 	if !t.present() {
 		return
 	}
+	v := l.c.Pgpool
 	keys := make([]string, 0, len(t.m))
 	for k := range t.m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	written := map[string]string{} // normalised name → name as written, to catch backend_flag01 beside backend_flag1
 	for _, name := range keys {
 		raw, _ := t.get(name)
 		at := t.at(name)
 		if !l.versionOK {
 			continue
 		}
-		p, err := pgpool.Check(name, l.c.Pgpool)
+		// What pgpoolgen sets, and secrets, are refused whatever the version: telling the
+		// user the right name for the target would only lead to the next refusal.
+		if p := pgpool.Lookup(name); p != nil {
+			if why, ok := generated[p.Name]; ok {
+				if key, isKey := strings.CutPrefix(why, "key:"); isKey {
+					l.d.atKey(at, "pgpoolgen sets %s from the spec key %s; set that instead", name, key)
+				} else {
+					l.d.atKey(at, "%s cannot be set here: %s", name, why)
+				}
+				continue
+			}
+			if isSecret(p.Name) {
+				l.d.atKey(at, "%s", secretMessage(name, p.Name, v))
+				continue
+			}
+		}
+		p, err := pgpool.Check(name, v)
 		if err != nil {
 			l.d.atKey(at, "%v", err)
 			continue
 		}
-		if why, ok := generated[p.Name]; ok {
-			if key, isKey := strings.CutPrefix(why, "key:"); isKey {
-				l.d.atKey(at, "pgpoolgen sets %s from the spec key %s; set that instead", name, key)
-			} else {
-				l.d.atKey(at, "%s cannot be set here: %s", name, why)
+		index := -1
+		if p.Indexed {
+			digits := strings.TrimPrefix(name, strings.TrimSuffix(p.Name, "N"))
+			index, _ = strconv.Atoi(digits)
+			if digits != strconv.Itoa(index) {
+				l.d.atKey(at, "write the number without leading zeros: %s%d", strings.TrimSuffix(p.Name, "N"), index)
+				continue
 			}
-			continue
-		}
-		if isSecret(p.Name) {
-			l.d.atKey(at, "%s is a secret, and pgpoolgen never writes one into the bundle; leave it out (pgpool-II 4.0 and later read passwords from pool_passwd)", name)
-			continue
-		}
-		if p.Indexed && strings.HasPrefix(p.Name, "backend_") || strings.HasPrefix(p.Name, "health_check_") && p.Indexed || p.Name == "connect_timeoutN" {
-			n, _ := strconv.Atoi(strings.TrimPrefix(name, strings.TrimSuffix(p.Name, "N")))
-			if n >= len(l.c.Backends) {
-				l.d.atKey(at, "%s names backend %d, but the cluster has %d backends (ids 0 to %d, in [[host]] order)", name, n, len(l.c.Backends), len(l.c.Backends)-1)
+			if limit, what := indexLimit(p.Name, len(l.c.Backends)); index >= limit {
+				l.d.atKey(at, "%s names %s %d, but %s", name, what, index, indexRange(what, limit))
 				continue
 			}
 		}
-		value, err := renderValue(p, raw)
+		norm := p.Name + "#" + strconv.Itoa(index)
+		if first, dup := written[norm]; dup {
+			l.d.atKey(at, "sets the same parameter as %s", first)
+			continue
+		}
+		written[norm] = name
+		value, err := renderValue(p, v, raw)
 		if err != nil {
 			l.d.atValue(at, "%v", err)
+			continue
+		}
+		if strings.HasPrefix(p.Name, "health_check_period") && value == "0" {
+			l.d.atValue(at, "0 turns health checking off for this backend, and pgpool-II then does not notice it die; use 1 or more seconds")
 			continue
 		}
 		l.c.Parameters = append(l.c.Parameters, Parameter{Name: name, Record: p.Name, Value: value})
 	}
 }
 
-// renderValue checks a TOML value against the parameter's type and writes it in pgpool.conf
-// syntax: strings in single quotes, booleans as on/off.
-func renderValue(p *pgpool.Param, raw any) (string, error) {
-	switch p.Type {
+// indexLimit says how many indexes an indexed parameter has in this cluster, and what they
+// number: backends for backend and health check settings, else pgpool-II's own limits.
+func indexLimit(record string, backends int) (int, string) {
+	switch {
+	case strings.HasPrefix(record, "backend_"), strings.HasPrefix(record, "health_check_"), record == "connect_timeoutN":
+		return backends, "backend"
+	case strings.HasPrefix(record, "heartbeat_"):
+		return 256, "heartbeat destination" // WD_MAX_IF_NUM
+	}
+	return pgpool.MaxBackends, "watchdog node" // MAX_WATCHDOG_NUM
+}
+
+func indexRange(what string, limit int) string {
+	if what == "backend" {
+		return fmt.Sprintf("the cluster has %d backends (ids 0 to %d, in [[host]] order)", limit, limit-1)
+	}
+	return fmt.Sprintf("pgpool-II numbers them 0 to %d", limit-1)
+}
+
+// secretMessage explains why a secret parameter is refused, and what to do instead.
+func secretMessage(name, record string, v pgpool.Version) string {
+	switch {
+	case record == "wd_authkey":
+		return name + " is the watchdog's shared key, a secret; pgpoolgen never writes secrets into the bundle (and does not generate watchdog yet)"
+	case v.AtLeast(pgpool.Version{Major: 4}):
+		return name + " is a password, and pgpoolgen never writes one into the bundle; leave it out: pgpool-II " + v.String() + " reads the password from pool_passwd when it is empty"
+	}
+	return name + " is a password, and pgpoolgen never writes one into the bundle; leave it out: with pgpool-II " + v.String() + " the backends must admit this user without a password"
+}
+
+// backendFlags are the words backend_flagN accepts, joined with '|', by series.
+func backendFlags(v pgpool.Version) []string {
+	f := []string{"ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER"}
+	switch {
+	case v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+		f = append(f, "ALWAYS_PRIMARY")
+	case v.AtLeast(pgpool.Version{Major: 4}):
+		f = append(f, "ALWAYS_MASTER")
+	}
+	return f
+}
+
+// renderValue checks a TOML value against the parameter's type and values in series v and
+// writes it in pgpool.conf syntax: strings in single quotes, booleans as on/off.
+func renderValue(p *pgpool.Param, v pgpool.Version, raw any) (string, error) {
+	values := p.ValuesIn(v)
+	oneOf := func() string { return strings.ReplaceAll(values, "|", ", ") }
+	switch p.TypeIn(v) {
 	case "bool":
 		b, ok := raw.(bool)
 		if !ok {
-			return "", fmt.Errorf("is %s; %s is a boolean: write true or false", tomlType(raw), p.Name)
+			return "", fmt.Errorf("is %s; %s is a boolean in pgpool-II %s: write true or false", tomlType(raw), p.Name, v)
 		}
-		if b {
-			return "on", nil
-		}
-		return "off", nil
+		return onOff(b), nil
 	case "int":
 		n, ok := raw.(int64)
 		if !ok {
 			return "", fmt.Errorf("is %s; %s takes an integer", tomlType(raw), p.Name)
 		}
-		if lo, hi, ok := intRange(p.Values); ok && (n < lo || n > hi) {
+		lo, hi, octal, ok := intRange(values)
+		if ok && (n < lo || n > hi) {
+			if octal {
+				return "", fmt.Errorf("0o%o is out of range for %s: want 0o%o to 0o%o (write the mode in TOML's octal form, such as 0o770)", n, p.Name, lo, hi)
+			}
 			return "", fmt.Errorf("%d is out of range for %s: want %d to %d", n, p.Name, lo, hi)
+		}
+		if octal {
+			return fmt.Sprintf("0%o", n), nil
 		}
 		return strconv.FormatInt(n, 10), nil
 	case "double":
+		var f float64
 		switch x := raw.(type) {
 		case int64:
-			return strconv.FormatInt(x, 10), nil
+			f = float64(x)
 		case float64:
-			return strconv.FormatFloat(x, 'f', -1, 64), nil
+			f = x
+		default:
+			return "", fmt.Errorf("is %s; %s takes a number", tomlType(raw), p.Name)
 		}
-		return "", fmt.Errorf("is %s; %s takes a number", tomlType(raw), p.Name)
+		if lo, hi, ok := floatRange(values); ok && (f < lo || f > hi) {
+			return "", fmt.Errorf("%s is out of range for %s: want %s to %s", fmtFloat(f), p.Name, fmtFloat(lo), fmtFloat(hi))
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
 	case "enum":
 		s, ok := raw.(string)
 		if !ok {
-			return "", fmt.Errorf("is %s; %s takes one of %s", tomlType(raw), p.Name, strings.ReplaceAll(p.Values, "|", ", "))
+			return "", fmt.Errorf("is %s; %s takes one of %s", tomlType(raw), p.Name, oneOf())
 		}
-		if p.Values != "" && !contains(strings.Split(p.Values, "|"), s) {
-			return "", fmt.Errorf("%q is not a value of %s; it takes one of %s", s, p.Name, strings.ReplaceAll(p.Values, "|", ", "))
+		if values != "" && !contains(strings.Split(values, "|"), s) {
+			return "", fmt.Errorf("%q is not a value of %s in pgpool-II %s; it takes one of %s%s", s, p.Name, v, oneOf(), renamedValue(p.Name, s, v))
 		}
 		return quoteConf(s)
 	case "list":
-		var items []string
 		switch x := raw.(type) {
 		case string:
 			return quoteConf(x)
 		case []any:
+			var items []string
 			for _, e := range x {
 				s, ok := e.(string)
 				if !ok {
 					return "", fmt.Errorf("holds %s; %s takes strings", tomlType(e), p.Name)
 				}
-				if strings.Contains(s, ",") {
-					return "", fmt.Errorf("item %q holds a comma, which separates items in %s", s, p.Name)
+				if strings.Contains(s, p.Sep) {
+					return "", fmt.Errorf("item %q holds %q, which separates the items of %s", s, p.Sep, p.Name)
 				}
 				items = append(items, s)
 			}
-			return quoteConf(strings.Join(items, ","))
+			return quoteConf(strings.Join(items, p.Sep))
 		}
 		return "", fmt.Errorf("is %s; %s takes a string or an array of strings", tomlType(raw), p.Name)
 	default: // string
@@ -172,16 +248,60 @@ func renderValue(p *pgpool.Param, raw any) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("is %s; %s takes a string", tomlType(raw), p.Name)
 		}
+		switch p.Name {
+		case "backend_flagN":
+			flags := backendFlags(v)
+			for _, w := range strings.Split(s, "|") {
+				if !contains(flags, w) {
+					return "", fmt.Errorf("%q is not a flag of pgpool-II %s; join with | the words %s%s", w, v, strings.Join(flags, ", "), renamedValue(p.Name, w, v))
+				}
+			}
+		case "log_destination":
+			for _, w := range strings.Split(s, ",") {
+				if !contains(strings.Split(values, "|"), strings.TrimSpace(w)) {
+					return "", fmt.Errorf("%q is not a log destination; use %s", w, oneOf())
+				}
+			}
+		}
 		return quoteConf(s)
 	}
+}
+
+// valueRenames are the values pgpool-II 4.2 renamed (language clean-up), by parameter record.
+var valueRenames = map[string][2]string{
+	"relcache_query_target": {"master", "primary"},
+	"backend_flagN":         {"ALWAYS_MASTER", "ALWAYS_PRIMARY"},
+}
+
+// renamedValue explains a value the target does not take because it was renamed.
+func renamedValue(record, value string, v pgpool.Version) string {
+	r, ok := valueRenames[record]
+	switch {
+	case !ok:
+	case value == r[0] && v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+		return fmt.Sprintf(" (%s was renamed %s in 4.2)", r[0], r[1])
+	case value == r[1] && !v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+		return fmt.Sprintf(" (%s is called %s before 4.2)", r[1], r[0])
+	}
+	return ""
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 // quoteConf puts s in single quotes for pgpool.conf. pgpool-II's parser has no escapes: a quote
 // or line break cannot be written at all, and a backslash before the closing quote would keep
 // the string open.
 func quoteConf(s string) (string, error) {
-	if strings.ContainsAny(s, "'\n\r") {
-		return "", fmt.Errorf("contains a quote or line break, which pgpool.conf cannot hold in a value")
+	if strings.Contains(s, "'") {
+		return "", fmt.Errorf("contains a single quote ('), which pgpool.conf cannot hold in a value")
+	}
+	if strings.ContainsAny(s, "\n\r") {
+		return "", fmt.Errorf("contains a line break, which pgpool.conf cannot hold in a value")
 	}
 	if d := describe(s, func(r rune) bool { return r >= ' ' && r != 0x7f }); d != "" {
 		return "", fmt.Errorf("contains %s, which pgpool.conf cannot hold in a value", d)
@@ -192,13 +312,27 @@ func quoteConf(s string) (string, error) {
 	return "'" + s + "'", nil
 }
 
-// intRange reads "min..max".
-func intRange(s string) (lo, hi int64, ok bool) {
+// intRange reads "min..max"; a range written with leading zeros (0000..0777) is octal.
+func intRange(s string) (lo, hi int64, octal, ok bool) {
+	a, b, found := strings.Cut(s, "..")
+	if !found {
+		return 0, 0, false, false
+	}
+	base := 10
+	if len(a) > 1 && strings.HasPrefix(a, "0") {
+		base, octal = 8, true
+	}
+	lo, err1 := strconv.ParseInt(a, base, 64)
+	hi, err2 := strconv.ParseInt(b, base, 64)
+	return lo, hi, octal, err1 == nil && err2 == nil
+}
+
+func floatRange(s string) (lo, hi float64, ok bool) {
 	a, b, found := strings.Cut(s, "..")
 	if !found {
 		return 0, 0, false
 	}
-	lo, err1 := strconv.ParseInt(a, 10, 64)
-	hi, err2 := strconv.ParseInt(b, 10, 64)
+	lo, err1 := strconv.ParseFloat(a, 64)
+	hi, err2 := strconv.ParseFloat(b, 64)
 	return lo, hi, err1 == nil && err2 == nil
 }

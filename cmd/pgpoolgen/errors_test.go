@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
+
+// secretRE finds passwords written in a spec: password = "…" and ldapbindpasswd=….
+var secretRE = regexp.MustCompile(`(?:password\s*=\s*"|ldapbindpasswd=)([^"\s]+)`)
 
 // Each golden/errors/NAME.toml is a bad spec; NAME.stderr is exactly what "pgpoolgen check"
 // prints for it. The specs are checked from inside that folder, so messages name NAME.toml.
@@ -35,6 +39,13 @@ func TestErrors(t *testing.T) {
 			}
 			if stdout.Len() > 0 {
 				t.Errorf("printed on stdout: %q", stdout.String())
+			}
+			// No secret written in a bad spec may be echoed back.
+			src, _ := os.ReadFile(name + ".toml")
+			for _, m := range secretRE.FindAllStringSubmatch(string(src), -1) {
+				if strings.Contains(stderr.String(), m[1]) {
+					t.Errorf("stderr repeats the secret %q", m[1])
+				}
 			}
 			wantFile := name + ".stderr"
 			if *update {

@@ -20,3 +20,23 @@ func HBASpecialAddresses(v Version) []string {
 	}
 	return nil
 }
+
+// HBAMethodSince is the first series that knows a pool_hba.conf method, or zero for a method no
+// series knows.
+func HBAMethodSince(m string) Version {
+	for _, s := range Series {
+		if contains(HBAMethods(s), m) {
+			return s
+		}
+	}
+	return Version{}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -26,10 +26,36 @@ type Param struct {
 	// RenamedTo and RenamedIn say what the name became and from which series, if it was renamed.
 	RenamedTo string
 	RenamedIn Version
+	// Sep separates the items of a list parameter: ',' for most, ';' for query lists.
+	Sep string
+	// types and values hold what the notes column says changed between series: the
+	// parameter's type, or its allowed values. Type and Values are the newest.
+	types, values []span
 	// Gaps lists series inside First..Last that do not accept the name after all, with the
 	// table's note saying why (ssl_ca_cert_dir is lost in 3.4's later releases).
 	Gaps map[Version]string
 }
+
+// A span is a value that holds for the series from..to.
+type span struct {
+	from, to Version
+	val      string
+}
+
+func spanIn(spans []span, v Version, dflt string) string {
+	for _, s := range spans {
+		if v.AtLeast(s.from) && s.to.AtLeast(v) {
+			return s.val
+		}
+	}
+	return dflt
+}
+
+// TypeIn is the parameter's type in series v.
+func (p *Param) TypeIn(v Version) string { return spanIn(p.types, v, p.Type) }
+
+// ValuesIn is what the parameter accepts in series v: "min..max", "a|b|c", or "".
+func (p *Param) ValuesIn(v Version) string { return spanIn(p.values, v, p.Values) }
 
 // In reports whether series v accepts the name.
 func (p *Param) In(v Version) bool {
@@ -56,6 +82,9 @@ var (
 	// renameRE takes the new name and its series out of a renamed_to cell such as
 	// "follow_primary_command (4.2)" or "backend_clustering_mode = native_replication (4.2)".
 	renameRE = regexp.MustCompile(`^([a-zA-Z_]+)[^(]*(?:\((\d+\.\d+)\))?`)
+	// spanRE reads one "X in 3.2-4.0" or "X in 4.1" of the notes column.
+	spanRE = regexp.MustCompile(`^(.+) in (\d+\.\d+)(?:-(\d+\.\d+))?$`)
+	sepRE  = regexp.MustCompile(`list separator '(.)'`)
 	// gapRE finds "not accepted in 3.4; why" in the notes column.
 	gapRE = regexp.MustCompile(`not accepted in (\d+\.\d+); ([^;]*)`)
 )
@@ -80,6 +109,11 @@ func init() {
 				p.RenamedIn = MustVersion(m[2])
 			}
 		}
+		p.types, p.values = notesSpans(f[10], "type:"), notesSpans(f[10], "values:")
+		p.Sep = ","
+		if m := sepRE.FindStringSubmatch(f[10]); m != nil {
+			p.Sep = m[1]
+		}
 		for _, m := range gapRE.FindAllStringSubmatch(f[10], -1) {
 			if p.Gaps == nil {
 				p.Gaps = map[Version]string{}
@@ -90,6 +124,32 @@ func init() {
 		paramIndex[p.Name] = p
 	}
 	loadLayout()
+}
+
+// notesSpans reads the notes column's "label X in a-b; Y in c-d" runs, such as
+// "type: bool in 3.2-4.0; enum in 4.1-4.7".
+func notesSpans(notes, label string) []span {
+	var out []span
+	in := false
+	for _, seg := range strings.Split(notes, "; ") {
+		if rest, ok := strings.CutPrefix(seg, label+" "); ok {
+			in, seg = true, rest
+		}
+		if !in {
+			continue
+		}
+		m := spanRE.FindStringSubmatch(seg)
+		if m == nil {
+			in = false
+			continue
+		}
+		to := m[3]
+		if to == "" {
+			to = m[2]
+		}
+		out = append(out, span{MustVersion(m[2]), MustVersion(to), m[1]})
+	}
+	return out
 }
 
 // Lookup finds the parameter record a pgpool.conf name refers to, whatever the series:
@@ -169,7 +229,9 @@ func predecessor(p *Param, v Version) string {
 // Closest returns the candidate nearest to s by edit distance, if it is near enough to be what
 // the user meant; candidates are tried in order, so pass them sorted.
 func Closest(s string, candidates []string) string {
-	best, bestD := "", 3
+	// Two edits for short names, more for long ones: num_init_childs is three from
+	// num_init_children.
+	best, bestD := "", 3+len(s)/12
 	for _, c := range candidates {
 		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d

@@ -116,3 +116,26 @@ func TestGap(t *testing.T) {
 		t.Errorf("ssl_ca_cert_dir on 3.5: %v", err)
 	}
 }
+
+func TestNotesSpans(t *testing.T) {
+	ctt := Lookup("check_temp_table")
+	if got := ctt.TypeIn(MustVersion("3.5")); got != "bool" {
+		t.Errorf("check_temp_table in 3.5 is %s, want bool", got)
+	}
+	if got := ctt.TypeIn(MustVersion("4.3")); got != "enum" {
+		t.Errorf("check_temp_table in 4.3 is %s, want enum", got)
+	}
+	rqt := Lookup("relcache_query_target")
+	if got := rqt.ValuesIn(MustVersion("4.1")); got != "master|load_balance_node" {
+		t.Errorf("relcache_query_target values in 4.1: %s", got)
+	}
+	if got := rqt.ValuesIn(MustVersion("4.2")); got != "primary|load_balance_node" {
+		t.Errorf("relcache_query_target values in 4.2: %s", got)
+	}
+	if got := Lookup("reset_query_list").Sep; got != ";" {
+		t.Errorf("reset_query_list separator %q, want ;", got)
+	}
+	if got := Lookup("write_function_list").Sep; got != "," {
+		t.Errorf("write_function_list separator %q, want ,", got)
+	}
+}
