@@ -12,7 +12,7 @@ import (
 
 func (l *loader) hosts(root *table, list []*table) {
 	c := l.c
-	names := map[string]string{}     // host name → path of its first use
+	names := map[string]string{} // host name → path of its first use
 	type use struct{ path, spelling string }
 	addresses := map[string]use{} // normalised address → its first use
 	appNames := map[string]string{}
