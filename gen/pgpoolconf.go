@@ -40,17 +40,6 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// Script names. The pgpool host keeps the failover and follow scripts beside pgpool.conf;
-// the recovery scripts live in every backend's data directory, where pgpool_recovery() looks
-// for them (pgpool_remote_start is a fixed name in pgpool-II).
-const (
-	failoverScript      = "failover.sh"
-	followPrimaryScript = "follow_primary.sh"
-	followMasterScript  = "follow_master.sh" // before 4.2
-	recoveryFirstStage  = "recovery_1st_stage"
-	recoverySecondStage = "recovery_2nd_stage"
-)
-
 // failoverArgs lists the escapes pgpool-II passes to failover_command, in the order the
 // generated script reads them: %r and %R exist from 3.2, %N and %S from 4.1.
 func failoverArgs(v pgpool.Version) string {
@@ -71,14 +60,6 @@ func followArgs(v pgpool.Version) string {
 		args += " %r %R"
 	}
 	return args
-}
-
-// FollowScript is the follow command's script name for the target version.
-func followScript(v pgpool.Version) string {
-	if v.AtLeast(v42) {
-		return followPrimaryScript
-	}
-	return followMasterScript
 }
 
 // settings lists what pgpoolgen writes into pgpool.conf for the cluster, before the user's
@@ -158,7 +139,7 @@ func settings(c *schema.Cluster) []setting {
 		if !v.AtLeast(v42) {
 			name = "follow_master_command"
 		}
-		add(name, q(lay.PgpoolConfigDir+"/"+followScript(v)+" "+followArgs(v))).note =
+		add(name, q(lay.PgpoolConfigDir+"/"+c.FollowScript()+" "+followArgs(v))).note =
 			"re-points the remaining standbys at the new primary after a failover"
 	}
 
@@ -181,16 +162,16 @@ func settings(c *schema.Cluster) []setting {
 
 	// Failover.
 	if c.Mode == schema.Streaming {
-		add("failover_command", q(lay.PgpoolConfigDir+"/"+failoverScript+" "+failoverArgs(v))).note =
+		add("failover_command", q(lay.PgpoolConfigDir+"/"+schema.FailoverScript+" "+failoverArgs(v))).note =
 			"promotes a standby when the primary fails"
 	}
 
 	// Online recovery: the scripts are looked up in the primary's (main node's) data directory.
 	add("recovery_user", q(c.Recovery.User))
 	add("recovery_password", q("")).note = passwordNote(v)
-	add("recovery_1st_stage_command", q(recoveryFirstStage))
+	add("recovery_1st_stage_command", q(schema.RecoveryFirstStage))
 	if c.Mode == schema.Native {
-		add("recovery_2nd_stage_command", q(recoverySecondStage))
+		add("recovery_2nd_stage_command", q(schema.RecoverySecondStage))
 	}
 	add("recovery_timeout", strconv.Itoa(c.Recovery.Timeout))
 

@@ -16,6 +16,8 @@ func (l *loader) hosts(root *table, list []*table) {
 	type use struct{ path, spelling string }
 	addresses := map[string]use{} // normalised address → its first use
 	appNames := map[string]string{}
+	sshKeys := map[string]string{} // key line → path of the host that has it
+	l.hostPath = map[*Host]string{}
 	var primaries []string
 	var pgpools []string
 	for _, t := range list {
@@ -68,6 +70,19 @@ func (l *loader) hosts(root *table, list []*table) {
 		if f, ok := t.number("weight", 0, 1e8); ok {
 			h.Weight = f
 		}
+		h.SSHKey = l.publicKey(t, "ssh_key", "ssh_key_file")
+		h.HostKey = l.publicKey(t, "host_key", "host_key_file")
+		if h.SSHKey != nil {
+			at := t.at("ssh_key")
+			if !t.has("ssh_key") {
+				at = t.at("ssh_key_file")
+			}
+			if first, dup := sshKeys[h.SSHKey.Line]; dup {
+				l.d.atValue(at, "is the same key as %s's; give every host a key of its own, so that from= restrictions and revoking one host work", first)
+			} else {
+				sshKeys[h.SSHKey.Line] = t.path
+			}
+		}
 		h.ApplicationName = h.Name
 		if l.needs(t, "application_name", pgpool.Version{Major: 4, Minor: 1}, "backend_application_name") {
 			if s, ok := t.str("application_name"); ok && l.checkName(t.at("application_name"), s) {
@@ -97,6 +112,7 @@ func (l *loader) hosts(root *table, list []*table) {
 			}
 		}
 		t.finish()
+		l.hostPath[h] = t.path
 		c.Hosts = append(c.Hosts, h)
 		if h.Backend {
 			h.NodeID = len(c.Backends)
@@ -139,6 +155,69 @@ func (l *loader) hosts(root *table, list []*table) {
 
 // roles reads a host's roles. "master" and "slave", the names of pgpool-II 3.x, stand for
 // primary and standby.
+// trust derives who must reach whom over ssh from what the generated scripts do, and requires a
+// public key of every host that must log in somewhere.
+//
+//   - streaming replication: every pgpool host reaches every backend (the failover script
+//     promotes the new primary there; the follow script re-points a standby); every backend
+//     reaches every other (online recovery runs on the primary and works on the target);
+//   - native replication: every backend reaches every other (online recovery).
+//
+// Missing keys are reported only when [[host]] is otherwise right.
+func (l *loader) trust(hostsOK bool) {
+	c := l.c
+	add := func(from, to *Host, why ...string) {
+		if from == to {
+			return
+		}
+		for _, e := range c.Trust {
+			if e.From == from && e.To == to {
+				e.Why = append(e.Why, why...)
+				return
+			}
+		}
+		c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
+	}
+	recovery := []string{RecoveryFirstStage, RemoteStartScript}
+	if c.Mode == Native {
+		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
+	}
+	for _, from := range c.Hosts {
+		for _, to := range c.Backends {
+			if from.Pgpool && c.Mode == Streaming {
+				add(from, to, FailoverScript, c.FollowScript())
+			}
+			if from.Backend {
+				add(from, to, recovery...)
+			}
+		}
+	}
+	if !hostsOK {
+		return // which keys are needed depends on hosts that are wrong: fix those first
+	}
+	for _, from := range c.Hosts {
+		if from.SSHKey != nil || l.hostPath[from] == "" {
+			continue
+		}
+		var targets []string
+		var why []string
+		for _, e := range c.Trust {
+			if e.From == from {
+				targets = append(targets, e.To.Name)
+				for _, w := range e.Why {
+					if !contains(why, w) {
+						why = append(why, w)
+					}
+				}
+			}
+		}
+		if len(targets) > 0 {
+			l.d.atKey(l.hostPath[from], "logs in over ssh to %s (for %s); give the public key of its %s user: ssh_key = \"ssh-ed25519 AAAA…\" or ssh_key_file = \"keys/%s.pub\"",
+				strings.Join(targets, ", "), strings.Join(why, ", "), c.Layout.User, from.Name)
+		}
+	}
+}
+
 func (l *loader) roles(t *table, h *Host) {
 	list, ok := t.strings("roles")
 	if !ok {

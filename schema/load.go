@@ -54,6 +54,8 @@ type loader struct {
 	// versionOK is false when the pgpool-II version is missing or unknown: checks against it
 	// would only repeat that one problem.
 	versionOK bool
+	// hostPath is the key path of each host, for errors found after [[host]] is read.
+	hostPath map[*Host]string
 	// sslParam is whether [parameters] turns ssl on, which hostssl rules need; the rules are
 	// read before [parameters].
 	sslParam bool
@@ -72,7 +74,12 @@ func (l *loader) load(root *table) {
 	l.healthCheck(root.sub("health_check"))
 	l.srCheck(root.sub("sr_check"))
 	l.recovery(root.sub("recovery"))
+	l.ssh(root.sub("ssh"))
+	l.replication(root.sub("replication"))
+	l.install(root.sub("install"))
+	before := len(l.d.errs)
 	l.hosts(root, root.list("host"))
+	l.trust(len(l.d.errs) == before)
 	l.pcpUsers(root, root.list("pcp_user"))
 	l.hba(root, root.list("hba"))
 	l.parameters(root.sub("parameters"))
@@ -171,6 +178,7 @@ var presets = map[string]Layout{
 		PostgresBinDir:  "/usr/local/pgsql/bin",
 		PostgresLibDir:  "/usr/local/pgsql/lib",
 		DataDirectory:   "/usr/local/pgsql/data",
+		Home:            "/home/postgres",
 	},
 	// Debian's packages pgpool2 and postgresql-N (see docs/spec.md).
 	"debian": {
@@ -183,6 +191,7 @@ var presets = map[string]Layout{
 		PostgresBinDir:  "/usr/lib/postgresql/%s/bin",
 		PostgresLibDir:  "/usr/lib/postgresql/%s/lib",
 		DataDirectory:   "/var/lib/postgresql/%s/main",
+		Home:            "/var/lib/postgresql",
 	},
 }
 
@@ -239,6 +248,7 @@ func (lay *Layout) paths() []layoutPath {
 		{"postgresql_bin_dir", &lay.PostgresBinDir},
 		{"postgresql_lib_dir", &lay.PostgresLibDir},
 		{"data_directory", &lay.DataDirectory},
+		{"home", &lay.Home},
 	}
 }
 
@@ -381,6 +391,71 @@ func (l *loader) recovery(t *table) {
 	}
 	if n, ok := t.integer("timeout", 1, 86400); ok {
 		r.Timeout = n
+	}
+	t.finish()
+}
+
+func (l *loader) ssh(t *table) {
+	s := &l.c.SSH
+	*s = SSH{Port: 22, ConnectTimeout: 10, CommandTimeout: 300, RestrictFrom: true}
+	if n, ok := t.integer("port", 1, 65535); ok {
+		s.Port = n
+	}
+	if n, ok := t.integer("connect_timeout", 1, 600); ok {
+		s.ConnectTimeout = n
+	}
+	if n, ok := t.integer("command_timeout", 10, 86400); ok {
+		s.CommandTimeout = n
+	}
+	if b, ok := t.boolean("restrict_from"); ok {
+		s.RestrictFrom = b
+	}
+	t.finish()
+}
+
+func (l *loader) replication(t *table) {
+	r := &l.c.Replication
+	r.User = "repl"
+	if t.present() && l.c.Mode == Native {
+		l.d.atKey(t.path, "[replication] configures streaming replication; native replication has none: remove it or change cluster.mode")
+	}
+	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
+		r.User = v
+	}
+	t.finish()
+}
+
+func (l *loader) install(t *table) {
+	in := &l.c.Install
+	in.Method = "package"
+	if l.c.Layout.Preset == "source" {
+		in.Method = "source"
+	}
+	if s, ok := t.str("method"); ok {
+		switch s {
+		case "package", "source", "none":
+			in.Method = s
+		default:
+			l.d.atValue(t.at("method"), "unknown install method %q; use \"package\" (Debian's packages), \"source\" (a source tarball) or \"none\" (installed by other means)", s)
+		}
+	}
+	if s, ok := t.str("source_tarball"); ok && l.checkPath(t.at("source_tarball"), s) {
+		if !strings.HasSuffix(s, ".tar.gz") && !strings.HasSuffix(s, ".tgz") {
+			l.d.atValue(t.at("source_tarball"), "%q is not a .tar.gz or .tgz file", s)
+		}
+		in.SourceTarball = s
+	}
+	switch {
+	case in.Method == "source" && in.SourceTarball == "" && !t.has("source_tarball"):
+		where := t.path
+		if !t.present() {
+			where = "layout.preset"
+		}
+		l.d.atKey(where, "installing pgpool-II from source needs [install] source_tarball, the path of pgpool-II's source tarball on the hosts (such as \"/usr/local/src/pgpool-II-%s.0.tar.gz\"); or set [install] method = \"none\"", l.c.Pgpool)
+	case in.Method != "source" && t.has("source_tarball"):
+		l.d.atKey(t.at("source_tarball"), "is only used with method = \"source\"")
+	case in.Method == "package" && t.has("method") && l.c.Layout.Preset != "debian":
+		l.d.atValue(t.at("method"), "\"package\" installs Debian's packages, which need preset = \"debian\"; use \"source\" or \"none\"")
 	}
 	t.finish()
 }

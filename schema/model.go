@@ -96,6 +96,57 @@ type Cluster struct {
 	PCPUsers   []PCPUser
 	HBA        []HBARule
 	Parameters []Parameter
+
+	SSH         SSH
+	Replication Replication // streaming mode only
+	Install     Install
+	// Trust is who reaches whom over ssh, derived from what the generated scripts do; sorted
+	// by source, then destination host order.
+	Trust []*Edge
+}
+
+// SSH holds how the generated scripts use ssh.
+type SSH struct {
+	Port           int  // sshd port on every host
+	ConnectTimeout int  // seconds, ssh -o ConnectTimeout
+	CommandTimeout int  // seconds a whole remote command may take before the script gives up
+	RestrictFrom   bool // authorized_keys lines carry from="source address"
+}
+
+// Replication holds the streaming replication settings the scripts use.
+type Replication struct {
+	User string // the role standbys connect as, for pg_basebackup and primary_conninfo
+}
+
+// Install says how setup installs pgpool-II and the pgpool_recovery extension.
+type Install struct {
+	Method        string // "package", "source" or "none"
+	SourceTarball string // for "source": the tarball's path on the hosts
+}
+
+// An Edge is one ssh trust relation: From's OS user logs in to To as the same user, for the
+// scripts named in Why.
+type Edge struct {
+	From, To *Host
+	Why      []string
+}
+
+// Script names. The pgpool host keeps the failover and follow scripts in its config folder;
+// the recovery scripts live in every backend's data directory, where pgpool_recovery() runs
+// them (pgpool_remote_start is a fixed name in pgpool-II).
+const (
+	FailoverScript      = "failover.sh"
+	RecoveryFirstStage  = "recovery_1st_stage"
+	RecoverySecondStage = "recovery_2nd_stage"
+	RemoteStartScript   = "pgpool_remote_start"
+)
+
+// FollowScript is the follow command's script: follow_primary.sh, follow_master.sh before 4.2.
+func (c *Cluster) FollowScript() string {
+	if c.Pgpool.AtLeast(pgpool.Version{Major: 4, Minor: 2}) {
+		return "follow_primary.sh"
+	}
+	return "follow_master.sh"
 }
 
 // Layout says where things live on the hosts. Presets fill it; the spec may override any field.
@@ -111,6 +162,7 @@ type Layout struct {
 	PostgresBinDir  string
 	PostgresLibDir  string
 	DataDirectory   string // default data directory of a backend
+	Home            string // the OS user's home folder: .ssh, .pgpass, .pcppass, .profile
 }
 
 // HealthCheck holds pgpool's health check settings. Times are in seconds but ConnectTimeout,
@@ -145,6 +197,10 @@ type Host struct {
 	DataDirectory   string
 	Weight          float64
 	ApplicationName string
+	// SSHKey is the public key of the OS user on this host, authorized on the hosts it must
+	// reach; HostKey is this host's sshd host key, for known_hosts. Either may be nil.
+	SSHKey  *PublicKey
+	HostKey *PublicKey
 }
 
 // A PCPUser is a pcp.conf entry. MD5 is hex(md5(password)), what pg_md5 prints; the password
