@@ -50,6 +50,10 @@ func Generate(c *schema.Cluster) *Bundle {
 			b.add(h, c.Layout.PgpoolConfigDir+"/pgpool.conf", 0o640, c, pgpoolConf(c, h))
 			b.add(h, c.Layout.PgpoolConfigDir+"/pcp.conf", 0o600, c, pcpConf(c))
 			b.add(h, c.Layout.PgpoolConfigDir+"/pool_hba.conf", 0o640, c, poolHBAConf(c))
+			b.Files = append(b.Files, haPgpoolScripts(c, h)...)
+		}
+		if h.Backend {
+			b.Files = append(b.Files, haBackendScripts(c, h)...)
 		}
 	}
 	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path() < b.Files[j].Path() })

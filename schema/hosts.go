@@ -195,6 +195,28 @@ func (l *loader) trust(hostsOK bool) {
 	if !hostsOK {
 		return // which keys are needed depends on hosts that are wrong: fix those first
 	}
+	var with, without []string
+	for _, h := range c.Hosts {
+		dest := false
+		for _, e := range c.Trust {
+			dest = dest || e.To == h
+		}
+		switch {
+		case !dest:
+		case h.HostKey != nil:
+			with = append(with, h.Name)
+		default:
+			without = append(without, h.Name)
+		}
+	}
+	c.KnownHosts = len(with) > 0 && len(without) == 0
+	if len(with) > 0 && len(without) > 0 {
+		for _, h := range c.Hosts {
+			if contains(without, h.Name) {
+				l.d.atKey(l.hostPath[h], "other hosts give their host_key, this one does not; the scripts check host keys strictly only when every host they log in to has one: add host_key or host_key_file (its /etc/ssh/ssh_host_ed25519_key.pub)")
+			}
+		}
+	}
 	for _, from := range c.Hosts {
 		if from.SSHKey != nil || l.hostPath[from] == "" {
 			continue

@@ -103,6 +103,10 @@ type Cluster struct {
 	// Trust is who reaches whom over ssh, derived from what the generated scripts do; sorted
 	// by source, then destination host order.
 	Trust []*Edge
+	// KnownHosts is set when the spec gives the host key of every host that is an ssh
+	// destination: the bundle then carries known_hosts and the scripts check host keys
+	// strictly. Otherwise they accept a new host key on first contact (accept-new).
+	KnownHosts bool
 }
 
 // SSH holds how the generated scripts use ssh.
