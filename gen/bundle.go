@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"path"
-	"sort"
 
 	"pgpoolgen/schema"
 )
@@ -24,61 +23,125 @@ const ManifestName = "manifest.json"
 
 // A File is one file of a bundle.
 type File struct {
-	Host  string      // the host it belongs to
-	Dest  string      // absolute path on that host
-	Mode  fs.FileMode // permission bits
-	Owner string      // OS user and group that own it on the host
-	Group string
-	Data  []byte
+	Host    string      // the host it belongs to; empty for the bundle's own files
+	Dest    string      // absolute path on that host, for Replace and Merge
+	Name    string      // file name, for Run and Read
+	Install Install     // what the host's setup does with it
+	Mode    fs.FileMode // permission bits
+	Owner   string      // OS user and group that own it on the host
+	Group   string
+	Data    []byte
+}
+
+// Install says what becomes of a file of the bundle.
+type Install string
+
+const (
+	// Replace: the file is put at Dest as it is (the zero value).
+	Replace Install = ""
+	// Merge: the file is a block between marker lines that setup merges into Dest, leaving
+	// the rest of Dest alone (authorized_keys).
+	Merge Install = "merge"
+	// Run: the file is run from the bundle on its host (setup.sh).
+	Run Install = "run"
+	// Read: the file is for people reviewing the bundle (trust.txt).
+	Read Install = "read"
+)
+
+func (i Install) String() string {
+	if i == Replace {
+		return "replace"
+	}
+	return string(i)
 }
 
 // Path is where the file lies inside the bundle.
-func (f *File) Path() string { return path.Join("hosts", f.Host, "files", f.Dest) }
+func (f *File) Path() string {
+	switch f.Install {
+	case Merge:
+		return path.Join("hosts", f.Host, "merge", f.Dest)
+	case Run:
+		return path.Join("hosts", f.Host, f.Name)
+	case Read:
+		return f.Name
+	}
+	return path.Join("hosts", f.Host, "files", f.Dest)
+}
 
 // A Bundle is the rendered output of one spec, in memory.
 type Bundle struct {
 	Cluster string
 	Files   []*File // sorted by Path
+	Trust   []trustEntry
+	Secrets []secretEntry
 }
 
 // Generate renders every file of the cluster's bundle. It cannot fail on a validated cluster:
 // anything that could go wrong was refused by schema.
 func Generate(c *schema.Cluster) *Bundle {
-	b := &Bundle{Cluster: c.Name}
+	b := &Bundle{Cluster: c.Name, Trust: trustEntries(c)}
 	for _, h := range c.Hosts {
+		var files []*File
+		add := func(dest string, install Install, mode fs.FileMode, data []byte) {
+			files = append(files, &File{Host: h.Name, Dest: dest, Install: install, Mode: mode, Owner: c.Layout.User, Group: c.Layout.Group, Data: data})
+		}
 		if h.Pgpool {
-			b.add(h, c.Layout.PgpoolConfigDir+"/pgpool.conf", 0o640, c, pgpoolConf(c, h))
-			b.add(h, c.Layout.PgpoolConfigDir+"/pcp.conf", 0o600, c, pcpConf(c))
-			b.add(h, c.Layout.PgpoolConfigDir+"/pool_hba.conf", 0o640, c, poolHBAConf(c))
-			b.Files = append(b.Files, haPgpoolScripts(c, h)...)
+			add(c.Layout.PgpoolConfigDir+"/pgpool.conf", Replace, 0o640, pgpoolConf(c, h))
+			add(c.Layout.PgpoolConfigDir+"/pcp.conf", Replace, 0o600, pcpConf(c))
+			add(c.Layout.PgpoolConfigDir+"/pool_hba.conf", Replace, 0o640, poolHBAConf(c))
+			files = append(files, haPgpoolScripts(c, h)...)
 		}
 		if h.Backend {
-			b.Files = append(b.Files, haBackendScripts(c, h)...)
+			files = append(files, haBackendScripts(c, h)...)
 		}
+		add(c.Layout.Home+"/.ssh/authorized_keys", Merge, 0o600, authorizedKeys(c, h))
+		if kh := knownHosts(c, h); kh != nil {
+			add(c.Layout.Home+"/.ssh/pgpoolgen_known_hosts", Replace, 0o644, kh)
+		}
+		sortFiles(files)
+		secrets := hostSecrets(c, h)
+		b.Secrets = append(b.Secrets, secrets...)
+		b.Files = append(b.Files, files...)
+		b.Files = append(b.Files, setupScript(c, h, files, secrets))
 	}
-	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path() < b.Files[j].Path() })
+	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c)})
+	sortFiles(b.Files)
 	return b
-}
-
-func (b *Bundle) add(h *schema.Host, dest string, mode fs.FileMode, c *schema.Cluster, data []byte) {
-	b.Files = append(b.Files, &File{Host: h.Name, Dest: dest, Mode: mode, Owner: c.Layout.User, Group: c.Layout.Group, Data: data})
 }
 
 // manifestEntry is one file in manifest.json; the field order is the JSON order.
 type manifestEntry struct {
-	Host   string `json:"host"`
-	Path   string `json:"path"`
-	Dest   string `json:"destination"`
-	Mode   string `json:"mode"`
-	Owner  string `json:"owner"`
-	Group  string `json:"group"`
-	SHA256 string `json:"sha256"`
+	Host    string `json:"host,omitempty"`
+	Path    string `json:"path"`
+	Install string `json:"install"`
+	Dest    string `json:"destination,omitempty"`
+	Mode    string `json:"mode"`
+	Owner   string `json:"owner,omitempty"`
+	Group   string `json:"group,omitempty"`
+	SHA256  string `json:"sha256"`
+}
+
+// trustEntry is one ssh trust edge in manifest.json: from logs in to to, for the scripts in why.
+type trustEntry struct {
+	From string   `json:"from"`
+	To   string   `json:"to"`
+	Why  []string `json:"why"`
+}
+
+// secretEntry is a secret a host's setup needs at apply time, and what it becomes there.
+type secretEntry struct {
+	Host string `json:"host"`
+	Name string `json:"name"`
+	Env  string `json:"env"`
+	For  string `json:"for"`
 }
 
 type manifest struct {
 	Format  int             `json:"format"`
 	Cluster string          `json:"cluster"`
 	Files   []manifestEntry `json:"files"`
+	Trust   []trustEntry    `json:"trust"`
+	Secrets []secretEntry   `json:"secrets"`
 }
 
 // manifestFormat is the version of manifest.json's layout, for tools that read it.
@@ -87,11 +150,12 @@ const manifestFormat = 1
 // Manifest renders manifest.json: every file of the bundle with where it goes, its mode, owner
 // and sha256, in path order.
 func (b *Bundle) Manifest() []byte {
-	m := manifest{Format: manifestFormat, Cluster: b.Cluster, Files: []manifestEntry{}}
+	m := manifest{Format: manifestFormat, Cluster: b.Cluster, Files: []manifestEntry{},
+		Trust: append([]trustEntry{}, b.Trust...), Secrets: append([]secretEntry{}, b.Secrets...)}
 	for _, f := range b.Files {
 		sum := sha256.Sum256(f.Data)
 		m.Files = append(m.Files, manifestEntry{
-			Host: f.Host, Path: f.Path(), Dest: f.Dest, Mode: modeString(f.Mode),
+			Host: f.Host, Path: f.Path(), Install: f.Install.String(), Dest: f.Dest, Mode: modeString(f.Mode),
 			Owner: f.Owner, Group: f.Group, SHA256: hex.EncodeToString(sum[:]),
 		})
 	}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The setup scripts are tested by running them, as root, against a root prefix (--root) that
+// stands for each host: an ordinary folder with etc/passwd, the user's home, and stub
+// programs where PostgreSQL and pgpool-II would be. They must create the tree the bundle
+// describes, change nothing on a second run, keep what the operator put in shared files, and
+// replace only their own lines when the spec changes.
+
+type manifestFile struct {
+	Host    string `json:"host"`
+	Path    string `json:"path"`
+	Install string `json:"install"`
+	Dest    string `json:"destination"`
+	Mode    string `json:"mode"`
+}
+
+type manifestDoc struct {
+	Files   []manifestFile `json:"files"`
+	Secrets []struct {
+		Host, Name, Env string
+	} `json:"secrets"`
+}
+
+func readManifest(t *testing.T, bundle string) manifestDoc {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(bundle, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifestDoc
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the setup tests run as root in CI")
+		}
+		t.Skip("setup scripts set owners: run the tests as root")
+	}
+}
+
+// fakeHost makes a root prefix for a host: passwd and group entries for the OS user, its home,
+// and stub programs at the layout's paths that report the target versions.
+func fakeHost(t *testing.T, root, user, group, home string, programs map[string]string) {
+	t.Helper()
+	uid, gid := 4242, 4343
+	write := func(p, data string, mode os.FileMode) {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("etc/passwd", fmt.Sprintf("root:x:0:0:root:/root:/bin/bash\n%s:x:%d:%d::%s:/bin/bash\n", user, uid, gid, home), 0o644)
+	write("etc/group", fmt.Sprintf("root:x:0:\n%s:x:%d:\n", group, gid), 0o644)
+	if err := os.MkdirAll(filepath.Join(root, home), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(filepath.Join(root, home), uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	for p, out := range programs {
+		write(p, "#!/bin/sh\necho '"+out+"'\n", 0o755)
+	}
+}
+
+// runSetup runs a host's setup.sh and returns its output.
+func runSetup(t *testing.T, script string, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("/bin/bash", append([]string{script}, args...)...)
+	cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), err
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("%s did not finish within 60 s:\n%s", script, out.String())
+	}
+	return "", nil
+}
+
+// statTree reads a root prefix: content, mode and owner of everything in it.
+func statTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		st := fmt.Sprintf("%04o %v", info.Mode().Perm(), ownerOf(info))
+		if info.Mode().IsRegular() {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			st += " " + string(data)
+		} else {
+			st += " " + info.Mode().Type().String()
+		}
+		out[rel] = st
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func stubs(pgBin, pgpoolBin, series string) map[string]string {
+	m := map[string]string{}
+	for _, p := range []string{"postgres", "pg_ctl", "psql", "pg_isready", "pg_basebackup", "pg_rewind", "pg_config"} {
+		m[pgBin+"/"+p] = p + " (PostgreSQL) stub"
+	}
+	m[pgpoolBin+"/pgpool"] = "pgpool-II version " + series + ".5 (stub)"
+	m[pgpoolBin+"/pcp_attach_node"] = "stub"
+	return m
+}
+
+func TestSetupScripts(t *testing.T) {
+	requireRoot(t)
+	for _, tc := range []struct {
+		name, series, pgBin, pgpoolBin, user, group, home string
+	}{
+		{"debian-streaming", "4.3", "/usr/lib/postgresql/15/bin", "/usr/sbin", "postgres", "postgres", "/var/lib/postgresql"},
+		{"seed-master-slave", "3.1", "/usr/local/pgsql/bin", "/usr/local/pgpool2/bin", "postgres", "postgres", "/home/postgres"},
+		{"seed-replication", "3.1", "/usr/local/pgsql/bin", "/usr/local/pgpool2/bin", "postgres", "postgres", "/home/postgres"},
+		{"wide-ipv6-native", "4.7", "/opt/postgresql-17/bin", "/opt/pgpool-4.7/bin", "pgsql", "dba", "/home/pgsql"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := filepath.Join(t.TempDir(), "out")
+			build(t, filepath.Join(goldenDir, tc.name), bundle)
+			m := readManifest(t, bundle)
+			env := []string{}
+			for _, s := range m.Secrets {
+				env = append(env, s.Env+"=secret:with\\colon-"+s.Name)
+			}
+			hosts := map[string]bool{}
+			for _, f := range m.Files {
+				if f.Host != "" {
+					hosts[f.Host] = true
+				}
+			}
+			for _, host := range keys(hosts) {
+				root := t.TempDir()
+				fakeHost(t, root, tc.user, tc.group, tc.home, stubs(tc.pgBin, tc.pgpoolBin, tc.series))
+				script := filepath.Join(bundle, "hosts", host, "setup.sh")
+
+				// A dry run changes nothing.
+				before := statTree(t, root)
+				out, err := runSetup(t, script, env, "--root", root, "--skip-network", "--dry-run")
+				if err != nil {
+					t.Fatalf("%s: dry run: %v\n%s", host, err, out)
+				}
+				if !strings.Contains(out, "would: ") {
+					t.Errorf("%s: the dry run reports nothing to do:\n%s", host, out)
+				}
+				if diff := cmp.Diff(before, statTree(t, root)); diff != "" {
+					t.Errorf("%s: the dry run changed the tree:\n%s", host, diff)
+				}
+
+				out, err = runSetup(t, script, env, "--root", root, "--skip-network")
+				if err != nil {
+					t.Fatalf("%s: first run: %v\n%s", host, err, out)
+				}
+				for _, f := range m.Files {
+					if f.Host != host || f.Install != "replace" {
+						continue
+					}
+					got, err := os.Stat(filepath.Join(root, f.Dest))
+					if err != nil {
+						// Only the recovery scripts wait, for a data directory to exist.
+						if !strings.Contains(out, "later: put the recovery scripts into "+filepath.Dir(f.Dest)+" ") {
+							t.Errorf("%s: %s was not installed: %v", host, f.Dest, err)
+						}
+						continue
+					}
+					want, _ := os.ReadFile(filepath.Join(bundle, f.Path))
+					have, _ := os.ReadFile(filepath.Join(root, f.Dest))
+					if !bytes.Equal(want, have) || fmt.Sprintf("%04o", got.Mode().Perm()) != f.Mode {
+						t.Errorf("%s: %s differs from the bundle or has mode %04o, want %s", host, f.Dest, got.Mode().Perm(), f.Mode)
+					}
+					if owner := ownerOf(got); owner != "4242:4343" {
+						t.Errorf("%s: %s is owned by %s, want 4242:4343", host, f.Dest, owner)
+					}
+				}
+				ak := filepath.Join(root, tc.home, ".ssh", "authorized_keys")
+				checkMode(t, filepath.Join(root, tc.home, ".ssh"), 0o700)
+				checkMode(t, ak, 0o600)
+
+				// The second run changes nothing, byte for byte and mode for mode.
+				first := statTree(t, root)
+				out, err = runSetup(t, script, env, "--root", root, "--skip-network")
+				if err != nil {
+					t.Fatalf("%s: second run: %v\n%s", host, err, out)
+				}
+				if !strings.Contains(out, "nothing to change") || strings.Contains(out, "change: ") {
+					t.Errorf("%s: the second run changed something:\n%s", host, out)
+				}
+				if diff := cmp.Diff(first, statTree(t, root)); diff != "" {
+					t.Errorf("%s: the second run changed the tree:\n%s", host, diff)
+				}
+			}
+		})
+	}
+}
+
+func ownerOf(info os.FileInfo) string {
+	st := info.Sys().(*syscall.Stat_t)
+	return fmt.Sprintf("%d:%d", st.Uid, st.Gid)
+}
+
+func checkMode(t *testing.T, p string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(p)
+	if err != nil {
+		t.Errorf("%v", err)
+		return
+	}
+	if info.Mode().Perm() != want {
+		t.Errorf("%s has mode %04o, want %04o", p, info.Mode().Perm(), want)
+	}
+}
+
+// TestSetupKeepsOperatorLines checks the merge of authorized_keys and .pgpass: lines the
+// operator had stay; a changed spec replaces this cluster's lines and only those.
+func TestSetupKeepsOperatorLines(t *testing.T) {
+	requireRoot(t)
+	const home = "/var/lib/postgresql"
+	caseDir := filepath.Join(goldenDir, "debian-streaming")
+	specDir := t.TempDir()
+	copyDir(t, caseDir, specDir, "cluster.toml", "pcp-password.txt", "keys")
+	bundle := filepath.Join(t.TempDir(), "out")
+	build(t, specDir, bundle)
+
+	root := t.TempDir()
+	fakeHost(t, root, "postgres", "postgres", home, stubs("/usr/lib/postgresql/15/bin", "/usr/sbin", "4.3"))
+	foreignKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIForeignKeyOfTheOperatorXXXXXXXXXXXXXXXXXXXX admin@laptop"
+	foreignPass := "db.example.net:5432:*:app:apppass"
+	for p, line := range map[string]string{".ssh/authorized_keys": foreignKey, ".pgpass": foreignPass} {
+		p = filepath.Join(root, home, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(line+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"PGPOOLGEN_REPLICATION_PASSWORD=r3pl:pw\\x"}
+	script := filepath.Join(bundle, "hosts", "pg2", "setup.sh")
+	if out, err := runSetup(t, script, env, "--root", root, "--skip-network"); err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	ak := readFile(t, filepath.Join(root, home, ".ssh/authorized_keys"))
+	pgpass := readFile(t, filepath.Join(root, home, ".pgpass"))
+	oldKey := strings.Fields(readFile(t, filepath.Join(specDir, "keys/pg1.pub")))[1]
+	for _, want := range []string{foreignKey, oldKey, `from="192.0.2.10"`, "# BEGIN pgpoolgen cluster debian-streaming"} {
+		if !strings.Contains(ak, want) {
+			t.Errorf("authorized_keys lacks %q:\n%s", want, ak)
+		}
+	}
+	if strings.Count(ak, "# BEGIN pgpoolgen") != 1 {
+		t.Errorf("authorized_keys holds more than one block:\n%s", ak)
+	}
+	for _, want := range []string{foreignPass, `192.0.2.11:5432:*:repl:r3pl\:pw\\x`} {
+		if !strings.Contains(pgpass, want) {
+			t.Errorf(".pgpass lacks %q:\n%s", want, pgpass)
+		}
+	}
+	checkMode(t, filepath.Join(root, home, ".pgpass"), 0o600)
+	checkMode(t, filepath.Join(root, home, ".ssh/authorized_keys"), 0o600)
+
+	// pg1 gets a new key: pg2's block swaps the key, the operator's line stays.
+	newKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1Xv8o6zQ3pVx5Vb7Gm0Wl2Yq3mJm4wQ5cE6k2b7Xy9 postgres@pg1-new"
+	if err := os.WriteFile(filepath.Join(specDir, "keys/pg1.pub"), []byte(newKey+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build(t, specDir, bundle)
+	out, err := runSetup(t, script, env, "--root", root, "--skip-network")
+	if err != nil {
+		t.Fatalf("setup after the key change: %v\n%s", err, out)
+	}
+	ak = readFile(t, filepath.Join(root, home, ".ssh/authorized_keys"))
+	if strings.Contains(ak, oldKey) || !strings.Contains(ak, strings.Fields(newKey)[1]) || !strings.Contains(ak, foreignKey) {
+		t.Errorf("after the key change, authorized_keys should hold the new key and the operator's, not the old:\n%s", ak)
+	}
+	if !strings.Contains(out, "change: update this cluster's lines in "+home+"/.ssh/authorized_keys") || strings.Count(out, "change: ") != 1 {
+		t.Errorf("the key change should change authorized_keys and nothing else:\n%s", out)
+	}
+}
+
+// TestSetupStopsOnMissingSecrets checks that setup names every missing secret and program, and
+// changes nothing.
+func TestSetupStopsOnMissingSecrets(t *testing.T) {
+	requireRoot(t)
+	bundle := filepath.Join(t.TempDir(), "out")
+	build(t, filepath.Join(goldenDir, "debian-streaming"), bundle)
+	root := t.TempDir()
+	fakeHost(t, root, "postgres", "postgres", "/var/lib/postgresql", map[string]string{})
+	before := statTree(t, root)
+	out, err := runSetup(t, filepath.Join(bundle, "hosts", "pg1", "setup.sh"), nil, "--root", root, "--skip-network")
+	if err == nil {
+		t.Fatalf("setup without secrets and programs succeeded:\n%s", out)
+	}
+	for _, want := range []string{"stopped before changing anything", "missing secret replication: set PGPOOLGEN_REPLICATION_PASSWORD",
+		"missing program /usr/lib/postgresql/15/bin/pg_ctl", "missing program /usr/lib/postgresql/15/bin/pg_basebackup"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if diff := cmp.Diff(before, statTree(t, root)); diff != "" {
+		t.Errorf("a stopped setup changed the tree:\n%s", diff)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// copyDir copies the named files and folders of src into dst.
+func copyDir(t *testing.T, src, dst string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		out, err := exec.Command("cp", "-a", filepath.Join(src, n), dst).CombinedOutput()
+		if err != nil {
+			t.Fatalf("cp: %v\n%s", err, out)
+		}
+	}
+}

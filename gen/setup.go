@@ -1,0 +1,258 @@
+package gen
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
+)
+
+//go:embed templates/setup/setup.sh.tmpl
+var setupFS embed.FS
+
+var setupTemplate = template.Must(template.New("setup.sh.tmpl").Funcs(shellFuncs).ParseFS(setupFS, "templates/setup/setup.sh.tmpl"))
+
+// shellFuncs quote values for the shell. The model's values are validated to be safe anyway;
+// quoting them all keeps a later change from opening a hole.
+var shellFuncs = template.FuncMap{
+	// sq makes one shell word in single quotes.
+	"sq": func(v any) string { return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", `'\''`) + "'" },
+	// cm makes a value safe in a comment: a line break would end the comment.
+	"cm": func(v any) string {
+		return strings.Map(func(r rune) rune {
+			if r < ' ' || r == 0x7f {
+				return '?'
+			}
+			return r
+		}, fmt.Sprint(v))
+	},
+	// dq escapes a value for the inside of a double-quoted string.
+	"dq": func(v any) string {
+		r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
+		return r.Replace(fmt.Sprint(v))
+	},
+}
+
+// setupData is what setup.sh.tmpl renders for one host. Every string in it comes from the
+// validated model and is safe inside single quotes.
+type setupData struct {
+	Cluster, Host, Address, Roles, SpecName string
+	Mode                                    string
+	PgpoolVersion, PGVersion                string
+	User, Group, Home                       string
+	PathLine                                string
+	PgBin, PgLib, PgpoolBin                 string
+	Pgpool, Backend                         bool
+	Port                                    int
+
+	InstallPgpool, InstallRecovery bool
+	InstallMethod, Tarball, Prefix string
+	SQLDir                         string
+	PgpoolPackage, RecoveryPackage string
+
+	Programs []program
+	Ports    []endpoint
+	Secrets  []secretEntry
+	Dirs     []dir
+
+	Files     []setupFile
+	DataDir   string
+	DataFiles []setupFile
+
+	BlockBegin, BlockEnd string
+	AuthorizedKeys       string // the block's path relative to setup.sh
+	Pgpass               []string
+	PCPPass              string
+	PCPPasswordFile      string
+
+	RecoveryDB   string
+	ExtensionSQL string
+}
+
+type program struct{ Path, Why string }
+type endpoint struct {
+	Host string
+	Port int
+	Why  string
+}
+
+// A dir is a folder setup looks after. Owned ones get the OS user and Mode every run;
+// others are only created when missing: owned by the user when UserIfMissing (sockets, logs),
+// else by root (the parents of configuration files).
+type dir struct {
+	Path          string
+	Mode          string
+	Owned         bool
+	UserIfMissing bool
+}
+
+type setupFile struct{ Src, Dest, Dir, Mode string }
+
+// setupScript renders hosts/<host>/setup.sh, given the host's other files in the bundle.
+func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []secretEntry) *File {
+	lay := c.Layout
+	d := setupData{
+		Cluster: c.Name, Host: h.Name, Address: h.Address, Roles: roles(h), SpecName: c.SpecName,
+		Mode: c.Mode.String(), PgpoolVersion: c.Pgpool.String(), PGVersion: c.PostgreSQL.String(),
+		User: lay.User, Group: lay.Group, Home: lay.Home,
+		PgBin: lay.PostgresBinDir, PgLib: lay.PostgresLibDir, PgpoolBin: lay.PgpoolBinDir,
+		Pgpool: h.Pgpool, Backend: h.Backend, Port: h.Port,
+		InstallPgpool: h.Pgpool && c.Install.Method != "none", InstallRecovery: h.Backend && c.Install.Method != "none",
+		InstallMethod: c.Install.Method, Tarball: c.Install.SourceTarball, Prefix: path.Dir(lay.PgpoolBinDir),
+		SQLDir: "src/sql", PgpoolPackage: "pgpool2", RecoveryPackage: "postgresql-" + c.PostgreSQL.String() + "-pgpool2",
+		Secrets:    secrets,
+		BlockBegin: blockBegin(c), BlockEnd: blockEnd(c),
+		DataDir:    h.DataDirectory,
+		RecoveryDB: "template1",
+	}
+	if !c.Pgpool.AtLeast(pgpool.Version{Major: 3, Minor: 4}) {
+		d.SQLDir = "sql"
+	}
+	if c.Pgpool.AtLeast(v47) {
+		d.RecoveryDB = "postgres"
+		for _, p := range c.Parameters {
+			if p.Name == "recovery_database" && p.Value != "''" {
+				d.RecoveryDB = strings.Trim(p.Value, "'")
+			}
+		}
+	}
+	if c.Pgpool.AtLeast(pgpool.Version{Major: 3, Minor: 3}) {
+		d.ExtensionSQL = "CREATE EXTENSION IF NOT EXISTS pgpool_recovery"
+	}
+
+	bins := []string{lay.PostgresBinDir}
+	if h.Pgpool {
+		bins = append(bins, lay.PgpoolBinDir)
+	}
+	d.PathLine = `export PATH="$PATH:` + strings.Join(bins, ":") + `"  # pgpoolgen`
+
+	// Programs the host needs that setup does not install.
+	d.Programs = append(d.Programs, program{"timeout", "the scripts bound every remote command"})
+	for _, e := range c.Trust {
+		if e.From == h {
+			d.Programs = append(d.Programs, program{"ssh", "the scripts log in to other hosts"})
+			break
+		}
+	}
+	if h.Backend {
+		for _, p := range []string{"postgres", "pg_ctl", "psql", "pg_isready", "pg_basebackup"} {
+			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/" + p, "PostgreSQL " + c.PostgreSQL.String()})
+		}
+		if c.Mode == schema.Streaming && c.PostgreSQL.AtLeast(9, 5) {
+			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_rewind", "the follow script re-points an old primary with it"})
+		}
+		d.Programs = append(d.Programs, program{"runuser", "setup runs psql as " + lay.User})
+	}
+	if h.Pgpool {
+		switch c.Install.Method {
+		case "none":
+			d.Programs = append(d.Programs, program{lay.PgpoolBinDir + "/pgpool", "pgpool-II " + c.Pgpool.String() + ", installed by other means ([install] method = \"none\")"})
+		case "package":
+			d.Programs = append(d.Programs, program{"apt-get", "installing Debian's packages"})
+		}
+	}
+	if h.Backend && c.Install.Method == "source" {
+		d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_config", "building pgpool-recovery"})
+	}
+
+	// Ports this host must reach: pgpool the backends, ssh the hosts it logs in to, and
+	// backends each other for base backups.
+	for _, b := range c.Backends {
+		if b == h {
+			continue
+		}
+		switch {
+		case h.Pgpool:
+			d.Ports = append(d.Ports, endpoint{b.Address, b.Port, "pgpool connects to backend " + strconv.Itoa(b.NodeID)})
+		case h.Backend:
+			d.Ports = append(d.Ports, endpoint{b.Address, b.Port, "base backups and replication"})
+		}
+	}
+	for _, e := range c.Trust {
+		if e.From == h {
+			d.Ports = append(d.Ports, endpoint{e.To.Address, c.SSH.Port, "ssh for " + strings.Join(e.Why, ", ")})
+		}
+	}
+
+	if h.Pgpool {
+		d.Dirs = append(d.Dirs,
+			dir{Path: lay.PgpoolRunDir, Mode: "0755", Owned: true},
+			dir{Path: lay.PgpoolSocketDir, Mode: "0755", UserIfMissing: true},
+			dir{Path: lay.PCPSocketDir, Mode: "0755", UserIfMissing: true},
+			dir{Path: lay.PgpoolLogDir, Mode: "0755", UserIfMissing: true})
+	}
+	d.Dirs = append(d.Dirs, dir{Path: lay.Home + "/.ssh", Mode: "0700", Owned: true})
+	d.Dirs = dedupDirs(d.Dirs)
+
+	for _, f := range files {
+		rel := strings.TrimPrefix(f.Path(), "hosts/"+h.Name+"/")
+		sf := setupFile{Src: rel, Dest: f.Dest, Dir: path.Dir(f.Dest), Mode: modeString(f.Mode)}
+		switch {
+		case f.Install == Merge:
+			d.AuthorizedKeys = rel
+		case f.Install != Replace:
+		case h.Backend && path.Dir(f.Dest) == h.DataDirectory:
+			d.DataFiles = append(d.DataFiles, sf)
+		default:
+			d.Files = append(d.Files, sf)
+		}
+	}
+
+	for _, s := range secrets {
+		switch s.Name {
+		case secretReplication:
+			for _, b := range c.Backends {
+				addr := strings.ReplaceAll(b.Address, ":", `\:`)
+				d.Pgpass = append(d.Pgpass, addr+":"+strconv.Itoa(b.Port)+":*:"+c.Replication.User+":")
+			}
+		case secretPCP:
+			if c.Pgpool.AtLeast(v35) {
+				d.PCPPass = "*:" + strconv.Itoa(c.PCPPort) + ":" + c.PCPUsers[0].Name + ":"
+			} else {
+				d.PCPPasswordFile = lay.Home + "/.pgpoolgen/pcp_password"
+			}
+		}
+	}
+
+	var buf bytes.Buffer
+	if err := setupTemplate.Execute(&buf, d); err != nil {
+		panic(err) // the template and its data are both ours: a failure is a bug
+	}
+	return &File{Host: h.Name, Name: "setup.sh", Install: Run, Mode: 0o755, Data: buf.Bytes()}
+}
+
+func roles(h *schema.Host) string {
+	var r []string
+	if h.Pgpool {
+		r = append(r, "pgpool")
+	}
+	if h.Backend {
+		r = append(r, h.Role.String()+" (backend "+strconv.Itoa(h.NodeID)+")")
+	}
+	return strings.Join(r, " and ")
+}
+
+// dedupDirs keeps the first entry of each folder, in order.
+func dedupDirs(ds []dir) []dir {
+	var out []dir
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if !seen[d.Path] {
+			seen[d.Path] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// sortFiles orders files by their path in the bundle.
+func sortFiles(fs []*File) {
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Path() < fs[j].Path() })
+}
