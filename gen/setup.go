@@ -74,6 +74,7 @@ type setupData struct {
 
 	RecoveryDB   string
 	ExtensionSQL string
+	PoolPasswd   string
 }
 
 type program struct{ Path, Why string }
@@ -182,6 +183,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	}
 
 	if h.Pgpool {
+		d.PoolPasswd = lay.PgpoolConfigDir + "/pool_passwd"
 		d.Dirs = append(d.Dirs,
 			dir{Path: lay.PgpoolRunDir, Mode: "0755", Owned: true},
 			dir{Path: lay.PgpoolSocketDir, Mode: "0755", UserIfMissing: true},

@@ -224,6 +224,12 @@ ensure_file 'files/usr/local/pgpool2/etc/pgpool.conf' '/usr/local/pgpool2/etc/pg
 ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pool_hba.conf' '/usr/local/pgpool2/etc/pool_hba.conf' '0640'
 
+# pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty
+# one is made when there is none (fill it with pg_md5 -m or pg_enc -m); an existing one is kept.
+if [ ! -f "$root"'/usr/local/pgpool2/etc/pool_passwd' ]; then
+	change "create an empty /usr/local/pgpool2/etc/pool_passwd" install -m 0600 -o "$uid" -g "$gid" /dev/null "$root"'/usr/local/pgpool2/etc/pool_passwd'
+fi
+
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/home/postgres/.ssh/authorized_keys' "$here"/'merge/home/postgres/.ssh/authorized_keys'
 ensure_dir '/home/postgres/.pgpoolgen' 0700

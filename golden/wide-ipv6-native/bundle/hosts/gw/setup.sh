@@ -193,6 +193,12 @@ ensure_file 'files/etc/pgpool-ii/wide/pgpool.conf' '/etc/pgpool-ii/wide/pgpool.c
 ensure_parent '/etc/pgpool-ii/wide'
 ensure_file 'files/etc/pgpool-ii/wide/pool_hba.conf' '/etc/pgpool-ii/wide/pool_hba.conf' '0640'
 
+# pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty
+# one is made when there is none (fill it with pg_md5 -m or pg_enc -m); an existing one is kept.
+if [ ! -f "$root"'/etc/pgpool-ii/wide/pool_passwd' ]; then
+	change "create an empty /etc/pgpool-ii/wide/pool_passwd" install -m 0600 -o "$uid" -g "$gid" /dev/null "$root"'/etc/pgpool-ii/wide/pool_passwd'
+fi
+
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/home/pgsql/.ssh/authorized_keys' "$here"/'merge/home/pgsql/.ssh/authorized_keys'
 
