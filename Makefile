@@ -4,7 +4,7 @@
 GO ?= go
 export GOFLAGS := -trimpath
 
-.PHONY: all build test lint golden bench clean
+.PHONY: all build test lint golden bench clean e2e
 
 all: build
 
@@ -29,3 +29,9 @@ bench:
 
 clean:
 	rm -rf bin out
+
+# End to end on real servers (Debian 12, as root): PostgreSQL 15, pgpool-II 4.3 and OpenSSH,
+# each host a mount namespace with its own loopback address. Installs what it needs first.
+e2e:
+	bash e2e/install-deps.sh
+	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/

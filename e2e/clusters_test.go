@@ -1,0 +1,141 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMainE2E(t *testing.T) {
+	t.Run("streaming", testStreaming)
+	t.Run("native", testNative)
+	printSummary()
+}
+
+func testStreaming(t *testing.T) {
+	c := bringUp(t, "streaming")
+	defer teardown(c)
+	c.startPgpool(t)
+	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
+	check(t, "pcp_node_info_password", c.checkPCP)
+	check(t, "pool_hba_allows_and_rejects", c.checkPoolHBA)
+	check(t, "ssh_trust_is_exactly_the_graph", func(t *testing.T) { c.checkSSHTrust(t, "pg2", "pgpool") })
+	if !check(t, "pcp_recovery_node_makes_the_standbys", func(t *testing.T) {
+		c.recover(t, 1)
+		c.recover(t, 2)
+	}) {
+		return
+	}
+	check(t, "pool_nodes_roles_status_replication", func(t *testing.T) {
+		var nodes []node
+		if _, ok := waitFor(30*time.Second, func() bool {
+			var err error
+			nodes, err = c.poolNodes()
+			return err == nil && len(nodes) == 3 && nodes[1].replState == "streaming" && nodes[2].replState == "streaming"
+		}); !ok {
+			t.Fatalf("SHOW pool_nodes: %+v", nodes)
+		}
+		want := []string{"primary", "standby", "standby"}
+		for i, n := range nodes {
+			if n.status != "up" || n.role != want[i] || n.host != fmt.Sprintf("127.0.0.%d", 11+i) {
+				t.Errorf("node %d: %+v, want %s up at 127.0.0.%d", i, n, want[i], 11+i)
+			}
+		}
+	})
+
+	check(t, "failover_promotes_and_follow_repoints", func(t *testing.T) {
+		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100)"); err != nil {
+			t.Fatalf("write before the kill: %v %s", err, out)
+		}
+		// Wait until both standbys have the rows, as a client would not, to compare afterwards.
+		waitFor(10*time.Second, func() bool {
+			a, _ := c.direct(c.h("pg2"), "SELECT count(*) FROM kept")
+			b, _ := c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
+			return a == "100" && b == "100"
+		})
+		start := time.Now()
+		c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
+		took, ok := waitFor(90*time.Second, func() bool {
+			_, err := c.sql("postgres", "INSERT INTO kept VALUES (101)")
+			return err == nil
+		})
+		if !ok {
+			t.Fatalf("no write through pgpool succeeded within %s of killing the primary", took)
+		}
+		fmt.Printf("e2e: failover: %.1f s from killing the primary to the first successful write through pgpool\n", time.Since(start).Seconds())
+		if n, err := c.sql("postgres", "SELECT count(*) FROM kept"); err != nil || n != "101" {
+			t.Errorf("rows after failover: %s %v, want 101 (100 before the kill and 1 after)", n, err)
+		}
+		var nodes []node
+		if _, ok := waitFor(60*time.Second, func() bool {
+			nodes, _ = c.poolNodes()
+			return len(nodes) == 3 && nodes[1].role == "primary" && nodes[2].status == "up" && nodes[2].replState == "streaming"
+		}); !ok {
+			t.Errorf("after failover pool_nodes is %+v; want node 1 primary, node 2 up and streaming from it", nodes)
+		}
+		if got, _ := c.direct(c.h("pg2"), "SELECT application_name FROM pg_stat_replication"); !strings.Contains(got, "pg3") {
+			t.Errorf("pg3 does not replicate from the new primary pg2: pg_stat_replication shows %q", got)
+		}
+		if got, _ := c.direct(c.h("pg3"), "SELECT count(*) FROM kept"); got != "101" {
+			t.Errorf("pg3 has %s rows, want 101", got)
+		}
+	})
+	check(t, "pcp_recovery_node_brings_back_old_primary", func(t *testing.T) {
+		c.recover(t, 0)
+		nodes, _ := c.poolNodes()
+		if len(nodes) != 3 || nodes[0].role != "standby" || nodes[1].role != "primary" {
+			t.Errorf("after recovery pool_nodes is %+v; want node 0 a standby of node 1", nodes)
+		}
+		if got, _ := c.direct(c.h("pg1"), "SELECT count(*) FROM kept"); got != "101" {
+			t.Errorf("the recovered pg1 has %s rows, want 101", got)
+		}
+	})
+	check(t, "setup_second_run_changes_nothing", c.checkSetupIdempotent)
+}
+
+func testNative(t *testing.T) {
+	c := bringUp(t, "native")
+	defer teardown(c)
+	c.startPgpool(t)
+	if !check(t, "pgpool_starts_and_recovers_nodes", func(t *testing.T) {
+		c.recover(t, 1)
+		c.recover(t, 2)
+	}) {
+		return
+	}
+	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
+	check(t, "write_reaches_every_backend", func(t *testing.T) {
+		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 50)"); err != nil {
+			t.Fatalf("write: %v %s", err, out)
+		}
+		for _, n := range []string{"pg1", "pg2", "pg3"} {
+			if got, err := c.direct(c.h(n), "SELECT count(*) FROM kept"); err != nil || got != "50" {
+				t.Errorf("%s has %s rows (%v), want 50", n, got, err)
+			}
+		}
+	})
+	check(t, "online_recovery_of_a_detached_node", func(t *testing.T) {
+		if out, err := c.pcp(30*time.Second, nil, "pcp_detach_node", "-w", "-n", "2"); err != nil {
+			t.Fatalf("pcp_detach_node: %v %s", err, out)
+		}
+		if out, err := c.sql("postgres", "INSERT INTO kept SELECT generate_series(51, 80)"); err != nil {
+			t.Fatalf("write while node 2 is detached: %v %s", err, out)
+		}
+		c.recover(t, 2)
+		want, _ := c.direct(c.h("pg1"), "SELECT count(*), sum(n) FROM kept")
+		for _, n := range []string{"pg2", "pg3"} {
+			if got, _ := c.direct(c.h(n), "SELECT count(*), sum(n) FROM kept"); got != want {
+				t.Errorf("%s has %q, pg1 has %q", n, got, want)
+			}
+		}
+		if want != "80|"+strconv.Itoa(80*81/2) {
+			t.Errorf("pg1 has %q, want 80 rows", want)
+		}
+	})
+	check(t, "ssh_trust_is_exactly_the_graph", func(t *testing.T) { c.checkSSHTrust(t, "pg2", "pgpool") })
+	check(t, "setup_second_run_changes_nothing", c.checkSetupIdempotent)
+}

@@ -1,0 +1,439 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	pcpUser  = "pcpadmin"
+	pcpPass  = "pcp-e2e-secret"
+	replPass = "repl-e2e:secret"
+	pgpoolIP = "127.0.0.10"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+	results   struct {
+		sync.Mutex
+		lines []string
+	}
+)
+
+// pgpoolgen builds the command once, outside any namespace.
+func pgpoolgen(t *testing.T, work string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binary = filepath.Join(os.TempDir(), fmt.Sprintf("pgpoolgen-e2e-%d", os.Getpid()))
+		out, err := exec.Command("go", "build", "-o", binary, "../cmd/pgpoolgen").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// check runs one named check and records its result for the summary.
+func check(t *testing.T, name string, f func(t *testing.T)) bool {
+	ok := t.Run(name, f)
+	results.Lock()
+	verdict := "pass"
+	if !ok {
+		verdict = "FAIL"
+	}
+	results.lines = append(results.lines, fmt.Sprintf("%-4s  %s/%s", verdict, t.Name(), name))
+	results.Unlock()
+	return ok
+}
+
+// A cluster is a running e2e cluster.
+type cluster struct {
+	name    string
+	work    string
+	bundle  string
+	secrets string
+	hosts   map[string]*host // by name
+	order   []string
+	manifest struct {
+		Trust []struct {
+			From, To string
+			Why      []string
+		} `json:"trust"`
+	}
+}
+
+func (c *cluster) h(name string) *host { return c.hosts[name] }
+
+// bringUp makes the hosts, keys and bundle of a spec in e2e/<name>, applies the bundle with
+// each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1.
+func bringUp(t *testing.T, name string) *cluster {
+	t.Helper()
+	for _, p := range []string{pgBin + "/initdb", pgpoolBin + "/pgpool", "/usr/sbin/sshd", pgpoolBin + "/pcp_recovery_node"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is missing: make e2e installs postgresql-15, pgpool2, postgresql-15-pgpool2 and openssh-server", p)
+		}
+	}
+	work, err := os.MkdirTemp("/var/tmp", "pgpoolgen-e2e-"+name+"-")
+	must(t, err)
+	must(t, os.Chmod(work, 0o755))
+	t.Logf("work folder, logs under %s/logs", work)
+	fmt.Fprintf(os.Stderr, "e2e %s: logs of pgpool, PostgreSQL, sshd and the scripts in %s/logs\n", name, work)
+	c := &cluster{name: name, work: work, hosts: map[string]*host{}}
+	spec := filepath.Join(work, "spec")
+	must(t, os.MkdirAll(filepath.Join(spec, "keys"), 0o755))
+	src, err := os.ReadFile(filepath.Join(name, "cluster.toml"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(spec, "cluster.toml"), src, 0o644))
+	must(t, os.MkdirAll("/run/sshd", 0o755))
+
+	for i, n := range []string{"pgpool", "pg1", "pg2", "pg3"} {
+		h := newHost(t, work, n, fmt.Sprintf("127.0.0.%d", 10+i))
+		c.hosts[n] = h
+		c.order = append(c.order, n)
+		// The OS user's key pair and ssh config (each host connects from its own address), and
+		// the host's sshd host key: what an operator has before running pgpoolgen.
+		sshDir := filepath.Join(h.root, home, ".ssh")
+		must(t, os.MkdirAll(sshDir, 0o700))
+		runAs(t, "root", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "postgres@"+n, "-f", filepath.Join(sshDir, "id_ed25519"))
+		must(t, os.WriteFile(filepath.Join(sshDir, "config"), []byte("BindAddress "+h.addr+"\n"), 0o600))
+		runAs(t, "root", "chown", "-R", osUser+":"+osUser, sshDir)
+		copyFile(t, filepath.Join(sshDir, "id_ed25519.pub"), filepath.Join(spec, "keys", n+".pub"))
+		hostKey := filepath.Join(h.root, "/etc/ssh/e2e/ssh_host_ed25519_key")
+		runAs(t, "root", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey)
+		copyFile(t, hostKey+".pub", filepath.Join(spec, "keys", n+".host.pub"))
+		// PostgreSQL's per-host settings live outside the data directory, which base backups copy.
+		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/host.conf"), []byte(fmt.Sprintf(
+			"listen_addresses = '%s'\nunix_socket_directories = '/var/run/postgresql'\n", h.addr)), 0o644))
+		sshdConfig := fmt.Sprintf(`ListenAddress %s:22
+HostKey /etc/ssh/e2e/ssh_host_ed25519_key
+PidFile /etc/ssh/e2e/sshd.pid
+UsePAM yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys
+StrictModes yes
+LogLevel VERBOSE
+`, h.addr)
+		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/sshd_config"), []byte(sshdConfig), 0o644))
+	}
+
+	// The bundle.
+	c.bundle = filepath.Join(work, "bundle")
+	bin := pgpoolgen(t, work)
+	cmd := exec.Command(bin, "build", filepath.Join(spec, "cluster.toml"), "-o", c.bundle)
+	cmd.Env = append(os.Environ(), "E2E_PCP_PASSWORD="+pcpPass)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pgpoolgen build: %v\n%s", err, out)
+	}
+	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
+	must(t, err)
+	must(t, json.Unmarshal(m, &c.manifest))
+
+	// The secrets, the way an operator hands them to setup: files in a folder only root reads.
+	c.secrets = filepath.Join(work, "secrets")
+	must(t, os.MkdirAll(c.secrets, 0o700))
+	must(t, os.WriteFile(filepath.Join(c.secrets, "replication"), []byte(replPass+"\n"), 0o600))
+	must(t, os.WriteFile(filepath.Join(c.secrets, "pcp"), []byte(pcpPass+"\n"), 0o600))
+
+	for _, n := range c.order {
+		h := c.h(n)
+		out := c.setup(t, h, "--skip-network")
+		t.Logf("setup of %s:\n%s", n, out)
+		h.start(t, "sshd", "root", "/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/e2e/sshd_config")
+	}
+	for _, n := range c.order {
+		h := c.h(n)
+		if _, ok := waitFor(10*time.Second, func() bool { return portOpen(h.addr, 22) }); !ok {
+			t.Fatalf("sshd of %s does not listen", n)
+		}
+	}
+
+	// The first backend: initdb, the replication role, then setup again, which now puts the
+	// recovery scripts into the data directory and creates the pgpool_recovery functions.
+	pg1 := c.h("pg1")
+	watchPostgres(pg1)
+	pg1.mustRun(t, time.Minute, osUser, pgBin+"/initdb", "-D", dataDir, "-U", osUser, "--auth-local=trust", "--auth-host=trust", "-E", "UTF8", "--locale=C.UTF-8")
+	conf := `include_if_exists = '/etc/ssh/e2e/host.conf'
+port = 5432
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = '256MB'
+hot_standby = on
+wal_log_hints = on
+`
+	appendFile(t, filepath.Join(pg1.root, dataDir, "postgresql.conf"), conf)
+	hba := `local all all trust
+host replication repl 127.0.0.0/8 scram-sha-256
+host all repl 127.0.0.0/8 scram-sha-256
+host all all 127.0.0.0/8 trust
+`
+	must(t, os.WriteFile(filepath.Join(pg1.root, dataDir, "pg_hba.conf"), []byte(hba), 0o600))
+	runAs(t, "root", "chown", osUser+":"+osUser, filepath.Join(pg1.root, dataDir, "pg_hba.conf"))
+	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-w", "-t", "60", "-l", "/var/log/postgresql/pg1.log", "start")
+	pg1.mustRun(t, 30*time.Second, osUser, pgBin+"/psql", "-X", "-q", "-d", "postgres", "-c",
+		fmt.Sprintf("CREATE ROLE repl WITH REPLICATION LOGIN PASSWORD '%s'", replPass))
+	t.Logf("setup of pg1 after initdb:\n%s", c.setup(t, pg1, "--skip-network"))
+	for _, n := range []string{"pg2", "pg3"} {
+		watchPostgres(c.h(n))
+	}
+	return c
+}
+
+// setup runs a host's setup.sh from the bundle, inside the host's namespace.
+func (c *cluster) setup(t *testing.T, h *host, args ...string) string {
+	t.Helper()
+	args = append([]string{"bash", filepath.Join(c.bundle, "hosts", h.name, "setup.sh"), "--secrets-dir", c.secrets}, args...)
+	out, err := h.run(5*time.Minute, "root", nil, args...)
+	if err != nil {
+		t.Fatalf("setup.sh of %s: %v\n%s", h.name, err, out)
+	}
+	return out
+}
+
+// startPgpool starts pgpool on the pgpool host and waits until it takes clients.
+func (c *cluster) startPgpool(t *testing.T) {
+	t.Helper()
+	h := c.h("pgpool")
+	h.start(t, "pgpool", osUser, pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
+	if _, ok := waitFor(30*time.Second, func() bool {
+		_, err := c.sql("postgres", "SELECT 1")
+		return err == nil
+	}); !ok {
+		t.Fatalf("pgpool does not take clients on %s:9999; see %s", pgpoolIP, filepath.Join(h.logs, "pgpool.log"))
+	}
+}
+
+// sql runs one statement through pgpool as user, from the pgpool host.
+func (c *cluster) sql(user, stmt string) (string, error) {
+	out, err := c.h("pgpool").run(20*time.Second, osUser, nil, pgBin+"/psql", "-X", "-A", "-t", "-h", pgpoolIP, "-p", "9999", "-U", user, "-d", "postgres", "-c", stmt)
+	return strings.TrimSpace(out), err
+}
+
+// direct runs one statement on a backend's own server.
+func (c *cluster) direct(h *host, stmt string) (string, error) {
+	out, err := h.run(20*time.Second, osUser, nil, pgBin+"/psql", "-X", "-A", "-t", "-h", "/var/run/postgresql", "-p", "5432", "-d", "postgres", "-c", stmt)
+	return strings.TrimSpace(out), err
+}
+
+// pcp runs a pcp command on the pgpool host as the OS user, whose ~/.pcppass setup wrote.
+func (c *cluster) pcp(timeout time.Duration, env []string, command string, args ...string) (string, error) {
+	full := append([]string{pgpoolBin + "/" + command, "-h", "localhost", "-p", "9898", "-U", pcpUser}, args...)
+	return c.h("pgpool").run(timeout, osUser, env, full...)
+}
+
+// node is a row of SHOW pool_nodes.
+type node struct{ id, host, status, role, replState string }
+
+func (c *cluster) poolNodes() ([]node, error) {
+	out, err := c.sql("postgres", "SHOW pool_nodes")
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	var nodes []node
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, "|")
+		if len(f) < 13 {
+			continue
+		}
+		// 4.3: node_id|hostname|port|status|pg_status|lb_weight|role|pg_role|select_cnt|
+		// load_balance_node|replication_delay|replication_state|replication_sync_state|last_status_change
+		nodes = append(nodes, node{id: f[0], host: f[1], status: f[3], role: f[6], replState: f[11]})
+	}
+	return nodes, nil
+}
+
+// recover runs pcp_recovery_node for a node and waits until pgpool shows it up.
+func (c *cluster) recover(t *testing.T, id int) {
+	t.Helper()
+	out, err := c.pcp(3*time.Minute, nil, "pcp_recovery_node", "-w", "-n", strconv.Itoa(id))
+	if err != nil || strings.Contains(out, "ERROR") {
+		t.Fatalf("pcp_recovery_node -n %d: %v\n%s\nsee the logs in %s", id, err, out, filepath.Join(c.work, "logs"))
+	}
+	if _, ok := waitFor(30*time.Second, func() bool {
+		nodes, err := c.poolNodes()
+		return err == nil && len(nodes) > id && nodes[id].status == "up"
+	}); !ok {
+		nodes, _ := c.poolNodes()
+		t.Fatalf("node %d is not up after recovery: %v", id, nodes)
+	}
+}
+
+// checkPgpoolShow reads back every parameter of the generated pgpool.conf through PGPOOL SHOW.
+func (c *cluster) checkPgpoolShow(t *testing.T) {
+	conf, err := os.ReadFile(filepath.Join(c.h("pgpool").root, "/etc/pgpool2/pgpool.conf"))
+	must(t, err)
+	line := regexp.MustCompile(`^([a-z_0-9]+) = (.*)$`)
+	n, masked := 0, 0
+	for _, l := range strings.Split(string(conf), "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		name, want := m[1], strings.Trim(m[2], "'")
+		out, err := c.sql("postgres", "PGPOOL SHOW "+name)
+		if err != nil {
+			t.Errorf("PGPOOL SHOW %s: %v %s", name, err, out)
+			continue
+		}
+		got := shownValue(name, out)
+		n++
+		switch {
+		case got == "*****":
+			masked++ // pgpool-II shows passwords and pool_passwd masked
+		case !sameValue(want, got):
+			t.Errorf("pgpool took %s = %q, the file says %q", name, got, want)
+		}
+	}
+	if n < 30 {
+		t.Errorf("read back only %d parameters", n)
+	}
+	t.Logf("%d parameters read back with the values written (%d of them shown masked)", n, masked)
+}
+
+// shownValue picks the value out of PGPOOL SHOW's output: one line, or for a parameter with
+// per-backend forms, rows of name|value|description.
+func shownValue(name, out string) string {
+	for _, row := range strings.Split(out, "\n") {
+		if f := strings.Split(row, "|"); len(f) >= 2 && f[0] == name {
+			return f[1]
+		}
+	}
+	return out
+}
+
+// unitRE reads a value pgpool-II shows with a time unit, such as "1s" or "3000ms".
+var unitRE = regexp.MustCompile(`^(\d+)(ms|s|min|h|d)$`)
+
+// sameValue compares a value as written with pgpool's display of it.
+func sameValue(written, shown string) bool {
+	if written == shown {
+		return true
+	}
+	if m := unitRE.FindStringSubmatch(shown); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		seconds := map[string]int{"ms": 0, "s": 1, "min": 60, "h": 3600, "d": 86400}[m[2]] * n
+		return written == strconv.Itoa(seconds) || m[2] == "ms" && written == m[1]
+	}
+	bools := map[string]string{"on": "on", "off": "off", "true": "on", "false": "off"}
+	if a, ok := bools[written]; ok {
+		return a == bools[shown]
+	}
+	a, err1 := strconv.ParseFloat(written, 64)
+	b, err2 := strconv.ParseFloat(shown, 64)
+	return err1 == nil && err2 == nil && a == b
+}
+
+// checkSSHTrust logs in along every edge of the manifest's graph, and along one it lacks.
+func (c *cluster) checkSSHTrust(t *testing.T, refusedFrom, refusedTo string) {
+	for _, e := range c.manifest.Trust {
+		from, to := c.h(e.From), c.h(e.To)
+		out, err := from.run(20*time.Second, osUser, nil, "ssh", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+			"-o", "UserKnownHostsFile="+home+"/.ssh/pgpoolgen_known_hosts", "postgres@"+to.addr, "echo", "in-"+e.To)
+		if err != nil || strings.TrimSpace(out) != "in-"+e.To {
+			t.Errorf("%s cannot log in to %s (needed for %s): %v\n%s", e.From, e.To, strings.Join(e.Why, ", "), err, out)
+		}
+	}
+	from, to := c.h(refusedFrom), c.h(refusedTo)
+	out, err := from.run(20*time.Second, osUser, nil, "ssh", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new",
+		"-o", "UserKnownHostsFile=/dev/null", "postgres@"+to.addr, "true")
+	if err == nil || !strings.Contains(out, "Permission denied") {
+		t.Errorf("%s logged in to %s, an edge the bundle does not declare (or failed otherwise): %v\n%s", refusedFrom, refusedTo, err, out)
+	}
+	t.Logf("%d declared edges log in; %s -> %s is refused", len(c.manifest.Trust), refusedFrom, refusedTo)
+}
+
+func (c *cluster) checkPCP(t *testing.T) {
+	out, err := c.pcp(20*time.Second, nil, "pcp_node_info", "-w", "-n", "0")
+	if err != nil || !strings.Contains(out, "127.0.0.11") {
+		t.Errorf("pcp_node_info with ~/.pcppass: %v\n%s", err, out)
+	}
+	bad := filepath.Join(c.work, "bad.pcppass")
+	must(t, os.WriteFile(bad, []byte("*:9898:"+pcpUser+":wrong-password\n"), 0o600))
+	runAs(t, "root", "chown", osUser, bad)
+	out, err = c.pcp(20*time.Second, []string{"PCPPASSFILE=" + bad}, "pcp_node_info", "-w", "-n", "0")
+	if err == nil {
+		t.Errorf("pcp_node_info with a wrong password succeeded:\n%s", out)
+	}
+}
+
+func (c *cluster) checkPoolHBA(t *testing.T) {
+	if out, err := c.sql("postgres", "SELECT 1"); err != nil || out != "1" {
+		t.Errorf("a client the rules allow was refused: %v %s", err, out)
+	}
+	out, err := c.sql("intruder", "SELECT 1")
+	if err == nil || !strings.Contains(out, "pool_hba") && !strings.Contains(out, "reject") {
+		t.Errorf("a client the rules reject got in, or failed for another reason: %v %s", err, out)
+	}
+}
+
+func (c *cluster) checkSetupIdempotent(t *testing.T) {
+	for _, n := range c.order {
+		out := c.setup(t, c.h(n))
+		if !strings.Contains(out, "nothing to change") {
+			t.Errorf("setup of %s on a set-up host changed something:\n%s", n, out)
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	must(t, err)
+	must(t, os.WriteFile(to, data, 0o644))
+}
+
+func appendFile(t *testing.T, p, text string) {
+	t.Helper()
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteString(text)
+	must(t, err)
+	must(t, f.Close())
+}
+
+func portOpen(addr string, port int) bool {
+	return exec.Command("timeout", "2", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", addr, port)).Run() == nil
+}
+
+// teardown stops the cluster's servers and prints the check summary so far.
+func teardown(c *cluster) {
+	stopPostgres()
+	stopAll()
+}
+
+func printSummary() {
+	results.Lock()
+	defer results.Unlock()
+	lines := append([]string(nil), results.lines...)
+	sort.Strings(lines)
+	passed, failed := 0, 0
+	for _, l := range results.lines {
+		if strings.HasPrefix(l, "pass") {
+			passed++
+		} else {
+			failed++
+		}
+	}
+	fmt.Println("e2e checks:")
+	for _, l := range results.lines {
+		fmt.Println("  " + l)
+	}
+	fmt.Printf("e2e: %d passed, %d failed\n", passed, failed)
+}

@@ -1,0 +1,264 @@
+//go:build e2e
+
+// Package e2e proves bundles on real servers: Debian 12's PostgreSQL 15, pgpool-II 4.3 and
+// OpenSSH, each "host" a mount namespace of its own with its own loopback address. Run it with
+// make e2e, as root.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	pgBin     = "/usr/lib/postgresql/15/bin"
+	home      = "/var/lib/postgresql"
+	dataDir   = home + "/15/main"
+	osUser    = "postgres"
+	pgpoolBin = "/usr/sbin"
+)
+
+// boundDirs are the folders each host has of its own: its root prefix's copy is bind-mounted
+// over the real one inside the host's mount namespace.
+var boundDirs = []string{home, "/etc/pgpool2", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e"}
+
+// procs records every process the test starts, so that cleanup can stop them by id, also
+// when a check fails or the run is interrupted.
+var procs struct {
+	sync.Mutex
+	list []*proc
+}
+
+type proc struct {
+	name string
+	pid  int
+	wait func() error // nil for daemons started by others (postgres via pg_ctl)
+}
+
+func track(p *proc) {
+	procs.Lock()
+	procs.list = append(procs.list, p)
+	procs.Unlock()
+}
+
+// stopAll stops every recorded process, newest first: SIGTERM, then SIGKILL after 5 s.
+func stopAll() {
+	procs.Lock()
+	list := procs.list
+	procs.list = nil
+	procs.Unlock()
+	for i := len(list) - 1; i >= 0; i-- {
+		p := list[i]
+		if syscall.Kill(p.pid, 0) != nil {
+			continue
+		}
+		syscall.Kill(p.pid, syscall.SIGTERM)
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) && syscall.Kill(p.pid, 0) == nil {
+			if p.wait == nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			break
+		}
+		if p.wait != nil {
+			done := make(chan struct{})
+			go func() { p.wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				syscall.Kill(p.pid, syscall.SIGKILL)
+				<-done
+			}
+		} else if syscall.Kill(p.pid, 0) == nil {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping everything it started")
+		stopPostgres()
+		stopAll()
+		os.Exit(2)
+	}()
+	code := m.Run()
+	stopPostgres()
+	stopAll()
+	os.Exit(code)
+}
+
+// A host is one machine of the cluster: a loopback address and a mount namespace in which its
+// root prefix's folders stand at the real paths.
+type host struct {
+	name, addr string
+	root       string // its root prefix
+	nsPID      int    // a process holding its mount namespace
+	logs       string
+}
+
+// newHost makes the root prefix and the namespace.
+func newHost(t *testing.T, work, name, addr string) *host {
+	t.Helper()
+	h := &host{name: name, addr: addr, root: filepath.Join(work, "hosts", name), logs: filepath.Join(work, "logs", name)}
+	must(t, os.MkdirAll(h.logs, 0o777))
+	for _, d := range boundDirs {
+		must(t, os.MkdirAll(filepath.Join(h.root, d), 0o755))
+		must(t, os.MkdirAll(d, 0o755))
+	}
+	runAs(t, "root", "chown", osUser+":"+osUser, filepath.Join(h.root, home), filepath.Join(h.root, "/var/run/postgresql"), filepath.Join(h.root, "/var/log/postgresql"))
+	var script strings.Builder
+	for _, d := range boundDirs {
+		fmt.Fprintf(&script, "mount --bind %q %q && ", filepath.Join(h.root, d), d)
+	}
+	script.WriteString("echo ready && exec sleep 7200")
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script.String())
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	cmd.Stderr = os.Stderr
+	must(t, cmd.Start())
+	track(&proc{name: name + " namespace", pid: cmd.Process.Pid, wait: cmd.Wait})
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("namespace of %s did not come up: %v %q", name, err, buf)
+	}
+	h.nsPID = cmd.Process.Pid
+	return h
+}
+
+// cmd prepares a command run inside the host's namespace as user.
+func (h *host) cmd(ctx context.Context, user string, args ...string) *exec.Cmd {
+	full := []string{"-t", fmt.Sprint(h.nsPID), "-m", "--"}
+	if user != "root" {
+		full = append(full, "runuser", "-u", user, "--")
+	}
+	c := exec.CommandContext(ctx, "nsenter", append(full, args...)...)
+	c.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=" + home}
+	if user == "root" {
+		c.Env[2] = "HOME=/root"
+	}
+	return c
+}
+
+// run runs a command in the host's namespace, bounded by timeout, and returns its output.
+func (h *host) run(timeout time.Duration, user string, env []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c := h.cmd(ctx, user, args...)
+	c.Env = append(c.Env, env...)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	err := c.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("timed out after %s: %w", timeout, err)
+	}
+	return out.String(), err
+}
+
+// mustRun is run that fails the test on error.
+func (h *host) mustRun(t *testing.T, timeout time.Duration, user string, args ...string) string {
+	t.Helper()
+	out, err := h.run(timeout, user, nil, args...)
+	if err != nil {
+		t.Fatalf("%s: %s: %v\n%s", h.name, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// start starts a long-running program in the host's namespace, its output in the host's
+// log folder; the test stops it at the end.
+func (h *host) start(t *testing.T, name, user string, args ...string) *exec.Cmd {
+	t.Helper()
+	c := h.cmd(context.Background(), user, args...)
+	log, err := os.Create(filepath.Join(h.logs, name+".log"))
+	must(t, err)
+	c.Stdout, c.Stderr = log, log
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	must(t, c.Start())
+	track(&proc{name: h.name + " " + name, pid: c.Process.Pid, wait: func() error { err := c.Wait(); log.Close(); return err }})
+	return c
+}
+
+// postgresDirs are the data directories whose servers cleanup stops.
+var postgresDirs struct {
+	sync.Mutex
+	hosts []*host
+}
+
+// stopPostgres stops every PostgreSQL server started in a data directory of a host, by the
+// process id in postmaster.pid: they were started by pg_ctl, by the test or by the scripts.
+func stopPostgres() {
+	postgresDirs.Lock()
+	defer postgresDirs.Unlock()
+	for _, h := range postgresDirs.hosts {
+		data, err := os.ReadFile(filepath.Join(h.root, dataDir, "postmaster.pid"))
+		if err != nil {
+			continue
+		}
+		var pid int
+		fmt.Sscan(strings.SplitN(string(data), "\n", 2)[0], &pid)
+		if pid <= 1 || syscall.Kill(pid, 0) != nil {
+			continue
+		}
+		syscall.Kill(pid, syscall.SIGQUIT) // immediate shutdown
+		for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	postgresDirs.hosts = nil
+}
+
+func watchPostgres(h *host) {
+	postgresDirs.Lock()
+	postgresDirs.hosts = append(postgresDirs.hosts, h)
+	postgresDirs.Unlock()
+}
+
+// waitFor polls cond every 100 ms until it holds or timeout passes, and reports how long it took.
+func waitFor(timeout time.Duration, cond func() bool) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < timeout {
+		if cond() {
+			return time.Since(start), true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(start), false
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runAs runs a program outside the namespaces.
+func runAs(t *testing.T, user string, args ...string) string {
+	t.Helper()
+	if user != "root" {
+		args = append([]string{"runuser", "-u", user, "--"}, args...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}

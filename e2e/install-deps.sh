@@ -1,0 +1,14 @@
+#!/bin/bash
+# Installs the Debian packages the end-to-end test runs, if any is missing.
+set -euo pipefail
+packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
