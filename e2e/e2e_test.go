@@ -65,12 +65,12 @@ func check(t *testing.T, name string, f func(t *testing.T)) bool {
 
 // A cluster is a running e2e cluster.
 type cluster struct {
-	name    string
-	work    string
-	bundle  string
-	secrets string
-	hosts   map[string]*host // by name
-	order   []string
+	name     string
+	work     string
+	bundle   string
+	secrets  string
+	hosts    map[string]*host // by name
+	order    []string
 	manifest struct {
 		Trust []struct {
 			From, To string
