@@ -1,15 +1,232 @@
 package gen
 
-import "pgpoolgen/schema"
+import (
+	"bytes"
+	"embed"
+	"strings"
+	"text/template"
+
+	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
+)
+
+// The HA scripts are bash, rendered from the templates in templates/: one per script, and
+// lib.tmpl with the parts they share (header, logging, ssh, the table of backends, the
+// PostgreSQL steps). Version differences are settled here and in the templates, at generation
+// time, so that each script holds only its own version's commands.
+
+//go:embed templates/*.tmpl
+var haTemplateFS embed.FS
+
+var haTemplates = template.Must(template.New("ha").
+	Funcs(template.FuncMap{"sq": shellQuote}).
+	ParseFS(haTemplateFS, "templates/*.tmpl"))
+
+// haArg is one positional argument pgpool-II passes to a script.
+type haArg struct {
+	N       int    // $N
+	Escape  string // the pgpool.conf escape (%d) for failover and follow; empty for the others
+	Name    string // how the script's log names it
+	Meaning string
+}
+
+// pgFeatures says which PostgreSQL tools and files the target PostgreSQL version has.
+type pgFeatures struct {
+	IsReady       bool   // pg_isready (9.3)
+	Promote       bool   // pg_ctl promote (9.1)
+	PromoteWait   bool   // pg_ctl -w promote (10)
+	BaseBackup    bool   // pg_basebackup (9.1)
+	WALOption     string // pg_basebackup's option to include WAL: -X stream (9.2), -x (9.1)
+	Rewind        bool   // pg_rewind (9.5)
+	StandbySignal bool   // standby.signal and primary_conninfo in postgresql.conf (12); recovery.conf before
+}
+
+// haScript is what a script template renders.
+type haScript struct {
+	Script  string // file name
+	C       *schema.Cluster
+	Host    *schema.Host // the host the script is for; nil for the data directory's scripts, the same on every backend
+	Param   string       // the pgpool.conf parameter that runs it (failover and follow)
+	Command string       // that parameter's value
+	Args    []haArg
+	Escapes string // the escapes of Command, for messages
+	PG      pgFeatures
+
+	Native       bool // native replication
+	TargetID     bool // the recovery scripts get the target's node id ($5, pgpool-II 4.0+)
+	AppNameParam bool // pgpool.conf has backend_application_nameN (4.1+)
+	PCPOptions   bool // pcp tools take -h -p -U -w -n and read ~/.pcppass (3.5+)
+
+	PCPUser         string   // the first pcp user of the spec
+	PCPPasswordFile string   // before 3.5: where the follow script reads the pcp password
+	KnownHostsFile  string   // with c.KnownHosts
+}
+
+var (
+	haV31 = pgpool.Version{Major: 3, Minor: 1}
+	haV43 = pgpool.Version{Major: 4, Minor: 3}
+)
+
+// escapeMeanings explains pgpool-II's escapes, for failover_command and the follow command.
+var escapeMeanings = map[string][2]string{
+	//     failover_command                              follow command
+	"%d": {"id of the failed node", "id of the node to re-point"},
+	"%h": {"host name of the failed node", "host name of that node"},
+	"%p": {"port of the failed node", "port of that node"},
+	"%D": {"data directory of the failed node", "data directory of that node"},
+	"%m": {"id of the new main node, -1 if none", "id of the new primary"},
+	"%H": {"host name of the new main node, empty if none", "host name of the new primary"},
+	"%M": {"id of the old main node", "id of the old main node"},
+	"%P": {"id of the old primary, -1 if none", "id of the old primary"},
+	"%r": {"port of the new main node", "port of the new primary"},
+	"%R": {"data directory of the new main node", "data directory of the new primary"},
+	"%N": {"host name of the old primary", ""},
+	"%S": {"port of the old primary", ""},
+}
+
+// escapeArgs lists the arguments a failover (follow = false) or follow command passes.
+func escapeArgs(escapes string, follow bool) []haArg {
+	var args []haArg
+	for i, e := range strings.Fields(escapes) {
+		m := escapeMeanings[e][0]
+		if follow {
+			m = escapeMeanings[e][1]
+		}
+		args = append(args, haArg{N: i + 1, Escape: e, Name: e, Meaning: m})
+	}
+	return args
+}
+
+// recoveryArgs are the arguments of pgpool_recovery()'s scripts, each from the series that
+// added it.
+var recoveryArgs = []struct {
+	since         pgpool.Version
+	name, meaning string
+}{
+	{haV31, "PGDATA", "data directory of this node, the main node"},
+	{haV31, "target_host", "host name of the node to recover"},
+	{haV31, "target_dir", "data directory of the node to recover"},
+	{v34, "main_port", "port of this node (pgpool-II 3.4+)"},
+	{v40, "target_id", "node id of the node to recover (4.0+)"},
+	{v41, "target_port", "port of the node to recover (4.1+)"},
+	{haV43, "main_host", "host name of this node (4.3+)"},
+}
+
+func recoveryArgsFor(v pgpool.Version) []haArg {
+	var args []haArg
+	for _, a := range recoveryArgs {
+		if v.AtLeast(a.since) {
+			args = append(args, haArg{N: len(args) + 1, Name: a.name, Meaning: a.meaning})
+		}
+	}
+	return args
+}
+
+func pgFeaturesOf(v schema.PGVersion) pgFeatures {
+	f := pgFeatures{
+		IsReady:       v.AtLeast(9, 3),
+		Promote:       v.AtLeast(9, 1),
+		PromoteWait:   v.AtLeast(10, 0),
+		BaseBackup:    v.AtLeast(9, 1),
+		WALOption:     "-x",
+		Rewind:        v.AtLeast(9, 5),
+		StandbySignal: v.AtLeast(12, 0),
+	}
+	if v.AtLeast(9, 2) {
+		f.WALOption = "-X stream"
+	}
+	return f
+}
+
+// newHAScript fills what every script template needs.
+func newHAScript(c *schema.Cluster, h *schema.Host, name string) *haScript {
+	s := &haScript{
+		Script:          name,
+		C:               c,
+		Host:            h,
+		PG:              pgFeaturesOf(c.PostgreSQL),
+		Native:          c.Mode == schema.Native,
+		TargetID:        c.Pgpool.AtLeast(v40),
+		AppNameParam:    c.Pgpool.AtLeast(v41),
+		PCPOptions:      c.Pgpool.AtLeast(v35),
+		PCPPasswordFile: c.Layout.Home + "/.pgpoolgen/pcp_password",
+		KnownHostsFile:  c.Layout.Home + "/.ssh/pgpoolgen_known_hosts",
+	}
+	if len(c.PCPUsers) > 0 {
+		s.PCPUser = c.PCPUsers[0].Name
+	}
+	return s
+}
+
+// render executes the named template; the templates are part of the program, so a failure is
+// a bug that the tests catch.
+func (s *haScript) render(tmpl string) []byte {
+	var buf bytes.Buffer
+	if err := haTemplates.ExecuteTemplate(&buf, tmpl, s); err != nil {
+		panic("gen: rendering " + tmpl + ": " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+func haFile(c *schema.Cluster, h *schema.Host, dir string, s *haScript, tmpl string) *File {
+	return &File{Host: h.Name, Dest: dir + "/" + s.Script, Mode: 0o755, Owner: c.Layout.User, Group: c.Layout.Group, Data: s.render(tmpl)}
+}
 
 // haPgpoolScripts renders the scripts pgpool.conf names on a pgpool host: in streaming mode the
 // failover script and the follow script, in the config folder, mode 0755.
 func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
-	return nil
+	if c.Mode != schema.Streaming {
+		return nil
+	}
+	dir := c.Layout.PgpoolConfigDir
+
+	failover := newHAScript(c, h, schema.FailoverScript)
+	failover.Param = "failover_command"
+	failover.Escapes = failoverArgs(c.Pgpool)
+	failover.Command = dir + "/" + schema.FailoverScript + " " + failover.Escapes
+	failover.Args = escapeArgs(failover.Escapes, false)
+
+	follow := newHAScript(c, h, c.FollowScript())
+	follow.Param = "follow_primary_command"
+	if !c.Pgpool.AtLeast(v42) {
+		follow.Param = "follow_master_command"
+	}
+	follow.Escapes = followArgs(c.Pgpool)
+	follow.Command = dir + "/" + c.FollowScript() + " " + follow.Escapes
+	follow.Args = escapeArgs(follow.Escapes, true)
+
+	return []*File{
+		haFile(c, h, dir, failover, "failover.sh.tmpl"),
+		haFile(c, h, dir, follow, "follow.sh.tmpl"),
+	}
 }
 
 // haBackendScripts renders the online recovery scripts into a backend's data directory:
 // recovery_1st_stage, recovery_2nd_stage (native replication) and pgpool_remote_start.
+//
+// The scripts are the same on every backend: a base backup copies the primary's data directory,
+// scripts included, so a host-specific copy would end up on another host.
 func haBackendScripts(c *schema.Cluster, h *schema.Host) []*File {
-	return nil
+	dir := h.DataDirectory
+	first := newHAScript(c, nil, schema.RecoveryFirstStage)
+	first.Args = recoveryArgsFor(c.Pgpool)
+	files := []*File{haFile(c, h, dir, first, "recovery_1st_stage.tmpl")}
+	if c.Mode == schema.Native {
+		second := newHAScript(c, nil, schema.RecoverySecondStage)
+		second.Args = recoveryArgsFor(c.Pgpool)
+		files = append(files, haFile(c, h, dir, second, "recovery_2nd_stage.tmpl"))
+	}
+	start := newHAScript(c, nil, schema.RemoteStartScript)
+	start.Args = []haArg{
+		{N: 1, Name: "target_host", Meaning: "host name of the node to start"},
+		{N: 2, Name: "target_dir", Meaning: "data directory of the node to start"},
+	}
+	files = append(files, haFile(c, h, dir, start, "pgpool_remote_start.tmpl"))
+	return files
+}
+
+// shellQuote quotes s for bash as one word. Values from the model are shell-safe already; the
+// quotes keep them one word whatever they hold.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

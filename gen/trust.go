@@ -125,13 +125,13 @@ func hostSecrets(c *schema.Cluster, h *schema.Host) []secretEntry {
 		out = append(out, secretEntry{Host: h.Name, Name: secretReplication, Env: secretEnv(secretReplication),
 			For: fmt.Sprintf("~%s/.pgpass: the %s role's password, for base backups and primary_conninfo", c.Layout.User, c.Replication.User)})
 	}
-	if h.Pgpool && c.Mode == schema.Streaming && len(c.PCPUsers) > 0 {
+	if h.Pgpool && len(c.PCPUsers) > 0 {
 		file := "~" + c.Layout.User + "/.pcppass"
 		if !c.Pgpool.AtLeast(v35) {
 			file = "~" + c.Layout.User + "/.pgpoolgen/pcp_password"
 		}
 		out = append(out, secretEntry{Host: h.Name, Name: secretPCP, Env: secretEnv(secretPCP),
-			For: fmt.Sprintf("%s: pcp user %s's password, for pcp_attach_node in %s", file, c.PCPUsers[0].Name, c.FollowScript())})
+			For: fmt.Sprintf("%s: pcp user %s's password, for pcp commands run as %s (pcp_attach_node in the follow script)", file, c.PCPUsers[0].Name, c.Layout.User)})
 	}
 	return out
 }

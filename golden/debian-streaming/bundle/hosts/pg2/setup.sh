@@ -205,6 +205,14 @@ ensure_dir '/var/lib/postgresql/.ssh' '0700'
 ensure_parent '/var/lib/postgresql/.ssh'
 ensure_file 'files/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '0644'
 
+# Online recovery scripts, in the data directory: only once initdb or a base backup made it.
+if [ -f "$root/var/lib/postgresql/15/main/PG_VERSION" ]; then
+	ensure_file 'files/var/lib/postgresql/15/main/pgpool_remote_start' '/var/lib/postgresql/15/main/pgpool_remote_start' '0755'
+	ensure_file 'files/var/lib/postgresql/15/main/recovery_1st_stage' '/var/lib/postgresql/15/main/recovery_1st_stage' '0755'
+else
+	later "put the recovery scripts into /var/lib/postgresql/15/main once it holds a database cluster (run setup again after initdb or the base backup)"
+fi
+
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/var/lib/postgresql/.ssh/authorized_keys' "$here"/'merge/var/lib/postgresql/.ssh/authorized_keys'
 
@@ -228,7 +236,7 @@ psql_local() {
 }
 if [ -n "$root" ]; then
 	say "skipped under --root: the pgpool_recovery functions in template1"
-elif ! '/usr/lib/postgresql/15/bin/pg_isready' -q -p '5432' 2>/dev/null; then
+elif ! '/usr/lib/postgresql/15/bin/pg_isready' -q -p '5432' -U 'postgres' 2>/dev/null; then
 	later "create the pgpool_recovery functions in template1 once PostgreSQL runs here (run setup again)"
 elif [ "$(psql_local -c 'SELECT pg_is_in_recovery()')" = t ]; then
 	say "skipped: this node is a standby; the primary's pgpool_recovery functions replicate here"

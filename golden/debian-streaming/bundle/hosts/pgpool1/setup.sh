@@ -12,7 +12,7 @@
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir):
-#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp_attach_node in follow_primary.sh
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
 set -euo pipefail
 umask 077
 
@@ -107,7 +107,7 @@ read_secret() { # NAME ENV
 	printf '%s' "$value"
 }
 if ! secret_pcp=$(read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD'); then
-	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~postgres/.pcppass: pcp user pgpool's password, for pcp_attach_node in follow_primary.sh)")
+	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script))")
 fi
 
 if [ "$check_network" = 1 ]; then
@@ -204,6 +204,10 @@ ensure_dir '/var/run/postgresql' '0755'
 ensure_dir '/var/lib/postgresql/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/pgpool2'
+ensure_file 'files/etc/pgpool2/failover.sh' '/etc/pgpool2/failover.sh' '0755'
+ensure_parent '/etc/pgpool2'
+ensure_file 'files/etc/pgpool2/follow_primary.sh' '/etc/pgpool2/follow_primary.sh' '0755'
 ensure_parent '/etc/pgpool2'
 ensure_file 'files/etc/pgpool2/pcp.conf' '/etc/pgpool2/pcp.conf' '0600'
 ensure_parent '/etc/pgpool2'

@@ -12,7 +12,7 @@
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir):
-#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp_attach_node in follow_master.sh
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
 set -euo pipefail
 umask 077
 
@@ -112,7 +112,7 @@ read_secret() { # NAME ENV
 	printf '%s' "$value"
 }
 if ! secret_pcp=$(read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD'); then
-	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp_attach_node in follow_master.sh)")
+	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp commands run as postgres (pcp_attach_node in the follow script))")
 fi
 
 if [ "$check_network" = 1 ]; then
@@ -217,6 +217,10 @@ ensure_dir '/var/run/pgpool' '0755'
 ensure_dir '/home/postgres/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/usr/local/pgpool2/etc'
+ensure_file 'files/usr/local/pgpool2/etc/failover.sh' '/usr/local/pgpool2/etc/failover.sh' '0755'
+ensure_parent '/usr/local/pgpool2/etc'
+ensure_file 'files/usr/local/pgpool2/etc/follow_master.sh' '/usr/local/pgpool2/etc/follow_master.sh' '0755'
 ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pcp.conf' '/usr/local/pgpool2/etc/pcp.conf' '0600'
 ensure_parent '/usr/local/pgpool2/etc'

@@ -210,6 +210,14 @@ ensure_dir '/home/postgres/.ssh' '0700'
 
 # The bundle's files.
 
+# Online recovery scripts, in the data directory: only once initdb or a base backup made it.
+if [ -f "$root/usr/local/pgsql/data/PG_VERSION" ]; then
+	ensure_file 'files/usr/local/pgsql/data/pgpool_remote_start' '/usr/local/pgsql/data/pgpool_remote_start' '0755'
+	ensure_file 'files/usr/local/pgsql/data/recovery_1st_stage' '/usr/local/pgsql/data/recovery_1st_stage' '0755'
+else
+	later "put the recovery scripts into /usr/local/pgsql/data once it holds a database cluster (run setup again after initdb or the base backup)"
+fi
+
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/home/postgres/.ssh/authorized_keys' "$here"/'merge/home/postgres/.ssh/authorized_keys'
 
@@ -233,7 +241,7 @@ psql_local() {
 }
 if [ -n "$root" ]; then
 	say "skipped under --root: the pgpool_recovery functions in template1"
-elif ! '/usr/local/pgsql/bin/pg_isready' -q -p '5432' 2>/dev/null; then
+elif ! '/usr/local/pgsql/bin/pg_isready' -q -p '5432' -U 'postgres' 2>/dev/null; then
 	later "create the pgpool_recovery functions in template1 once PostgreSQL runs here (run setup again)"
 elif [ "$(psql_local -c 'SELECT pg_is_in_recovery()')" = t ]; then
 	say "skipped: this node is a standby; the primary's pgpool_recovery functions replicate here"

@@ -11,7 +11,8 @@
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
-# --secrets-dir): none
+# --secrets-dir):
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
 set -euo pipefail
 umask 077
 
@@ -109,6 +110,9 @@ read_secret() { # NAME ENV
 	[ -n "$value" ] || return 1
 	printf '%s' "$value"
 }
+if ! secret_pcp=$(read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD'); then
+	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp commands run as postgres (pcp_attach_node in the follow script))")
+fi
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT
@@ -224,6 +228,12 @@ fi
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/home/postgres/.ssh/authorized_keys' "$here"/'merge/home/postgres/.ssh/authorized_keys'
+ensure_dir '/home/postgres/.pgpoolgen' 0700
+pcp_file=$root'/home/postgres/.pgpoolgen/pcp_password'
+if [ ! -f "$pcp_file" ] || [ "$(cat "$pcp_file")" != "$secret_pcp" ]; then
+	write_pcp() { printf '%s\n' "$secret_pcp" >"$pcp_file" && chown "$uid:$gid" "$pcp_file" && chmod 0600 "$pcp_file"; }
+	change "write the pcp password to /home/postgres/.pgpoolgen/pcp_password" write_pcp
+fi
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"

@@ -199,6 +199,15 @@ ensure_dir '/home/pgsql/.ssh' '0700'
 
 # The bundle's files.
 
+# Online recovery scripts, in the data directory: only once initdb or a base backup made it.
+if [ -f "$root/srv/pgdata/17-c/PG_VERSION" ]; then
+	ensure_file 'files/srv/pgdata/17-c/pgpool_remote_start' '/srv/pgdata/17-c/pgpool_remote_start' '0755'
+	ensure_file 'files/srv/pgdata/17-c/recovery_1st_stage' '/srv/pgdata/17-c/recovery_1st_stage' '0755'
+	ensure_file 'files/srv/pgdata/17-c/recovery_2nd_stage' '/srv/pgdata/17-c/recovery_2nd_stage' '0755'
+else
+	later "put the recovery scripts into /srv/pgdata/17-c once it holds a database cluster (run setup again after initdb or the base backup)"
+fi
+
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/home/pgsql/.ssh/authorized_keys' "$here"/'merge/home/pgsql/.ssh/authorized_keys'
 
@@ -225,7 +234,7 @@ psql_local() {
 }
 if [ -n "$root" ]; then
 	say "skipped under --root: the pgpool_recovery functions in postgres"
-elif ! '/opt/postgresql-17/bin/pg_isready' -q -p '6544' 2>/dev/null; then
+elif ! '/opt/postgresql-17/bin/pg_isready' -q -p '6544' -U 'pgsql' 2>/dev/null; then
 	later "create the pgpool_recovery functions in postgres once PostgreSQL runs here (run setup again)"
 elif [ "$(psql_local -c 'SELECT pg_is_in_recovery()')" = t ]; then
 	say "skipped: this node is a standby; the primary's pgpool_recovery functions replicate here"

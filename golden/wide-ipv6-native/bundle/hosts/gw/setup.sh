@@ -11,7 +11,8 @@
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
-# --secrets-dir): none
+# --secrets-dir):
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~pgsql/.pcppass: pcp user ops's password, for pcp commands run as pgsql (pcp_attach_node in the follow script)
 set -euo pipefail
 umask 077
 
@@ -100,6 +101,9 @@ read_secret() { # NAME ENV
 	[ -n "$value" ] || return 1
 	printf '%s' "$value"
 }
+if ! secret_pcp=$(read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD'); then
+	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~pgsql/.pcppass: pcp user ops's password, for pcp commands run as pgsql (pcp_attach_node in the follow script))")
+fi
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT
@@ -201,6 +205,14 @@ fi
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/home/pgsql/.ssh/authorized_keys' "$here"/'merge/home/pgsql/.ssh/authorized_keys'
+block=$(mktemp)
+{
+	printf '%s\n' '# BEGIN pgpoolgen cluster wide-ipv6'
+	printf '%s%s\n' '*:6898:ops:' "$(printf '%s' "$secret_pcp" | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')"
+	printf '%s\n' '# END pgpoolgen cluster wide-ipv6'
+} >"$block"
+merge_block '/home/pgsql/.pcppass' "$block"
+rm -f "$block"
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"

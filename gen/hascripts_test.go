@@ -1,0 +1,1010 @@
+package gen
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"pgpoolgen/schema"
+)
+
+// Tests of the HA scripts: every script of every golden spec and of a matrix of versions passes
+// bash -n and shellcheck; the argument handling follows each pgpool-II version; and the scripts
+// run against stub programs (ssh, pg_ctl, psql, …) that log their calls and never touch the
+// network.
+
+var haEnv = schema.Env{
+	LookupEnv: func(string) (string, bool) { return "test-password", true },
+	ReadFile:  os.ReadFile,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specs
+
+// haSpec describes an in-memory spec: a pgpool host and three backends (pg1 the primary).
+type haSpec struct {
+	pgpool, pg string
+	native     bool
+	root       string // when set, every layout path and data directory lies under root
+	knownHosts bool   // give every host a host key
+}
+
+// sshKeyLine is an OpenSSH ed25519 public key made from seed, so that every host has its own.
+func sshKeyLine(seed string) string {
+	s := make([]byte, ed25519.SeedSize)
+	copy(s, seed)
+	pub := ed25519.NewKeyFromSeed(s).Public().(ed25519.PublicKey)
+	var blob bytes.Buffer
+	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
+		_ = binary.Write(&blob, binary.BigEndian, uint32(len(part)))
+		blob.Write(part)
+	}
+	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob.Bytes())
+}
+
+func (s haSpec) toml() string {
+	var b strings.Builder
+	mode := "streaming_replication"
+	if s.native {
+		mode = "native_replication"
+	}
+	fmt.Fprintf(&b, "[cluster]\nname = \"ha-test\"\nmode = %q\npgpool_version = %q\npostgresql_version = %q\n\n", mode, s.pgpool, s.pg)
+	b.WriteString("[layout]\npreset = \"source\"\n")
+	if s.root != "" {
+		for _, kv := range [][2]string{
+			{"pgpool_bin_dir", "pgpool/bin"}, {"pgpool_config_dir", "pgpool/etc"}, {"pgpool_run_dir", "run"},
+			{"pgpool_socket_dir", "run"}, {"pcp_socket_dir", "run"}, {"pgpool_log_dir", "run"},
+			{"postgresql_bin_dir", "pgsql/bin"}, {"postgresql_lib_dir", "pgsql/lib"},
+			{"data_directory", "data/default"}, {"home", "home"},
+		} {
+			fmt.Fprintf(&b, "%s = %q\n", kv[0], s.root+"/"+kv[1])
+		}
+	}
+	b.WriteString("\n[install]\nmethod = \"none\"\n\n[ssh]\nport = 2222\nconnect_timeout = 7\ncommand_timeout = 120\n")
+	hosts := []struct{ name, addr, role string }{
+		{"pgpool1", "127.0.0.10", "pgpool"},
+		{"pg1", "127.0.0.11", "primary"},
+		{"pg2", "127.0.0.12", "standby"},
+		{"pg3", "127.0.0.13", "standby"},
+	}
+	for i, h := range hosts {
+		role := h.role
+		if s.native && role != "pgpool" {
+			role = "backend"
+		}
+		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, sshKeyLine("user@"+h.name))
+		if s.knownHosts {
+			fmt.Fprintf(&b, "host_key = %q\n", sshKeyLine("host@"+h.name))
+		}
+		if role != "pgpool" {
+			fmt.Fprintf(&b, "port = %d\n", 5431+i)
+			if s.root != "" {
+				fmt.Fprintf(&b, "data_directory = %q\n", s.root+"/data/"+h.name)
+			}
+			if !pgpoolBefore(s.pgpool, "4.1") {
+				fmt.Fprintf(&b, "application_name = %q\n", "app-"+h.name)
+			}
+		}
+	}
+	b.WriteString("\n[[pcp_user]]\nname = \"pgpool\"\npassword_env = \"PCP_PASSWORD\"\n\n[[hba]]\naddress = \"127.0.0.0/8\"\nmethod = \"trust\"\n")
+	return b.String()
+}
+
+func pgpoolBefore(v, w string) bool {
+	var a, b, c, d int
+	fmt.Sscanf(v, "%d.%d", &a, &b)
+	fmt.Sscanf(w, "%d.%d", &c, &d)
+	return a < c || a == c && b < d
+}
+
+func (s haSpec) load(t *testing.T) *schema.Cluster {
+	t.Helper()
+	c, err := schema.Load("cluster.toml", []byte(s.toml()), haEnv)
+	if err != nil {
+		t.Fatalf("spec %+v:\n%v\n%s", s, err, s.toml())
+	}
+	return c
+}
+
+func goldenSpecs(t *testing.T) map[string]*schema.Cluster {
+	t.Helper()
+	files, err := filepath.Glob("../golden/*/cluster.toml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden specs: %v", err)
+	}
+	specs := map[string]*schema.Cluster{}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := schema.Load(f, src, haEnv)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		specs[filepath.Base(filepath.Dir(f))] = c
+	}
+	return specs
+}
+
+// haFiles renders every HA script of the cluster.
+func haFiles(c *schema.Cluster) []*File {
+	var files []*File
+	for _, h := range c.Hosts {
+		if h.Pgpool {
+			files = append(files, haPgpoolScripts(c, h)...)
+		}
+		if h.Backend {
+			files = append(files, haBackendScripts(c, h)...)
+		}
+	}
+	return files
+}
+
+func scriptOf(t *testing.T, c *schema.Cluster, host, name string) *File {
+	t.Helper()
+	for _, f := range haFiles(c) {
+		if f.Host == host && filepath.Base(f.Dest) == name {
+			return f
+		}
+	}
+	t.Fatalf("no %s for host %s", name, host)
+	return nil
+}
+
+var (
+	lintPgpool = []string{"3.1", "3.4", "3.5", "4.0", "4.1", "4.2", "4.3", "4.7"}
+	lintPG     = []string{"9.0", "9.1", "9.2", "9.6", "11", "12", "15"}
+)
+
+// lintSpecs covers every pgpool-II version of lintPgpool and every PostgreSQL version of
+// lintPG in both modes, each with a different partner version (a full cross product takes
+// minutes of shellcheck for little more).
+func lintSpecs() []haSpec {
+	var specs []haSpec
+	for _, native := range []bool{false, true} {
+		for i, pv := range lintPgpool {
+			specs = append(specs, haSpec{pgpool: pv, pg: lintPG[i%len(lintPG)], native: native, knownHosts: i%2 == 0})
+		}
+		for i, pg := range lintPG {
+			specs = append(specs, haSpec{pgpool: lintPgpool[(i+3)%len(lintPgpool)], pg: pg, native: native, knownHosts: i%2 == 1})
+		}
+	}
+	return specs
+}
+
+// TestHAScriptsLint runs bash -n and shellcheck on every script of every golden spec, and of
+// in-memory specs across pgpool-II and PostgreSQL versions in both modes.
+func TestHAScriptsLint(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	write := func(label string, f *File) {
+		p := filepath.Join(dir, label+"--"+f.Host+"--"+filepath.Base(f.Dest))
+		if err := os.WriteFile(p, f.Data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for name, c := range goldenSpecs(t) {
+		for _, f := range haFiles(c) {
+			write("golden-"+name, f)
+		}
+	}
+	for _, s := range lintSpecs() {
+		c := s.load(t)
+		label := fmt.Sprintf("pgpool%s-pg%s-%s", s.pgpool, s.pg, c.Mode)
+		for _, f := range haFiles(c) {
+			// The backends' scripts differ only in their own node: lint one backend's.
+			if f.Host == "pgpool1" || f.Host == "pg1" {
+				write(label, f)
+			}
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if out, err := exec.Command("bash", "-n", p).CombinedOutput(); err != nil {
+			t.Errorf("bash -n %s: %v\n%s", filepath.Base(p), err, out)
+		}
+	}
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("shellcheck is not installed (apt-get install shellcheck)")
+		}
+		t.Skip("shellcheck is not installed; install it to lint the HA scripts")
+	}
+	// One shellcheck per CPU, each on a share of the files.
+	procs := max(1, runtime.NumCPU())
+	outs := make([][]byte, procs)
+	errs := make([]error, procs)
+	var wg sync.WaitGroup
+	for i := range procs {
+		var share []string
+		for j := i; j < len(paths); j += procs {
+			share = append(share, paths[j])
+		}
+		if len(share) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("shellcheck", append([]string{"-s", "bash", "-S", "style", "-f", "gcc"}, share...)...)
+			outs[i], errs[i] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i := range procs {
+		if errs[i] != nil || len(outs[i]) > 0 {
+			t.Errorf("shellcheck found problems (%v):\n%s", errs[i], outs[i])
+		}
+	}
+	t.Logf("linted %d scripts", len(paths))
+}
+
+// TestHAScriptsFiles checks which scripts each host gets, where they go, their mode and owner.
+func TestHAScriptsFiles(t *testing.T) {
+	for _, tc := range []struct {
+		pgpool       string
+		native       bool
+		pgpoolFiles  []string
+		backendFiles []string
+	}{
+		{"3.1", false, []string{"failover.sh", "follow_master.sh"}, []string{"recovery_1st_stage", "pgpool_remote_start"}},
+		{"4.1", false, []string{"failover.sh", "follow_master.sh"}, []string{"recovery_1st_stage", "pgpool_remote_start"}},
+		{"4.2", false, []string{"failover.sh", "follow_primary.sh"}, []string{"recovery_1st_stage", "pgpool_remote_start"}},
+		{"4.7", true, nil, []string{"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start"}},
+	} {
+		c := haSpec{pgpool: tc.pgpool, pg: "15", native: tc.native}.load(t)
+		for _, h := range c.Hosts {
+			var got []string
+			var files []*File
+			want := tc.backendFiles
+			dir := h.DataDirectory
+			if h.Pgpool {
+				files, want, dir = haPgpoolScripts(c, h), tc.pgpoolFiles, c.Layout.PgpoolConfigDir
+			} else {
+				files = haBackendScripts(c, h)
+			}
+			for _, f := range files {
+				got = append(got, filepath.Base(f.Dest))
+				if f.Dest != dir+"/"+filepath.Base(f.Dest) || f.Host != h.Name || f.Mode != 0o755 ||
+					f.Owner != c.Layout.User || f.Group != c.Layout.Group {
+					t.Errorf("pgpool %s: %+v: want %s/…, host %s, 0755, %s:%s", tc.pgpool, f, dir, h.Name, c.Layout.User, c.Layout.Group)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("pgpool %s native=%v host %s: scripts %q, want %q", tc.pgpool, tc.native, h.Name, got, want)
+			}
+		}
+	}
+}
+
+// TestHAScriptsDeterministic renders twice and checks the headers: no timestamps, no version
+// of pgpoolgen, no build paths.
+func TestHAScriptsDeterministic(t *testing.T) {
+	dateLike := regexp.MustCompile(`20[0-9][0-9]-[01][0-9]-[0-3][0-9]`)
+	wd, _ := os.Getwd()
+	for name, c := range goldenSpecs(t) {
+		a, b := haFiles(c), haFiles(c)
+		for i := range a {
+			if !bytes.Equal(a[i].Data, b[i].Data) {
+				t.Errorf("%s: %s differs between two renderings", name, a[i].Dest)
+			}
+			text := string(a[i].Data)
+			if !strings.HasPrefix(text, "#!/bin/bash\n") {
+				t.Errorf("%s: %s does not start with #!/bin/bash", name, a[i].Dest)
+			}
+			if !strings.Contains(text, "generated by pgpoolgen from "+c.SpecName) {
+				t.Errorf("%s: %s does not say it was generated by pgpoolgen from %s", name, a[i].Dest, c.SpecName)
+			}
+			if dateLike.MatchString(text) || strings.Contains(text, wd) || strings.Contains(text, "/work/") {
+				t.Errorf("%s: %s holds a date or a build-machine path", name, a[i].Dest)
+			}
+			if strings.Contains(text, "StrictHostKeyChecking=no") || strings.Contains(text, "test-password") {
+				t.Errorf("%s: %s turns host key checking off or holds a password", name, a[i].Dest)
+			}
+		}
+	}
+}
+
+// TestHAScriptArgs checks the arguments each version's scripts read: the command line in the
+// header is pgpool.conf's own, and the counts follow pgpool-II's escapes and pgpool_recovery().
+func TestHAScriptArgs(t *testing.T) {
+	for _, tc := range []struct {
+		pgpool             string
+		failover, follow   int
+		recovery           int
+		followParam        string
+		recoveryLastArgLog string
+	}{
+		{"3.1", 8, 8, 3, "follow_master_command", "target_dir=${3-}"},
+		{"3.4", 10, 10, 4, "follow_master_command", "main_port=${4-}"},
+		{"4.0", 10, 10, 5, "follow_master_command", "target_id=${5-}"},
+		{"4.1", 12, 10, 6, "follow_master_command", "target_port=${6-}"},
+		{"4.2", 12, 10, 6, "follow_primary_command", "target_port=${6-}"},
+		{"4.3", 12, 10, 7, "follow_primary_command", "main_host=${7-}"},
+		{"4.7", 12, 10, 7, "follow_primary_command", "main_host=${7-}"},
+	} {
+		c := haSpec{pgpool: tc.pgpool, pg: "15"}.load(t)
+		conf := string(pgpoolConf(c, c.Hosts[0]))
+		fo := string(scriptOf(t, c, "pgpool1", "failover.sh").Data)
+		fw := string(scriptOf(t, c, "pgpool1", c.FollowScript()).Data)
+		rec := string(scriptOf(t, c, "pg2", "recovery_1st_stage").Data)
+		nat := haSpec{pgpool: tc.pgpool, pg: "15", native: true}.load(t)
+		rec2 := string(scriptOf(t, nat, "pg2", "recovery_2nd_stage").Data)
+		for _, chk := range []struct {
+			what, text, want string
+		}{
+			{"failover count", fo, fmt.Sprintf("readonly EXPECTED_ARGS=%d\n", tc.failover)},
+			{"follow count", fw, fmt.Sprintf("readonly EXPECTED_ARGS=%d\n", tc.follow)},
+			{"recovery count", rec, fmt.Sprintf("readonly EXPECTED_ARGS=%d\n", tc.recovery)},
+			{"2nd stage count", rec2, fmt.Sprintf("readonly EXPECTED_ARGS=%d\n", tc.recovery)},
+			{"failover log", fo, fmt.Sprintf("${%d-}\"\n", tc.failover)},
+			{"follow log", fw, fmt.Sprintf("${%d-}\"\n", tc.follow)},
+			{"recovery log", rec, tc.recoveryLastArgLog + "\"\n"},
+		} {
+			if !strings.Contains(chk.text, chk.want) {
+				t.Errorf("pgpool %s: %s: want %q", tc.pgpool, chk.what, chk.want)
+			}
+		}
+		// The header quotes pgpool.conf's own line.
+		for _, line := range []string{
+			"failover_command = '" + c.Layout.PgpoolConfigDir + "/failover.sh " + failoverArgs(c.Pgpool) + "'",
+			tc.followParam + " = '" + c.Layout.PgpoolConfigDir + "/" + c.FollowScript() + " " + followArgs(c.Pgpool) + "'",
+		} {
+			if !strings.Contains(conf, "\n"+line+"\n") {
+				t.Errorf("pgpool %s: pgpool.conf lacks %s", tc.pgpool, line)
+			}
+			if !strings.Contains(fo+fw, "#   "+line+"\n") {
+				t.Errorf("pgpool %s: the scripts' headers lack %s", tc.pgpool, line)
+			}
+		}
+		if got := len(strings.Fields(failoverArgs(c.Pgpool))); got != tc.failover {
+			t.Errorf("pgpool %s: pgpool.conf passes %d failover arguments, want %d", tc.pgpool, got, tc.failover)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the scripts against stubs
+
+// stubs are the fake programs. Every one appends "<host> <program> <arguments>" to $CALLS,
+// where host is the ssh destination it runs "on" (FAKE_HOST) or "local". State lives in
+// files: a data directory with postmaster.pid is running; $STATE/up-HOST-PORT makes pg_isready
+// answer; $STATE/role-HOST-PORT holds what psql answers to pg_is_in_recovery(). Without -h,
+// HOST is the host the stub runs on; $STATE/unreachable-HOST makes ssh fail to connect.
+var stubs = map[string]string{
+	"ssh": `
+log_call ssh "$@"
+while (($#)); do
+	case $1 in
+	-o | -p | -l | -i) shift 2 ;;
+	-T | -n | -q) shift ;;
+	-*) echo "fake ssh: unexpected option $1" >&2; exit 255 ;;
+	*) break ;;
+	esac
+done
+host=$1
+shift
+if [[ -e $STATE/unreachable-$host ]]; then
+	echo "ssh: connect to host $host port 22: Connection timed out" >&2
+	exit 255
+fi
+FAKE_HOST=$host exec bash -c "$*"
+`,
+	"pg_ctl": `
+log_call pg_ctl "$@"
+dir= action=
+while (($#)); do
+	case $1 in
+	-D | -m | -t | -l | -o) [[ $1 == -D ]] && dir=$2; shift 2 ;;
+	-w | -W) shift ;;
+	*) action=$1; shift ;;
+	esac
+done
+case $action in
+status) [[ -f $dir/postmaster.pid ]] || exit 3 ;;
+stop) [[ -f $dir/postmaster.pid ]] || exit 1; rm "$dir/postmaster.pid" ;;
+start) [[ -f $dir/PG_VERSION && ! -f $dir/postmaster.pid ]] || exit 1; echo 1 >"$dir/postmaster.pid" ;;
+promote) [[ -f $dir/postmaster.pid ]] || exit 1 ;;
+*) exit 1 ;;
+esac
+`,
+	"pg_isready": `
+log_call pg_isready "$@"
+host= port=
+while (($#)); do
+	case $1 in
+	-h) host=$2; shift 2 ;;
+	-p) port=$2; shift 2 ;;
+	*) shift ;;
+	esac
+done
+host=${host:-${FAKE_HOST:-local}} # the Unix socket: this host's server
+[[ -e $STATE/up-$host-$port ]] || exit 2
+`,
+	"psql": `
+log_call psql "$@"
+host= port= sql=
+while (($#)); do
+	case $1 in
+	-h) host=$2; shift 2 ;;
+	-p) port=$2; shift 2 ;;
+	-c) sql=$2; shift 2 ;;
+	*) shift ;;
+	esac
+done
+host=${host:-${FAKE_HOST:-local}}
+if [[ $sql == *pg_is_in_recovery* ]]; then
+	[[ -f $STATE/role-$host-$port ]] || { echo "psql: error: connection to server failed" >&2; exit 2; }
+	cat "$STATE/role-$host-$port"
+fi
+`,
+	// A copy brings the source's port, an old primary_conninfo and the source's scripts.
+	"pg_basebackup": `
+log_call pg_basebackup "$@"
+dir= port=
+while (($#)); do
+	case $1 in
+	-D) dir=$2; shift 2 ;;
+	-p) port=$2; shift 2 ;;
+	-h | -U | -X | -c) shift 2 ;;
+	*) shift ;;
+	esac
+done
+[[ -d $dir && -z $(ls -A "$dir") ]] || { echo "pg_basebackup: directory $dir exists but is not empty" >&2; exit 1; }
+echo 15 >"$dir/PG_VERSION"
+printf 'max_connections = 100\nport = %s\n' "$port" >"$dir/postgresql.conf"
+printf "# Do not edit this file manually!\nprimary_conninfo = 'host=old'\n" >"$dir/postgresql.auto.conf"
+echo "# the source node's copy" >"$dir/recovery_1st_stage"
+`,
+	"pg_rewind": `
+log_call pg_rewind "$@"
+[[ ${FAKE_REWIND_FAILS-} ]] && { echo "pg_rewind: fatal: target server needs to use either data checksums or wal_log_hints = on" >&2; exit 1; }
+dir= src=
+for a in "$@"; do
+	case $a in
+	--source-server=*) src=${a#*=} ;;
+	esac
+done
+while (($#)); do
+	case $1 in
+	-D) dir=$2; shift 2 ;;
+	*) shift ;;
+	esac
+done
+port=${src#*port=}
+printf 'port = %s\n' "${port%% *}" >"$dir/postgresql.conf"
+printf "primary_conninfo = 'host=old'\n" >"$dir/postgresql.auto.conf"
+echo "# the source node's copy" >"$dir/recovery_1st_stage"
+`,
+	"pcp_attach_node": `
+log_call pcp_attach_node "$@"
+`,
+}
+
+const stubPrelude = `#!/bin/bash
+set -u
+log_call() {
+	local prog=$1
+	shift
+	printf '%s %s %s\n' "${FAKE_HOST:-local}" "$prog" "$*" >>"$CALLS"
+}
+`
+
+// haRig is a cluster laid out under a temporary folder, its scripts installed, with stubs.
+type haRig struct {
+	t     *testing.T
+	root  string
+	c     *schema.Cluster
+	calls string
+	state string
+	path  string
+}
+
+func newRig(t *testing.T, s haSpec) *haRig {
+	t.Helper()
+	root := t.TempDir()
+	s.root = root
+	r := &haRig{t: t, root: root, c: s.load(t), calls: root + "/calls.log", state: root + "/state", path: root + "/path"}
+	for _, d := range []string{r.state, r.path, r.c.Layout.PostgresBinDir, r.c.Layout.PgpoolBinDir, r.c.Layout.Home, root + "/tmp"} {
+		r.mkdir(d)
+	}
+	for name, body := range stubs {
+		dir := r.c.Layout.PostgresBinDir
+		switch name {
+		case "ssh":
+			dir = r.path
+		case "pcp_attach_node":
+			dir = r.c.Layout.PgpoolBinDir
+		}
+		r.write(dir+"/"+name, stubPrelude+body, 0o755)
+	}
+	for _, f := range haFiles(r.c) {
+		r.write(f.Dest, string(f.Data), f.Mode)
+	}
+	return r
+}
+
+func (r *haRig) mkdir(d string) {
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *haRig) write(p, data string, mode os.FileMode) {
+	r.mkdir(filepath.Dir(p))
+	if err := os.WriteFile(p, []byte(data), mode); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *haRig) read(p string) string {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return string(data)
+}
+
+func (r *haRig) node(name string) *schema.Host {
+	for _, b := range r.c.Backends {
+		if b.Name == name {
+			return b
+		}
+	}
+	r.t.Fatalf("no backend %s", name)
+	return nil
+}
+
+// pgdata makes a node's data directory, running or not, as a standby of pg1 or a primary.
+func (r *haRig) pgdata(name string, running bool) string {
+	h := r.node(name)
+	dir := h.DataDirectory
+	r.write(dir+"/PG_VERSION", "15\n", 0o600)
+	r.write(dir+"/postgresql.conf", fmt.Sprintf("max_connections = 100\nport = %d\n", h.Port), 0o600)
+	r.write(dir+"/postgresql.auto.conf", "primary_conninfo = 'host=127.0.0.11 port=5432 user=repl'\n", 0o600)
+	if running {
+		r.write(dir+"/postmaster.pid", "1\n", 0o600)
+	}
+	return dir
+}
+
+// answers makes node name's server answer pg_isready and psql with role ("t" standby, "f" primary).
+func (r *haRig) answers(name, role string) {
+	h := r.node(name)
+	r.write(fmt.Sprintf("%s/up-%s-%d", r.state, h.Address, h.Port), "", 0o644)
+	r.write(fmt.Sprintf("%s/role-%s-%d", r.state, h.Address, h.Port), role+"\n", 0o644)
+}
+
+// run runs an installed script with args and returns its exit status, its log and the calls.
+func (r *haRig) run(script string, env []string, args ...string) (status int, stderr string, calls []string) {
+	r.t.Helper()
+	_ = os.Remove(r.calls)
+	cmd := exec.Command("bash", append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "PATH="+r.path+":"+os.Getenv("PATH"), "CALLS="+r.calls, "STATE="+r.state, "TMPDIR="+r.root+"/tmp")
+	cmd.Env = append(cmd.Env, env...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	cmd.Stdout = &errb
+	err := cmd.Run()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			status = ee.ExitCode()
+		} else {
+			r.t.Fatal(err)
+		}
+	}
+	if data, err := os.ReadFile(r.calls); err == nil {
+		calls = strings.Split(strings.TrimSpace(string(data)), "\n")
+	}
+	return status, errb.String(), calls
+}
+
+func (r *haRig) pgpoolScript(name string) string { return r.c.Layout.PgpoolConfigDir + "/" + name }
+
+func (r *haRig) nodeScript(node, name string) string { return r.node(node).DataDirectory + "/" + name }
+
+// failoverArgs are what pgpool-II passes when node failed and newMain takes over; pg1 (node 0)
+// was the primary.
+func (r *haRig) failoverArgs(failed, newMain string) []string {
+	f := r.node(failed)
+	n := r.node(newMain)
+	oldPrimary := r.node("pg1")
+	args := []string{fmt.Sprint(f.NodeID), f.Address, fmt.Sprint(f.Port), f.DataDirectory,
+		fmt.Sprint(n.NodeID), n.Address, "0", "0", fmt.Sprint(n.Port), n.DataDirectory,
+		oldPrimary.Address, fmt.Sprint(oldPrimary.Port)}
+	return args[:len(strings.Fields(failoverArgs(r.c.Pgpool)))]
+}
+
+func matching(calls []string, pattern string) []string {
+	re := regexp.MustCompile(pattern)
+	var out []string
+	for _, c := range calls {
+		if re.MatchString(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// inOrder reports whether each pattern matches a call after the previous one's.
+func inOrder(calls []string, patterns ...string) bool {
+	i := 0
+	for _, c := range calls {
+		if i < len(patterns) && regexp.MustCompile(patterns[i]).MatchString(c) {
+			i++
+		}
+	}
+	return i == len(patterns)
+}
+
+func (r *haRig) expect(ok bool, format string, args ...any) {
+	r.t.Helper()
+	if !ok {
+		r.t.Errorf(format, args...)
+	}
+}
+
+func report(status int, log string, calls []string) string {
+	return fmt.Sprintf("exit status %d\n--- log:\n%s--- calls:\n%s", status, log, strings.Join(calls, "\n"))
+}
+
+func TestFailoverPrimaryFailed(t *testing.T) {
+	for _, tc := range []struct {
+		pgpool, pg, promote string
+		sshNew, sshOld      int // ssh calls to the new main host and to the old primary's
+	}{
+		// pg_isready from the new main host finds no old primary; its role; the promotion.
+		{"4.3", "15", `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 -w promote$`, 3, 0},
+		// No pg_isready before 9.3: the old primary's host is asked (psql fails: down).
+		{"3.1", "9.1", `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 promote$`, 2, 1},
+	} {
+		t.Run(tc.pgpool, func(t *testing.T) {
+			r := newRig(t, haSpec{pgpool: tc.pgpool, pg: tc.pg})
+			r.pgdata("pg2", true)
+			r.answers("pg2", "t")
+			args := r.failoverArgs("pg1", "pg2")
+			status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, args...)
+			r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+			r.expect(len(matching(calls, `promote`)) == 1 && len(matching(calls, tc.promote)) == 1,
+				"want one promote, %s:\n%s", tc.promote, report(status, log, calls))
+			ssh := `^local ssh -T -o BatchMode=yes -o ConnectTimeout=7 -p 2222 -o StrictHostKeyChecking=accept-new -l postgres `
+			r.expect(len(matching(calls, ssh+`127\.0\.0\.12 timeout 120 bash -s$`)) == tc.sshNew &&
+				len(matching(calls, ssh+`127\.0\.0\.11 timeout 120 bash -s$`)) == tc.sshOld &&
+				len(matching(calls, `ssh`)) == tc.sshNew+tc.sshOld,
+				"want %d ssh calls to the new main host, %d to the old primary's:\n%s", tc.sshNew, tc.sshOld, report(status, log, calls))
+			r.expect(len(matching(calls, `^127\.0\.0\.12 psql .*-p 5433 -U postgres -d postgres -c SELECT pg_is_in_recovery\(\)$`)) == 1,
+				"the new main node is asked whether it is in recovery:\n%s", report(status, log, calls))
+			r.expect(strings.Contains(log, "failover.sh on 127.0.0.12: promoting PostgreSQL on"), "remote steps are logged:\n%s", log)
+			r.expect(regexp.MustCompile(`(?m)^20\d\d-\d\d-\d\d \d\d:\d\d:\d\d failover\.sh: `).MatchString(log), "log lines carry a timestamp:\n%s", log)
+		})
+	}
+}
+
+func TestFailoverStandbyFailed(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	args := r.failoverArgs("pg3", "pg1")
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, args...)
+	r.expect(status == 0 && len(calls) == 0, "a failed standby: want exit 0 and no call:\n%s", report(status, log, calls))
+	r.expect(strings.Contains(log, "nothing to promote"), "log says why:\n%s", log)
+}
+
+func TestFailoverNoNewMain(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	// %H, %r, %R are empty: the shell drops them.
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, "0", "127.0.0.11", "5432", r.node("pg1").DataDirectory, "-1", "0", "0", "127.0.0.11", "5432")
+	r.expect(status == 0 && len(calls) == 0, "new main -1: want exit 0 and no call:\n%s", report(status, log, calls))
+}
+
+func TestFailoverOldPrimaryStillPrimary(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	r.answers("pg1", "f")
+	refused := func(what string) {
+		t.Helper()
+		status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+		r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "REFUSING TO PROMOTE"),
+			"%s: want a loud refusal and no promotion:\n%s", what, report(status, log, calls))
+		r.expect(len(matching(calls, `^127\.0\.0\.12 pg_isready -q -t 5 -h 127\.0\.0\.11 -p 5432$`)) == 1,
+			"%s: the old primary is looked for from the new main host:\n%s", what, report(status, log, calls))
+	}
+	refused("the old primary answers as a primary")
+
+	// It answers, but its role cannot be read.
+	_ = os.Remove(r.state + "/role-127.0.0.11-5432")
+	refused("an old primary whose role cannot be read")
+
+	// It answers, but its host cannot be reached over ssh.
+	r.write(r.state+"/unreachable-127.0.0.11", "", 0o644)
+	refused("an old primary whose host cannot be reached")
+}
+
+func TestFailoverOldPrimaryBefore93(t *testing.T) {
+	// No pg_isready: the old primary's host is asked directly.
+	r := newRig(t, haSpec{pgpool: "3.4", pg: "9.2"})
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	r.answers("pg1", "f")
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "REFUSING TO PROMOTE"),
+		"an old primary that answers as a primary:\n%s", report(status, log, calls))
+	r.expect(len(matching(calls, `pg_isready`)) == 0, "pg_isready on 9.2:\n%s", report(status, log, calls))
+	// A host that cannot be reached counts as down.
+	r.write(r.state+"/unreachable-127.0.0.11", "", 0o644)
+	status, log, calls = r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 0 && len(matching(calls, `^127\.0\.0\.12 pg_ctl -D \S+ promote$`)) == 1,
+		"an unreachable old primary:\n%s", report(status, log, calls))
+}
+
+func TestFailoverNewMainAlreadyPrimary(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	r.pgdata("pg2", true)
+	r.answers("pg2", "f")
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 0 && len(matching(calls, `promote`)) == 0, "a new main node that is a primary already is not promoted:\n%s", report(status, log, calls))
+}
+
+func TestFailoverBadArguments(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	for _, args := range [][]string{
+		{},
+		{"0;touch x", "h", "1", "/d", "1", "h", "0", "0"},
+		{"0", "h", "1", "/d", "07", "h", "0", "0"},
+		{"0", "h", "1", "/d", "3", "h", "0", "0"},
+		{"0", "h", "1", "/d", "1", "h", "0", "$(id)"},
+		{"0", "h", "1", "/d", "1"},
+	} {
+		status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, args...)
+		r.expect(status == 1 && len(calls) == 0, "arguments %q: want exit 1 and no call:\n%s", args, report(status, log, calls))
+	}
+	// More arguments than the version passes: a warning, and the failover goes on.
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, append(r.failoverArgs("pg1", "pg2"), "extra")...)
+	r.expect(status == 0 && strings.Contains(log, "WARNING") && len(matching(calls, `promote`)) == 1, "an extra argument:\n%s", report(status, log, calls))
+}
+
+func TestFailoverKnownHosts(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15", knownHosts: true})
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	want := `^local ssh -T -o BatchMode=yes -o ConnectTimeout=7 -p 2222 -o StrictHostKeyChecking=yes -o UserKnownHostsFile=` +
+		regexp.QuoteMeta(r.c.Layout.Home+"/.ssh/pgpoolgen_known_hosts") + ` -l postgres 127\.0\.0\.12 timeout 120 bash -s$`
+	r.expect(status == 0 && len(matching(calls, want)) == 3, "strict host keys:\n%s", report(status, log, calls))
+}
+
+// standby makes pg3 a running standby of pg1 holding its own recovery scripts, as installed.
+func (r *haRig) standby() string {
+	dir := r.pgdata("pg3", true)
+	r.write(dir+"/recovery_1st_stage", string(scriptOf(r.t, r.c, "pg3", "recovery_1st_stage").Data), 0o755)
+	return dir
+}
+
+func (r *haRig) followArgs(node, primary string) []string {
+	n, p := r.node(node), r.node(primary)
+	args := []string{fmt.Sprint(n.NodeID), n.Address, fmt.Sprint(n.Port), n.DataDirectory,
+		fmt.Sprint(p.NodeID), p.Address, "0", "0", fmt.Sprint(p.Port), p.DataDirectory}
+	return args[:len(strings.Fields(followArgs(r.c.Pgpool)))]
+}
+
+// checkStandbyOf checks the configuration of a data directory that follows primary.
+func (r *haRig) checkStandbyOf(dir, primary, app string, port int, recoveryConf bool) {
+	r.t.Helper()
+	p := r.node(primary)
+	conninfo := fmt.Sprintf("primary_conninfo = 'host=%s port=%d user=repl application_name=%s'", p.Address, p.Port, app)
+	if recoveryConf {
+		rc := r.read(dir + "/recovery.conf")
+		r.expect(rc == "standby_mode = 'on'\n"+conninfo+"\nrecovery_target_timeline = 'latest'\n", "recovery.conf:\n%s", rc)
+	} else {
+		auto := r.read(dir + "/postgresql.auto.conf")
+		r.expect(strings.Count(auto, "primary_conninfo") == 1 && strings.Contains(auto, conninfo+"\n"), "postgresql.auto.conf, want %s:\n%s", conninfo, auto)
+		_, err := os.Stat(dir + "/standby.signal")
+		r.expect(err == nil, "no standby.signal in %s", dir)
+	}
+	conf := r.read(dir + "/postgresql.conf")
+	r.expect(strings.Count(conf, "port =") == 1 && strings.Contains(conf, fmt.Sprintf("port = %d\n", port)), "postgresql.conf, want port = %d:\n%s", port, conf)
+	own := r.read(dir + "/recovery_1st_stage")
+	// The copy brings the source's recovery scripts, which are the same on every node: kept.
+	r.expect(strings.Contains(own, "the source node's copy"), "the copied recovery_1st_stage was not kept:\n%.200s", own)
+}
+
+func TestFollowRewind(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	dir := r.standby()
+	status, log, calls := r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+	r.expect(inOrder(calls,
+		`^local ssh .* -l postgres 127\.0\.0\.13 timeout 120 bash -s$`,
+		`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` status$`,
+		`^local ssh .* -l postgres 127\.0\.0\.12 timeout 120 bash -s$`,
+		`^127\.0\.0\.12 psql -X -q -w -p 5433 -U postgres -d postgres -c CHECKPOINT$`,
+		`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -m fast -w -t 60 stop$`,
+		`^127\.0\.0\.13 pg_rewind -D `+regexp.QuoteMeta(dir)+` --source-server=host=127\.0\.0\.12 port=5433 user=postgres dbname=postgres$`,
+		`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -l `+regexp.QuoteMeta(r.c.Layout.Home)+`/pgpoolgen-pg3\.log -w start$`,
+		`^local pcp_attach_node -h localhost -p 9898 -U pgpool -w -n 2$`,
+	), "calls out of order:\n%s", report(status, log, calls))
+	r.expect(len(matching(calls, `pg_basebackup`)) == 0, "pg_basebackup although pg_rewind worked:\n%s", report(status, log, calls))
+	r.checkStandbyOf(dir, "pg2", "app-pg3", 5434, false)
+}
+
+func TestFollowBaseBackupFallback(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	dir := r.standby()
+	status, log, calls := r.run(r.pgpoolScript("follow_primary.sh"), []string{"FAKE_REWIND_FAILS=1"}, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+	r.expect(inOrder(calls,
+		`^127\.0\.0\.13 pg_rewind `,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.12 -p 5433 -U repl -w -D `+regexp.QuoteMeta(dir)+` -X stream -c fast$`,
+		`^127\.0\.0\.13 pg_ctl -D \S+ -l \S+ -w start$`,
+		`^local pcp_attach_node .* -n 2$`,
+	), "calls:\n%s", report(status, log, calls))
+	r.checkStandbyOf(dir, "pg2", "app-pg3", 5434, false)
+}
+
+func TestFollowOldVersions(t *testing.T) {
+	// pgpool-II 3.1 with PostgreSQL 9.1: no pg_rewind, pg_basebackup -x, recovery.conf, and
+	// pcp_attach_node with positional arguments and the password from a file.
+	r := newRig(t, haSpec{pgpool: "3.1", pg: "9.1"})
+	dir := r.standby()
+	r.write(r.c.Layout.Home+"/.pgpoolgen/pcp_password", "s3cret\n", 0o600)
+	status, log, calls := r.run(r.pgpoolScript("follow_master.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+	r.expect(inOrder(calls,
+		`^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.12 -p 5433 -U repl -w -D `+regexp.QuoteMeta(dir)+` -x -c fast$`,
+		`^127\.0\.0\.13 pg_ctl -D \S+ -l \S+ -w start$`,
+		`^local pcp_attach_node 10 localhost 9898 pgpool s3cret 2$`,
+	), "calls:\n%s", report(status, log, calls))
+	r.expect(len(matching(calls, `pg_rewind|CHECKPOINT`)) == 0, "pg_rewind on 9.1:\n%s", report(status, log, calls))
+	r.checkStandbyOf(dir, "pg2", "pg3", 5434, true)
+	r.expect(!strings.Contains(r.read(r.pgpoolScript("follow_master.sh")), "s3cret"), "the password is in the script")
+
+	// Without the password file the node is re-pointed, and the attach fails loudly.
+	_ = os.Remove(r.c.Layout.Home + "/.pgpoolgen/pcp_password")
+	r.standby()
+	status, log, calls = r.run(r.pgpoolScript("follow_master.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 1 && len(matching(calls, `pcp_attach_node`)) == 0 && strings.Contains(log, "pcp_password"),
+		"missing pcp password file:\n%s", report(status, log, calls))
+}
+
+func TestFollowSkips(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	// The new primary itself.
+	status, log, calls := r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg2", "pg2")...)
+	r.expect(status == 0 && len(calls) == 0, "the new primary: want nothing done:\n%s", report(status, log, calls))
+	// A node whose PostgreSQL is down (the failed primary).
+	r.pgdata("pg1", false)
+	status, log, calls = r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg1", "pg2")...)
+	r.expect(status == 0 && len(matching(calls, `stop|start|pg_rewind|pg_basebackup|pcp_attach_node`)) == 0,
+		"a stopped node is left down:\n%s", report(status, log, calls))
+	// The old primary's host cannot be reached.
+	r.write(r.state+"/unreachable-127.0.0.11", "", 0o644)
+	status, log, calls = r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg1", "pg2")...)
+	r.expect(status == 0 && len(matching(calls, `pcp_attach_node`)) == 0, "an unreachable old primary:\n%s", report(status, log, calls))
+	// An unreachable standby is an error.
+	r.write(r.state+"/unreachable-127.0.0.13", "", 0o644)
+	status, log, calls = r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 1 && len(matching(calls, `pcp_attach_node`)) == 0, "an unreachable standby:\n%s", report(status, log, calls))
+}
+
+func recoveryArgsOf(r *haRig, main, target string) []string {
+	m, t := r.node(main), r.node(target)
+	args := []string{m.DataDirectory, t.Address, t.DataDirectory, fmt.Sprint(m.Port), fmt.Sprint(t.NodeID), fmt.Sprint(t.Port), m.Address}
+	return args[:len(recoveryArgsFor(r.c.Pgpool))]
+}
+
+func TestRecoveryFirstStageStreaming(t *testing.T) {
+	for _, tc := range []struct {
+		pgpool, pg, wal string
+		recoveryConf    bool // PostgreSQL before 12
+	}{
+		{"4.3", "15", "-X stream", false},
+		{"3.1", "9.1", "-x", true},
+		{"4.0", "11", "-X stream", true},
+	} {
+		t.Run(tc.pgpool, func(t *testing.T) {
+			r := newRig(t, haSpec{pgpool: tc.pgpool, pg: tc.pg})
+			dir := r.standby()
+			r.write(dir+"/stale-file", "x", 0o600)
+			app := "app-pg3"
+			if pgpoolBefore(tc.pgpool, "4.1") {
+				app = "pg3"
+			}
+			status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, recoveryArgsOf(r, "pg1", "pg3")...)
+			r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+			r.expect(inOrder(calls,
+				`^local ssh .* -l postgres 127\.0\.0\.13 timeout 120 bash -s$`,
+				`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -m fast -w -t 60 stop$`,
+				`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir)+` `+tc.wal+` -c fast$`,
+			), "calls:\n%s", report(status, log, calls))
+			r.expect(len(matching(calls, `start|promote|pcp_`)) == 0, "the first stage starts nothing:\n%s", report(status, log, calls))
+			_, err := os.Stat(dir + "/stale-file")
+			r.expect(os.IsNotExist(err), "the data directory was not emptied")
+			r.checkStandbyOf(dir, "pg1", app, 5434, tc.recoveryConf)
+		})
+	}
+}
+
+func TestRecoveryFirstStageRefusesMismatch(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	good := recoveryArgsOf(r, "pg1", "pg3")
+	for i, bad := range map[int]string{0: "/elsewhere", 1: "127.0.0.99", 2: "/d", 3: "6000", 4: "2x", 5: "5999", 6: "127.0.0.12"} {
+		args := append([]string(nil), good...)
+		args[i] = bad
+		status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, args...)
+		r.expect(status == 1 && len(calls) == 0, "argument $%d = %q: want exit 1 and no call:\n%s", i+1, bad, report(status, log, calls))
+	}
+	// Every backend has the same scripts: a base backup copies them from node to node.
+	a, _ := os.ReadFile(r.nodeScript("pg1", "recovery_1st_stage"))
+	b, _ := os.ReadFile(r.nodeScript("pg2", "recovery_1st_stage"))
+	r.expect(len(a) > 0 && bytes.Equal(a, b), "the recovery scripts differ between backends")
+	// Recovering the node itself.
+	status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, recoveryArgsOf(r, "pg1", "pg1")...)
+	r.expect(status == 1 && len(calls) == 0, "recovering the main node from itself:\n%s", report(status, log, calls))
+	// Too few arguments for the version.
+	status, log, calls = r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, good[:3]...)
+	r.expect(status == 1 && len(calls) == 0, "3 arguments for 4.3:\n%s", report(status, log, calls))
+}
+
+func TestRecoveryNative(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.7", pg: "17", native: true})
+	dir := r.pgdata("pg3", true)
+	args := recoveryArgsOf(r, "pg1", "pg3")
+
+	// First stage: a running target, detached by pgpool-II, is stopped; nothing is copied yet.
+	status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, args...)
+	r.expect(status == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`)) == 1 && len(matching(calls, `pg_basebackup`)) == 0,
+		"a running target:\n%s", report(status, log, calls))
+	_ = os.Remove(dir + "/postmaster.pid")
+	status, log, calls = r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, args...)
+	r.expect(status == 0 && len(matching(calls, `pg_basebackup`)) == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D \S+ status$`)) == 1,
+		"a stopped target:\n%s", report(status, log, calls))
+
+	// Second stage: checkpoint here, a copy there that starts read-write.
+	r.write(dir+"/standby.signal", "", 0o600)
+	status, log, calls = r.run(r.nodeScript("pg1", "recovery_2nd_stage"), nil, args...)
+	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+	r.expect(inOrder(calls,
+		`^local psql .*-p 5432 -U postgres -d postgres -c CHECKPOINT$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir)+` -X stream -c fast$`,
+	), "calls:\n%s", report(status, log, calls))
+	for _, f := range []string{"standby.signal", "recovery.signal", "recovery.conf"} {
+		_, err := os.Stat(dir + "/" + f)
+		r.expect(os.IsNotExist(err), "%s left in the copy", f)
+	}
+	conf := r.read(dir + "/postgresql.conf")
+	r.expect(strings.Contains(conf, "port = 5434\n") && strings.Count(conf, "port =") == 1, "postgresql.conf:\n%s", conf)
+
+	// pgpool_remote_start: starts it, once.
+	start := r.nodeScript("pg1", "pgpool_remote_start")
+	status, log, calls = r.run(start, nil, "127.0.0.13", dir)
+	r.expect(status == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -l `+regexp.QuoteMeta(r.c.Layout.Home)+`/pgpoolgen-pg3\.log -w start$`)) == 1,
+		"remote start:\n%s", report(status, log, calls))
+	status, log, calls = r.run(start, nil, "127.0.0.13", dir)
+	r.expect(status == 0 && len(matching(calls, `start$`)) == 0, "remote start of a running server:\n%s", report(status, log, calls))
+	status, log, calls = r.run(start, nil, "127.0.0.99", dir)
+	r.expect(status == 1 && len(calls) == 0, "remote start of an unknown node:\n%s", report(status, log, calls))
+	status, log, calls = r.run(start, nil, "127.0.0.13")
+	r.expect(status == 1 && len(calls) == 0, "remote start with one argument:\n%s", report(status, log, calls))
+}
+
+func TestRemoteStartFailsLoudly(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	dir := r.node("pg3").DataDirectory // no data directory at all: pg_ctl start fails
+	status, log, calls := r.run(r.nodeScript("pg1", "pgpool_remote_start"), nil, "127.0.0.13", dir)
+	r.expect(status == 1 && strings.Contains(log, "ERROR: could not start PostgreSQL on node 2"), "a failed start:\n%s", report(status, log, calls))
+}
