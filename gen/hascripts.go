@@ -57,9 +57,9 @@ type haScript struct {
 	AppNameParam bool // pgpool.conf has backend_application_nameN (4.1+)
 	PCPOptions   bool // pcp tools take -h -p -U -w -n and read ~/.pcppass (3.5+)
 
-	PCPUser         string   // the first pcp user of the spec
-	PCPPasswordFile string   // before 3.5: where the follow script reads the pcp password
-	KnownHostsFile  string   // with c.KnownHosts
+	PCPUser         string // the first pcp user of the spec
+	PCPPasswordFile string // before 3.5: where the follow script reads the pcp password
+	KnownHostsFile  string // with c.KnownHosts
 }
 
 var (
