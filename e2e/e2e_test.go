@@ -142,6 +142,7 @@ LogLevel VERBOSE
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("pgpoolgen build: %v\n%s", err, out)
 	}
+	breakBundle(t, c.bundle)
 	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
 	must(t, err)
 	must(t, json.Unmarshal(m, &c.manifest))
@@ -389,6 +390,43 @@ func (c *cluster) checkSetupIdempotent(t *testing.T) {
 		if !strings.Contains(out, "nothing to change") {
 			t.Errorf("setup of %s on a set-up host changed something:\n%s", n, out)
 		}
+	}
+}
+
+// breakBundle damages the bundle as E2E_BREAK says, to show that the matching check fails:
+// "param" writes follow_primary_command under its 3.x name, which pgpool-II 4.3 ignores;
+// "failover-path" points failover_command at a script that does not exist; "missing-key"
+// drops the pgpool host's key from pg2's authorized_keys.
+func breakBundle(t *testing.T, bundle string) {
+	t.Helper()
+	edit := func(rel, old, new string) {
+		p := filepath.Join(bundle, rel)
+		data, err := os.ReadFile(p)
+		must(t, err)
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("E2E_BREAK: %s has no %q", rel, old)
+		}
+		must(t, os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+	}
+	switch os.Getenv("E2E_BREAK") {
+	case "":
+	case "param":
+		edit("hosts/pgpool/files/etc/pgpool2/pgpool.conf", "follow_primary_command =", "follow_master_command =")
+	case "failover-path":
+		edit("hosts/pgpool/files/etc/pgpool2/pgpool.conf", "/etc/pgpool2/failover.sh ", "/etc/pgpool2/failover-missing.sh ")
+	case "missing-key":
+		p := filepath.Join(bundle, "hosts/pg2/merge/var/lib/postgresql/.ssh/authorized_keys")
+		data, err := os.ReadFile(p)
+		must(t, err)
+		var kept []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if !strings.Contains(l, ":pgpool ") && !strings.HasSuffix(l, ":pgpool") {
+				kept = append(kept, l)
+			}
+		}
+		must(t, os.WriteFile(p, []byte(strings.Join(kept, "\n")), 0o644))
+	default:
+		t.Fatalf("E2E_BREAK=%q: want param, failover-path or missing-key", os.Getenv("E2E_BREAK"))
 	}
 }
 
