@@ -19,7 +19,7 @@ import (
 var haTemplateFS embed.FS
 
 var haTemplates = template.Must(template.New("ha").
-	Funcs(template.FuncMap{"sq": shellQuote}).
+	Funcs(shellFuncs).
 	ParseFS(haTemplateFS, "templates/*.tmpl"))
 
 // haArg is one positional argument pgpool-II passes to a script.
@@ -223,10 +223,4 @@ func haBackendScripts(c *schema.Cluster, h *schema.Host) []*File {
 	}
 	files = append(files, haFile(c, h, dir, start, "pgpool_remote_start.tmpl"))
 	return files
-}
-
-// shellQuote quotes s for bash as one word. Values from the model are shell-safe already; the
-// quotes keep them one word whatever they hold.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

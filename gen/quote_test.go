@@ -49,6 +49,13 @@ func TestHostileValuesStayQuoted(t *testing.T) {
 		}
 		root := t.TempDir()
 		for _, f := range b.Files {
+			if f.Mode == 0o755 && f.Install != Run {
+				// The HA scripts run under pgpool-II with real arguments, so they are not run
+				// here (hascripts_test.go runs them); their syntax must survive the values.
+				if msg, err := exec.Command("bash", "-n", filepath.Join(out, f.Path())).CombinedOutput(); err != nil {
+					t.Errorf("value %q broke the syntax of %s: %v\n%s", evil, f.Path(), err, msg)
+				}
+			}
 			if f.Install != Run {
 				continue
 			}

@@ -416,9 +416,6 @@ func (l *loader) ssh(t *table) {
 func (l *loader) replication(t *table) {
 	r := &l.c.Replication
 	r.User = "repl"
-	if t.present() && l.c.Mode == Native {
-		l.d.atKey(t.path, "[replication] configures streaming replication; native replication has none: remove it or change cluster.mode")
-	}
 	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
 		r.User = v
 	}

@@ -98,7 +98,7 @@ type Cluster struct {
 	Parameters []Parameter
 
 	SSH         SSH
-	Replication Replication // streaming mode only
+	Replication Replication
 	Install     Install
 	// Trust is who reaches whom over ssh, derived from what the generated scripts do; sorted
 	// by source, then destination host order.
@@ -117,9 +117,9 @@ type SSH struct {
 	RestrictFrom   bool // authorized_keys lines carry from="source address"
 }
 
-// Replication holds the streaming replication settings the scripts use.
+// Replication holds the replication role the scripts use.
 type Replication struct {
-	User string // the role standbys connect as, for pg_basebackup and primary_conninfo
+	User string // the role pg_basebackup (online recovery) and standbys (primary_conninfo) connect as
 }
 
 // Install says how setup installs pgpool-II and the pgpool_recovery extension.
