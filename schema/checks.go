@@ -62,25 +62,20 @@ func isNameChar(r rune) bool {
 	return r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-')
 }
 
+// checkName accepts a host, cluster or application name.
 func (l *loader) checkName(p, s string) bool {
-	if nameRE.MatchString(s) {
-		return true
-	}
-	switch {
-	case s == "":
-		l.d.atValue(p, "is empty")
-	case len(s) > 63:
-		l.d.atValue(p, "is longer than 63 characters")
-	case describe(s, isNameChar) != "":
-		l.d.atValue(p, "%q contains %s; a name uses letters, digits, '.', '_' and '-'", s, describe(s, isNameChar))
-	default:
-		l.d.atValue(p, "%q must start and end with a letter or digit", s)
-	}
-	return false
+	return l.checkWord(p, s, nameRE, "a name uses letters, digits, '.', '_' and '-'", "must start and end with a letter or digit")
 }
 
+// checkUser accepts an OS or database user, group or database name.
 func (l *loader) checkUser(p, s string) bool {
-	if userRE.MatchString(s) {
+	return l.checkWord(p, s, userRE, "use letters, digits, '_', '.' and '-'", "must start with a letter or '_'")
+}
+
+// checkWord reports why s does not match re: empty, too long, a character outside the set
+// (named with charset), or else its first or last character (edges).
+func (l *loader) checkWord(p, s string, re *regexp.Regexp, charset, edges string) bool {
+	if re.MatchString(s) {
 		return true
 	}
 	switch {
@@ -89,9 +84,9 @@ func (l *loader) checkUser(p, s string) bool {
 	case len(s) > 63:
 		l.d.atValue(p, "is longer than 63 characters")
 	case describe(s, isNameChar) != "":
-		l.d.atValue(p, "%q contains %s; use letters, digits, '_', '.' and '-'", s, describe(s, isNameChar))
+		l.d.atValue(p, "%q contains %s; %s", s, describe(s, isNameChar), charset)
 	default:
-		l.d.atValue(p, "%q must start with a letter or '_'", s)
+		l.d.atValue(p, "%q %s", s, edges)
 	}
 	return false
 }

@@ -3,8 +3,6 @@ package schema
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
@@ -361,21 +359,8 @@ func (l *loader) pcpSecret(t *table) string {
 		}
 		return l.checkPassword(t.at("password_env"), "environment variable "+name, pw)
 	case "password_file":
-		name, ok := t.str("password_file")
+		data, path, ok := l.readFile(t, "password_file")
 		if !ok {
-			return ""
-		}
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(l.dir, path)
-		}
-		data, err := l.env.ReadFile(path)
-		if err != nil {
-			why := "cannot be read"
-			if os.IsNotExist(err) {
-				why = "does not exist"
-			}
-			l.d.atValue(t.at("password_file"), "%s %s; a relative path is taken from the spec's folder", path, why)
 			return ""
 		}
 		pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")

@@ -75,22 +75,12 @@ func (l *loader) publicKey(t *table, key, fileKey string) *PublicKey {
 	var text, at string
 	if s, ok := t.str(key); ok {
 		text, at = s, t.at(key)
-	} else if name, ok := t.str(fileKey); ok {
-		at = t.at(fileKey)
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(l.dir, path)
-		}
-		data, err := l.env.ReadFile(path)
-		if err != nil {
-			why := "cannot be read"
-			if os.IsNotExist(err) {
-				why = "does not exist"
-			}
-			l.d.atValue(at, "%s %s; a relative path is taken from the spec's folder", path, why)
+	} else if t.has(fileKey) {
+		data, _, ok := l.readFile(t, fileKey)
+		if !ok {
 			return nil
 		}
-		text = string(data)
+		text, at = string(data), t.at(fileKey)
 	} else {
 		return nil
 	}
@@ -100,4 +90,26 @@ func (l *loader) publicKey(t *table, key, fileKey string) *PublicKey {
 		return nil
 	}
 	return pk
+}
+
+// readFile reads the file a key names, relative to the spec's folder unless absolute.
+func (l *loader) readFile(t *table, key string) (data []byte, path string, ok bool) {
+	name, ok := t.str(key)
+	if !ok {
+		return nil, "", false
+	}
+	path = name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.dir, path)
+	}
+	data, err := l.env.ReadFile(path)
+	if err != nil {
+		why := "cannot be read"
+		if os.IsNotExist(err) {
+			why = "does not exist"
+		}
+		l.d.atValue(t.at(key), "%s %s; a relative path is taken from the spec's folder", path, why)
+		return nil, path, false
+	}
+	return data, path, true
 }
