@@ -89,6 +89,9 @@ func Generate(c *schema.Cluster) *Bundle {
 			add(c.Layout.PgpoolConfigDir+"/pgpool.conf", Replace, 0o640, pgpoolConf(c, h))
 			add(c.Layout.PgpoolConfigDir+"/pcp.conf", Replace, 0o600, pcpConf(c))
 			add(c.Layout.PgpoolConfigDir+"/pool_hba.conf", Replace, 0o640, poolHBAConf(c))
+			if len(c.PoolUsers) > 0 {
+				add(c.Layout.PgpoolConfigDir+"/pool_passwd", Replace, 0o600, poolPasswd(c))
+			}
 			files = append(files, haPgpoolScripts(c, h)...)
 		}
 		if h.Backend {

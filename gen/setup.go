@@ -183,7 +183,9 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	}
 
 	if h.Pgpool {
-		d.PoolPasswd = lay.PgpoolConfigDir + "/pool_passwd"
+		if len(c.PoolUsers) == 0 {
+			d.PoolPasswd = lay.PgpoolConfigDir + "/pool_passwd"
+		}
 		d.Dirs = append(d.Dirs,
 			dir{Path: lay.PgpoolRunDir, Mode: "0755", Owned: true},
 			dir{Path: lay.PgpoolSocketDir, Mode: "0755", UserIfMissing: true},

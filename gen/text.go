@@ -19,6 +19,16 @@ func pcpConf(c *schema.Cluster) []byte {
 	return buf.Bytes()
 }
 
+// poolPasswd renders pool_passwd: one user:md5hash line per [[pool_user]], as pg_md5 -m writes
+// them. pgpool-II's parser takes no comments here, so the file holds only the entries.
+func poolPasswd(c *schema.Cluster) []byte {
+	var buf bytes.Buffer
+	for _, u := range c.PoolUsers {
+		fmt.Fprintf(&buf, "%s:%s\n", u.Name, u.Secret)
+	}
+	return buf.Bytes()
+}
+
 // poolHBAConf renders pool_hba.conf from the rules, in spec order (the first match wins), in
 // aligned columns like pg_hba.conf.
 func poolHBAConf(c *schema.Cluster) []byte {

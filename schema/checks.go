@@ -20,6 +20,7 @@ var (
 	pathRE      = regexp.MustCompile(`^/[A-Za-z0-9._/+@-]*$`)
 	envNameRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	md5RE       = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	poolMD5RE   = regexp.MustCompile(`^md5[0-9a-f]{32}$`)
 	hbaOptionRE = regexp.MustCompile(`^[A-Za-z_]+=[A-Za-z0-9._/:@,+=-]+$`)
 	dnsLabelRE  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 )

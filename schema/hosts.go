@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
@@ -303,26 +304,72 @@ func (l *loader) pcpUsers(root *table, list []*table) {
 		l.missingList(root, "pcp_user", "add a [[pcp_user]] section; pcp commands such as pcp_recovery_node and pcp_attach_node need a pcp.conf user")
 		return
 	}
+	for _, u := range l.users(list, pcpHash) {
+		l.c.PCPUsers = append(l.c.PCPUsers, PCPUser{Name: u.Name, MD5: u.Secret})
+	}
+}
+
+// poolUsers reads [[pool_user]]: the users whose md5 entries pool_passwd holds, so that pgpool
+// can answer md5 authentication for them.
+func (l *loader) poolUsers(list []*table) {
+	for i, u := range l.users(list, poolHash) {
+		l.c.PoolUsers = append(l.c.PoolUsers, u)
+		if u.Name == l.c.Recovery.User && l.versionOK && l.c.Pgpool.AtLeast(pgpool.Version{Major: 4, Minor: 2}) {
+			l.d.atValue(list[i].at("name"), "%s is recovery.user, and pgpool-II %s refuses an md5 entry for the recovery user (it needs the password itself, as an AES entry that pg_enc -m writes); leave this user out of [[pool_user]]", u.Name, l.c.Pgpool)
+		}
+	}
+}
+
+// A hashKind says how a file keeps a user's password: pcp.conf and pool_passwd hash it
+// differently.
+type hashKind struct {
+	what  string // "pcp user", in messages
+	hash  func(user, password string) string
+	valid *regexp.Regexp      // a hash given as md5 =
+	want  string              // what md5 = takes
+	other func(s string) bool // md5 = holds the other file's form
+	hint  string              // what to say then
+}
+
+var (
+	pcpHash = hashKind{
+		what: "pcp user", hash: func(_, pw string) string { return md5hex(pw) }, valid: md5RE,
+		want:  `the 32 lowercase hex digits that "pg_md5 PASSWORD" prints`,
+		other: func(s string) bool { return len(s) == 35 && strings.HasPrefix(s, "md5") },
+		hint:  `starts with "md5" and has 35 characters: that is the pool_passwd form, salted with the user name; pcp.conf takes the 32 hex digits that "pg_md5 PASSWORD" prints`,
+	}
+	poolHash = hashKind{
+		what: "pool_passwd user", hash: func(user, pw string) string { return "md5" + md5hex(pw+user) }, valid: poolMD5RE,
+		want:  `"md5" and 32 lowercase hex digits, what "pg_md5 -m -u USER PASSWORD" writes into pool_passwd`,
+		other: md5RE.MatchString,
+		hint:  `is the pcp.conf form, not salted with the user name; pool_passwd takes "md5" and md5(password + user name), what "pg_md5 -m -u USER PASSWORD" writes`,
+	}
+)
+
+// users reads a list of users, each with exactly one password source, and returns their
+// names and hashes. The password is never kept, printed or put in an error.
+func (l *loader) users(list []*table, kind hashKind) []PoolUser {
 	seen := map[string]string{}
+	var out []PoolUser
 	for _, t := range list {
-		u := PCPUser{}
-		t.require("name", `name the pcp user, such as name = "pgpool"`)
+		u := PoolUser{}
+		t.require("name", fmt.Sprintf("name the %s, such as name = \"pgpool\"", kind.what))
 		if s, ok := t.str("name"); ok && l.checkUser(t.at("name"), s) {
 			if first, dup := seen[s]; dup {
-				l.d.atValue(t.at("name"), "pcp user %q is already defined by %s", s, first)
+				l.d.atValue(t.at("name"), "%s %q is already defined by %s", kind.what, s, first)
 			}
 			seen[s] = t.path
 			u.Name = s
 		}
-		u.MD5 = l.pcpSecret(t)
+		u.Secret = l.secretHash(t, kind, u.Name)
 		t.finish()
-		l.c.PCPUsers = append(l.c.PCPUsers, u)
+		out = append(out, u)
 	}
+	return out
 }
 
-// pcpSecret reads the one password source of a pcp user and returns the pcp.conf hash. The
-// password is never kept, printed or put in an error.
-func (l *loader) pcpSecret(t *table) string {
+// secretHash reads the one password source of a user and returns its hash.
+func (l *loader) secretHash(t *table, kind hashKind, user string) string {
 	var given []string
 	for _, k := range []string{"password_env", "password_file", "md5", "password"} {
 		if t.has(k) {
@@ -332,13 +379,19 @@ func (l *loader) pcpSecret(t *table) string {
 	plainOK, _ := t.boolean("allow_plain_password")
 	switch len(given) {
 	case 0:
-		l.d.atKey(t.path, "no password: give password_env (an environment variable to read it from), password_file (a file holding it) or md5 (what pg_md5 prints for it)")
+		l.d.atKey(t.path, "no password: give password_env (an environment variable to read it from), password_file (a file holding it) or md5 (%s)", kind.want)
 		return ""
 	case 1:
 	default:
-		l.d.atKey(t.at(given[1]), "a pcp user takes one of password_env, password_file, md5 and password; this one also has %s", given[0])
+		l.d.atKey(t.at(given[1]), "a %s takes one of password_env, password_file, md5 and password; this one also has %s", kind.what, given[0])
 		for _, k := range given {
 			t.get(k)
+		}
+		return ""
+	}
+	hash := func(path, what, pw string) string {
+		if l.checkPassword(path, what, pw) {
+			return kind.hash(user, pw)
 		}
 		return ""
 	}
@@ -354,31 +407,31 @@ func (l *loader) pcpSecret(t *table) string {
 		}
 		pw, set := l.env.LookupEnv(name)
 		if !set || pw == "" {
-			l.d.atValue(t.at("password_env"), "environment variable %s is not set or empty; set it to the pcp password before running pgpoolgen, or give md5 = the output of pg_md5", name)
+			l.d.atValue(t.at("password_env"), "environment variable %s is not set or empty; set it to the %s's password before running pgpoolgen, or give md5: %s", name, kind.what, kind.want)
 			return ""
 		}
-		return l.checkPassword(t.at("password_env"), "environment variable "+name, pw)
+		return hash(t.at("password_env"), "environment variable "+name, pw)
 	case "password_file":
 		data, path, ok := l.readFile(t, "password_file")
 		if !ok {
 			return ""
 		}
 		pw := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
-		return l.checkPassword(t.at("password_file"), "file "+path, pw)
+		return hash(t.at("password_file"), "file "+path, pw)
 	case "md5":
 		s, ok := t.str("md5")
 		if !ok {
 			return ""
 		}
-		if len(s) == 35 && strings.HasPrefix(s, "md5") {
-			l.d.atValue(t.at("md5"), "starts with \"md5\" and has 35 characters: that is the pool_passwd form, salted with the user name; pcp.conf takes the 32 hex digits that \"pg_md5 PASSWORD\" prints")
-			return ""
+		switch {
+		case kind.valid.MatchString(s):
+			return s
+		case kind.other(s):
+			l.d.atValue(t.at("md5"), "%s", kind.hint)
+		default:
+			l.d.atValue(t.at("md5"), "is not an md5 hash; want %s", kind.want)
 		}
-		if !md5RE.MatchString(s) {
-			l.d.atValue(t.at("md5"), "is not an md5 hash; want the 32 lowercase hex digits that \"pg_md5 PASSWORD\" prints")
-			return ""
-		}
-		return s
+		return ""
 	default: // password
 		if _, ok := t.get("password"); !ok {
 			return ""
@@ -392,24 +445,24 @@ func (l *loader) pcpSecret(t *table) string {
 			l.d.atKey(t.at("password"), "a password written in the spec ends up in version control; use password_env, password_file or md5 instead, or set allow_plain_password = true if you mean it")
 			return ""
 		}
-		return l.checkPassword(t.at("password"), "the password", pw)
+		return hash(t.at("password"), "the password", pw)
 	}
 }
 
-// checkPassword hashes pw after checking it against pcp.conf's limits; what names it says where
-// it came from, since the password itself is never shown.
-func (l *loader) checkPassword(path, what, pw string) string {
+// checkPassword checks a password against what pg_md5, pcp and pool_passwd accept; what says
+// where it came from, since the password itself is never shown.
+func (l *loader) checkPassword(path, what, pw string) bool {
 	switch {
 	case pw == "":
-		l.d.atValue(path, "%s is empty; a pcp user needs a password", what)
+		l.d.atValue(path, "%s is empty; a user needs a password", what)
 	case len(pw) > 128:
 		l.d.atValue(path, "%s is longer than 128 bytes, more than pg_md5 and pcp accept", what)
 	case strings.ContainsAny(pw, "\n\r\x00"):
-		l.d.atValue(path, "%s holds a line break or NUL byte; pcp clients cannot send it", what)
+		l.d.atValue(path, "%s holds a line break or NUL byte; pcp and pgpool clients cannot send it", what)
 	default:
-		return md5hex(pw)
+		return true
 	}
-	return ""
+	return false
 }
 
 func (l *loader) hba(root *table, list []*table) {

@@ -81,6 +81,7 @@ func (l *loader) load(root *table) {
 	l.hosts(root, root.list("host"))
 	l.trust(len(l.d.errs) == before)
 	l.pcpUsers(root, root.list("pcp_user"))
+	l.poolUsers(root.list("pool_user"))
 	l.hba(root, root.list("hba"))
 	l.parameters(root.sub("parameters"))
 	root.finish()

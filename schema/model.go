@@ -94,6 +94,7 @@ type Cluster struct {
 	Backends []*Host
 
 	PCPUsers   []PCPUser
+	PoolUsers  []PoolUser
 	HBA        []HBARule
 	Parameters []Parameter
 
@@ -212,6 +213,13 @@ type Host struct {
 type PCPUser struct {
 	Name string
 	MD5  string
+}
+
+// A PoolUser is a pool_passwd entry: Secret is "md5" + hex(md5(password + name)), what
+// pg_md5 -m writes.
+type PoolUser struct {
+	Name   string
+	Secret string
 }
 
 // An HBARule is a pool_hba.conf line.

@@ -101,3 +101,36 @@ method = "trust"
 		t.Errorf("the source document's line is %q, want pgpool2:80e4b055b928d76dc7bdbc2dbedb9307", lines[len(lines)-1])
 	}
 }
+
+// TestPoolPasswdMatchesPgMD5 checks pool_passwd entries against what Debian's pg_md5 -m writes.
+func TestPoolPasswdMatchesPgMD5(t *testing.T) {
+	pgmd5 := realProgram(t, "pg_md5")
+	t.Setenv("APP_PASSWORD", "app-secret")
+	caseDir := filepath.Join(goldenDir, "debian-streaming")
+	out := filepath.Join(t.TempDir(), "out")
+	build(t, caseDir, out)
+	got, err := os.ReadFile(filepath.Join(out, "hosts/pgpool1/files/etc/pgpool2/pool_passwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pg_md5 -m writes pool_passwd beside the pgpool.conf that -f names.
+	dir := t.TempDir()
+	conf, err := os.ReadFile(filepath.Join(out, "hosts/pgpool1/files/etc/pgpool2/pgpool.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pgpool.conf"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(pgmd5, "-m", "-u", "app", "-f", filepath.Join(dir, "pgpool.conf"), "app-secret").CombinedOutput(); err != nil {
+		t.Fatalf("pg_md5 -m: %v\n%s", err, out)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "pool_passwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(string(want))
+	if !strings.Contains(string(got), line+"\n") {
+		t.Errorf("pool_passwd holds\n%s\npg_md5 -m writes %q", got, line)
+	}
+}

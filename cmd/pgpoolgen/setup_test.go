@@ -258,7 +258,7 @@ func TestSetupKeepsOperatorLines(t *testing.T) {
 	const home = "/var/lib/postgresql"
 	caseDir := filepath.Join(goldenDir, "debian-streaming")
 	specDir := t.TempDir()
-	copyDir(t, caseDir, specDir, "cluster.toml", "pcp-password.txt", "keys")
+	copyDir(t, caseDir, specDir, "cluster.toml", "pcp-password.txt", "test.env", "keys")
 	bundle := filepath.Join(t.TempDir(), "out")
 	build(t, specDir, bundle)
 

@@ -214,14 +214,10 @@ ensure_parent '/etc/pgpool2'
 ensure_file 'files/etc/pgpool2/pgpool.conf' '/etc/pgpool2/pgpool.conf' '0640'
 ensure_parent '/etc/pgpool2'
 ensure_file 'files/etc/pgpool2/pool_hba.conf' '/etc/pgpool2/pool_hba.conf' '0640'
+ensure_parent '/etc/pgpool2'
+ensure_file 'files/etc/pgpool2/pool_passwd' '/etc/pgpool2/pool_passwd' '0600'
 ensure_parent '/var/lib/postgresql/.ssh'
 ensure_file 'files/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '0644'
-
-# pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty
-# one is made when there is none (fill it with pg_md5 -m or pg_enc -m); an existing one is kept.
-if [ ! -f "$root"'/etc/pgpool2/pool_passwd' ]; then
-	change "create an empty /etc/pgpool2/pool_passwd" install -m 0600 -o "$uid" -g "$gid" /dev/null "$root"'/etc/pgpool2/pool_passwd'
-fi
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/var/lib/postgresql/.ssh/authorized_keys' "$here"/'merge/var/lib/postgresql/.ssh/authorized_keys'
