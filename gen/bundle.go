@@ -39,8 +39,9 @@ type Install string
 const (
 	// Replace: the file is put at Dest as it is (the zero value).
 	Replace Install = ""
-	// Merge: the file is a block between marker lines that setup merges into Dest, leaving
-	// the rest of Dest alone (authorized_keys).
+	// Merge: setup merges the file into Dest, leaving the rest of Dest alone: a block between
+	// marker lines (authorized_keys), or the lines of the users it names (pool_passwd, which
+	// has no comments).
 	Merge Install = "merge"
 	// Run: the file is run from the bundle on its host (setup.sh).
 	Run Install = "run"
@@ -90,12 +91,18 @@ func Generate(c *schema.Cluster) *Bundle {
 			add(c.Layout.PgpoolConfigDir+"/pcp.conf", Replace, 0o600, pcpConf(c))
 			add(c.Layout.PgpoolConfigDir+"/pool_hba.conf", Replace, 0o640, poolHBAConf(c))
 			if len(c.PoolUsers) > 0 {
-				add(c.Layout.PgpoolConfigDir+"/pool_passwd", Replace, 0o600, poolPasswd(c))
+				add(c.Layout.PgpoolConfigDir+"/pool_passwd", Merge, 0o600, poolPasswd(c))
 			}
 			files = append(files, haPgpoolScripts(c, h)...)
 		}
 		if h.Backend {
 			files = append(files, haBackendScripts(c, h)...)
+		}
+		if h.Pgpool {
+			if tf := tmpfiles(c); tf != nil {
+				// A system file: root's, not the OS user's.
+				files = append(files, &File{Host: h.Name, Dest: "/etc/tmpfiles.d/pgpoolgen-" + c.Name + ".conf", Mode: 0o644, Owner: "root", Group: "root", Data: tf})
+			}
 		}
 		add(c.Layout.Home+"/.ssh/authorized_keys", Merge, 0o600, authorizedKeys(c, h))
 		if kh := knownHosts(c, h); kh != nil {

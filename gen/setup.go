@@ -67,14 +67,19 @@ type setupData struct {
 	DataFiles []setupFile
 
 	BlockBegin, BlockEnd string
-	AuthorizedKeys       string // the block's path relative to setup.sh
+	AuthorizedKeys       string    // the block's path relative to setup.sh
+	PoolPasswdBlock      setupFile // the bundle's pool_passwd entries, merged by user name
 	Pgpass               []string
 	PCPPass              string
 	PCPPasswordFile      string
 
 	RecoveryDB   string
 	ExtensionSQL string
-	PoolPasswd   string
+	PoolPasswd   string // create it empty when missing (no [[pool_user]])
+	PoolUsers    string // with [[pool_user]]: their names, whose lines setup owns in pool_passwd
+	HasIsReady   bool   // pg_isready (PostgreSQL 9.3)
+	RequiredFiles []program
+	ReloadNote   bool // pgpool host: say that pgpool must reload or restart after a change
 }
 
 type program struct{ Path, Why string }
@@ -86,15 +91,20 @@ type endpoint struct {
 
 // A dir is a folder setup looks after. Owned ones get the OS user and Mode every run;
 // others are only created when missing: owned by the user when UserIfMissing (sockets, logs),
-// else by root (the parents of configuration files).
+// else by root (the parents of configuration files). The run folder is OwnerOnly: it may be a
+// shared system folder (Debian's /var/run/postgresql, 2775), whose mode setup leaves alone.
 type dir struct {
 	Path          string
 	Mode          string
 	Owned         bool
 	UserIfMissing bool
+	OwnerOnly     bool // an existing one must belong to the OS user; its mode is the system's
 }
 
-type setupFile struct{ Src, Dest, Dir, Mode string }
+type setupFile struct {
+	Src, Dest, Dir, Mode string
+	Root                 bool // owned by root, not by the OS user
+}
 
 // setupScript renders hosts/<host>/setup.sh, given the host's other files in the bundle.
 func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []secretEntry) *File {
@@ -127,6 +137,24 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	if c.Pgpool.AtLeast(pgpool.Version{Major: 3, Minor: 3}) {
 		d.ExtensionSQL = "CREATE EXTENSION IF NOT EXISTS pgpool_recovery"
 	}
+	d.HasIsReady = c.PostgreSQL.AtLeast(9, 3)
+	d.ReloadNote = h.Pgpool
+	if h.Pgpool {
+		// Files that pgpool.conf names and the bundle cannot carry (keys, certificates).
+		for _, p := range c.Parameters {
+			switch p.Name {
+			case "ssl_key", "ssl_cert", "ssl_ca_cert", "ssl_crl_file", "ssl_dh_params_file":
+				if v := strings.Trim(p.Value, "'"); strings.HasPrefix(v, "/") {
+					d.RequiredFiles = append(d.RequiredFiles, program{v, p.Name + " in pgpool.conf"})
+				}
+			}
+		}
+		var names []string
+		for _, u := range c.PoolUsers {
+			names = append(names, u.Name)
+		}
+		d.PoolUsers = strings.Join(names, " ")
+	}
 
 	bins := []string{lay.PostgresBinDir}
 	if h.Pgpool {
@@ -143,7 +171,11 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		}
 	}
 	if h.Backend {
-		for _, p := range []string{"postgres", "pg_ctl", "psql", "pg_isready", "pg_basebackup"} {
+		tools := []string{"postgres", "pg_ctl", "psql", "pg_basebackup"}
+		if c.PostgreSQL.AtLeast(9, 3) {
+			tools = append(tools, "pg_isready")
+		}
+		for _, p := range tools {
 			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/" + p, "PostgreSQL " + c.PostgreSQL.String()})
 		}
 		if c.Mode == schema.Streaming && c.PostgreSQL.AtLeast(9, 5) {
@@ -187,7 +219,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 			d.PoolPasswd = lay.PgpoolConfigDir + "/pool_passwd"
 		}
 		d.Dirs = append(d.Dirs,
-			dir{Path: lay.PgpoolRunDir, Mode: "0755", Owned: true},
+			dir{Path: lay.PgpoolRunDir, Mode: "0755", UserIfMissing: true, OwnerOnly: true},
 			dir{Path: lay.PgpoolSocketDir, Mode: "0755", UserIfMissing: true},
 			dir{Path: lay.PCPSocketDir, Mode: "0755", UserIfMissing: true},
 			dir{Path: lay.PgpoolLogDir, Mode: "0755", UserIfMissing: true})
@@ -197,8 +229,10 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 
 	for _, f := range files {
 		rel := strings.TrimPrefix(f.Path(), "hosts/"+h.Name+"/")
-		sf := setupFile{Src: rel, Dest: f.Dest, Dir: path.Dir(f.Dest), Mode: modeString(f.Mode)}
+		sf := setupFile{Src: rel, Dest: f.Dest, Dir: path.Dir(f.Dest), Mode: modeString(f.Mode), Root: f.Owner == "root"}
 		switch {
+		case f.Install == Merge && strings.HasSuffix(f.Dest, "/pool_passwd"):
+			d.PoolPasswdBlock = sf
 		case f.Install == Merge:
 			d.AuthorizedKeys = rel
 		case f.Install != Replace:

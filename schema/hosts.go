@@ -320,6 +320,23 @@ func (l *loader) poolUsers(list []*table) {
 	}
 }
 
+// poolUserMethods refuses a pool_passwd md5 entry for a user whose first matching TCP rule
+// asks for scram-sha-256: pgpool-II answers SCRAM only from a password it can read (AES or
+// text), so that user could never log in.
+func (l *loader) poolUserMethods(list []*table) {
+	for i, u := range l.c.PoolUsers {
+		for _, r := range l.c.HBA {
+			if r.Type == "local" || !(r.User == "all" || contains(strings.Split(r.User, ","), u.Name)) {
+				continue
+			}
+			if r.Method == "scram-sha-256" && i < len(list) {
+				l.d.atValue(list[i].at("name"), "the first pool_hba.conf rule for %s asks for scram-sha-256, which pgpool-II answers only from a password it can read, never from an md5 entry; add an md5 rule for this user before it, or give the user an AES entry with pg_enc -m instead", u.Name)
+			}
+			break
+		}
+	}
+}
+
 // A hashKind says how a file keeps a user's password: pcp.conf and pool_passwd hash it
 // differently.
 type hashKind struct {

@@ -83,6 +83,7 @@ func (l *loader) load(root *table) {
 	l.pcpUsers(root, root.list("pcp_user"))
 	l.poolUsers(root.list("pool_user"))
 	l.hba(root, root.list("hba"))
+	l.poolUserMethods(root.list("pool_user"))
 	l.parameters(root.sub("parameters"))
 	root.finish()
 }
@@ -175,7 +176,7 @@ var presets = map[string]Layout{
 		PgpoolRunDir:    "/var/run/pgpool",
 		PgpoolSocketDir: "/tmp",
 		PCPSocketDir:    "/tmp",
-		PgpoolLogDir:    "/tmp",
+		PgpoolLogDir:    "/var/log/pgpool", // pgpool_status must outlive a reboot
 		PostgresBinDir:  "/usr/local/pgsql/bin",
 		PostgresLibDir:  "/usr/local/pgsql/lib",
 		DataDirectory:   "/usr/local/pgsql/data",

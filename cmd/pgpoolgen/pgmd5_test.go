@@ -109,7 +109,7 @@ func TestPoolPasswdMatchesPgMD5(t *testing.T) {
 	caseDir := filepath.Join(goldenDir, "debian-streaming")
 	out := filepath.Join(t.TempDir(), "out")
 	build(t, caseDir, out)
-	got, err := os.ReadFile(filepath.Join(out, "hosts/pgpool1/files/etc/pgpool2/pool_passwd"))
+	got, err := os.ReadFile(filepath.Join(out, "hosts/pgpool1/merge/etc/pgpool2/pool_passwd"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ type manifestFile struct {
 	Install string `json:"install"`
 	Dest    string `json:"destination"`
 	Mode    string `json:"mode"`
+	Owner   string `json:"owner"`
 }
 
 type manifestDoc struct {
@@ -172,7 +173,13 @@ func TestSetupScripts(t *testing.T) {
 			}
 			for _, host := range keys(hosts) {
 				root := t.TempDir()
-				fakeHost(t, root, tc.user, tc.group, tc.home, stubs(tc.pgBin, tc.pgpoolBin, tc.series))
+				files := stubs(tc.pgBin, tc.pgpoolBin, tc.series)
+				if tc.name == "wide-ipv6-native" {
+					// pgpool.conf names them; the operator provides them.
+					files["/etc/pgpool-ii/wide/server.crt"] = "certificate"
+					files["/etc/pgpool-ii/wide/server.key"] = "key"
+				}
+				fakeHost(t, root, tc.user, tc.group, tc.home, files)
 				script := filepath.Join(bundle, "hosts", host, "setup.sh")
 
 				// A dry run changes nothing.
@@ -209,8 +216,12 @@ func TestSetupScripts(t *testing.T) {
 					if !bytes.Equal(want, have) || fmt.Sprintf("%04o", got.Mode().Perm()) != f.Mode {
 						t.Errorf("%s: %s differs from the bundle or has mode %04o, want %s", host, f.Dest, got.Mode().Perm(), f.Mode)
 					}
-					if owner := ownerOf(got); owner != "4242:4343" {
-						t.Errorf("%s: %s is owned by %s, want 4242:4343", host, f.Dest, owner)
+					wantOwner := "4242:4343"
+					if f.Owner == "root" {
+						wantOwner = "0:0"
+					}
+					if owner := ownerOf(got); owner != wantOwner {
+						t.Errorf("%s: %s is owned by %s, want %s", host, f.Dest, owner, wantOwner)
 					}
 				}
 				ak := filepath.Join(root, tc.home, ".ssh", "authorized_keys")
@@ -359,5 +370,36 @@ func copyDir(t *testing.T, src, dst string, names ...string) {
 		if err != nil {
 			t.Fatalf("cp: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestSetupMergesPoolPasswd checks that setup replaces the lines of the bundle's pool users in
+// pool_passwd and keeps every other user's line (AES entries made with pg_enc -m).
+func TestSetupMergesPoolPasswd(t *testing.T) {
+	requireRoot(t)
+	bundle := filepath.Join(t.TempDir(), "out")
+	build(t, filepath.Join(goldenDir, "debian-streaming"), bundle)
+	root := t.TempDir()
+	fakeHost(t, root, "postgres", "postgres", "/var/lib/postgresql", stubs("/usr/lib/postgresql/15/bin", "/usr/sbin", "4.3"))
+	pp := filepath.Join(root, "etc/pgpool2/pool_passwd")
+	if err := os.MkdirAll(filepath.Dir(pp), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pp, []byte("postgres:AESfromPgEnc==\napp:md5stale00000000000000000000000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PGPOOLGEN_PCP_PASSWORD=x"}
+	script := filepath.Join(bundle, "hosts", "pgpool1", "setup.sh")
+	if out, err := runSetup(t, script, env, "--root", root, "--skip-network"); err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	got := readFile(t, pp)
+	want := "postgres:AESfromPgEnc==\n" + readFile(t, filepath.Join(bundle, "hosts/pgpool1/merge/etc/pgpool2/pool_passwd"))
+	if got != want {
+		t.Errorf("pool_passwd after setup:\n%s\nwant:\n%s", got, want)
+	}
+	checkMode(t, pp, 0o600)
+	if out, err := runSetup(t, script, env, "--root", root, "--skip-network"); err != nil || !strings.Contains(out, "nothing to change") {
+		t.Errorf("second run: %v\n%s", err, out)
 	}
 }

@@ -36,6 +36,7 @@ root=${root%/}
 
 changes=0
 pending=0
+changed_files=()
 say() { printf '%s\n' "$*"; }
 # change DESCRIPTION COMMAND...: runs COMMAND, or only reports it with --dry-run.
 change() {
@@ -146,16 +147,21 @@ ensure_parent() {
 }
 fix_owner_mode() { chown "$uid:$gid" "$1" && chmod "$2" "$1"; }
 
-# ensure_file SOURCE DEST MODE: puts the bundle's file in place when its content differs, and
-# keeps its mode and owner.
+# ensure_file SOURCE DEST MODE [root]: puts the bundle's file in place when its content
+# differs, and keeps its mode and owner (the OS user, or root for system files).
 ensure_file() {
-	local src=$here/$1 dest=$root$2 mode=$3
+	local src=$here/$1 dest=$root$2 mode=$3 u=$uid g=$gid
+	if [ "${4-}" = root ]; then
+		u=0 g=0
+	fi
 	if [ ! -f "$dest" ] || ! cmp -s "$src" "$dest"; then
-		change "install $2 (mode $mode)" install -m "$mode" -o "$uid" -g "$gid" "$src" "$dest"
-	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $uid $gid" ]; then
-		change "set mode $mode and owner postgres:postgres on $2" fix_owner_mode "$dest" "$mode"
+		changed_files+=("$2")
+		change "install $2 (mode $mode)" install -m "$mode" -o "$u" -g "$g" "$src" "$dest"
+	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $u $g" ]; then
+		change "set mode $mode and owner $u:$g on $2" fix_file "$dest" "$mode" "$u" "$g"
 	fi
 }
+fix_file() { chown "$3:$4" "$1" && chmod "$2" "$1"; }
 
 # merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
 # them at its end) with BLOCK, a file whose first and last lines are the markers. Lines
@@ -171,7 +177,26 @@ merge_block() {
 		' "$dest" >"$merged"
 	fi
 	cat "$block" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret), keeping every other user's line: pool_passwd has no room for markers.
+merge_users() {
+	local dest=$root$1 entries=$2 merged
+	merged=$(mktemp)
+	if [ -f "$dest" ]; then
+		awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$entries" "$dest" >"$merged"
+	fi
+	cat "$entries" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# install_merged FILE MERGED: puts MERGED in place of FILE when they differ; FILE is 0600.
+install_merged() {
+	local dest=$root$1 merged=$2
 	if [ ! -f "$dest" ] || ! cmp -s "$merged" "$dest"; then
+		changed_files+=("$1")
 		change "update this cluster's lines in $1" install -m 0600 -o "$uid" -g "$gid" "$merged" "$dest"
 	elif [ "$(stat -c '%a %u %g' "$dest")" != "600 $uid $gid" ]; then
 		change "set mode 0600 and owner postgres:postgres on $1" fix_owner_mode "$dest" 0600
@@ -199,7 +224,11 @@ if [ -z "$(pgpool_series '/usr/sbin/pgpool')" ]; then
 		change "install Debian's package pgpool2" apt-get install -y --no-install-recommends 'pgpool2'
 	fi
 fi
-ensure_dir '/var/run/postgresql' '0755'
+if [ ! -d "$root"'/var/run/postgresql' ]; then
+	ensure_dir '/var/run/postgresql' '0755'
+elif [ "$(stat -c '%u' "$root"'/var/run/postgresql')" != "$uid" ]; then
+	change "make postgres the owner of /var/run/postgresql" chown "$uid:$gid" "$root"'/var/run/postgresql'
+fi
 [ -d "$root"'/var/log/postgresql' ] || ensure_dir '/var/log/postgresql' '0755'
 ensure_dir '/var/lib/postgresql/.ssh' '0700'
 
@@ -214,10 +243,13 @@ ensure_parent '/etc/pgpool2'
 ensure_file 'files/etc/pgpool2/pgpool.conf' '/etc/pgpool2/pgpool.conf' '0640'
 ensure_parent '/etc/pgpool2'
 ensure_file 'files/etc/pgpool2/pool_hba.conf' '/etc/pgpool2/pool_hba.conf' '0640'
-ensure_parent '/etc/pgpool2'
-ensure_file 'files/etc/pgpool2/pool_passwd' '/etc/pgpool2/pool_passwd' '0600'
 ensure_parent '/var/lib/postgresql/.ssh'
 ensure_file 'files/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '0644'
+
+# pool_passwd: the lines of this bundle's [[pool_user]]s are replaced; other users' lines (AES
+# entries made with pg_enc -m) stay.
+ensure_parent '/etc/pgpool2'
+merge_users '/etc/pgpool2/pool_passwd' "$here"/'merge/etc/pgpool2/pool_passwd'
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 merge_block '/var/lib/postgresql/.ssh/authorized_keys' "$here"/'merge/var/lib/postgresql/.ssh/authorized_keys'
@@ -229,6 +261,14 @@ block=$(mktemp)
 } >"$block"
 merge_block '/var/lib/postgresql/.pcppass' "$block"
 rm -f "$block"
+for f in "${changed_files[@]}"; do
+	case $f in
+	*/pgpool.conf | */pool_hba.conf | */pcp.conf | */pool_passwd)
+		say "note: pgpool reads its files at start: run pgpool reload (or pcp_reload_config) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		break
+		;;
+	esac
+done
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"

@@ -36,6 +36,7 @@ root=${root%/}
 
 changes=0
 pending=0
+changed_files=()
 say() { printf '%s\n' "$*"; }
 # change DESCRIPTION COMMAND...: runs COMMAND, or only reports it with --dry-run.
 change() {
@@ -147,16 +148,21 @@ ensure_parent() {
 }
 fix_owner_mode() { chown "$uid:$gid" "$1" && chmod "$2" "$1"; }
 
-# ensure_file SOURCE DEST MODE: puts the bundle's file in place when its content differs, and
-# keeps its mode and owner.
+# ensure_file SOURCE DEST MODE [root]: puts the bundle's file in place when its content
+# differs, and keeps its mode and owner (the OS user, or root for system files).
 ensure_file() {
-	local src=$here/$1 dest=$root$2 mode=$3
+	local src=$here/$1 dest=$root$2 mode=$3 u=$uid g=$gid
+	if [ "${4-}" = root ]; then
+		u=0 g=0
+	fi
 	if [ ! -f "$dest" ] || ! cmp -s "$src" "$dest"; then
-		change "install $2 (mode $mode)" install -m "$mode" -o "$uid" -g "$gid" "$src" "$dest"
-	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $uid $gid" ]; then
-		change "set mode $mode and owner postgres:postgres on $2" fix_owner_mode "$dest" "$mode"
+		changed_files+=("$2")
+		change "install $2 (mode $mode)" install -m "$mode" -o "$u" -g "$g" "$src" "$dest"
+	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $u $g" ]; then
+		change "set mode $mode and owner $u:$g on $2" fix_file "$dest" "$mode" "$u" "$g"
 	fi
 }
+fix_file() { chown "$3:$4" "$1" && chmod "$2" "$1"; }
 
 # merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
 # them at its end) with BLOCK, a file whose first and last lines are the markers. Lines
@@ -172,7 +178,26 @@ merge_block() {
 		' "$dest" >"$merged"
 	fi
 	cat "$block" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret), keeping every other user's line: pool_passwd has no room for markers.
+merge_users() {
+	local dest=$root$1 entries=$2 merged
+	merged=$(mktemp)
+	if [ -f "$dest" ]; then
+		awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$entries" "$dest" >"$merged"
+	fi
+	cat "$entries" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# install_merged FILE MERGED: puts MERGED in place of FILE when they differ; FILE is 0600.
+install_merged() {
+	local dest=$root$1 merged=$2
 	if [ ! -f "$dest" ] || ! cmp -s "$merged" "$dest"; then
+		changed_files+=("$1")
 		change "update this cluster's lines in $1" install -m 0600 -o "$uid" -g "$gid" "$merged" "$dest"
 	elif [ "$(stat -c '%a %u %g' "$dest")" != "600 $uid $gid" ]; then
 		change "set mode 0600 and owner postgres:postgres on $1" fix_owner_mode "$dest" 0600
@@ -201,18 +226,26 @@ if [ -z "$(pgpool_series '/usr/local/pgpool2/bin/pgpool')" ]; then
 			local src
 			src=$(mktemp -d)
 			tar -xzf '/usr/local/src/pgpool-II-3.1.0.tar.gz' -C "$src" --strip-components=1
-			(cd "$src" && ./configure --prefix='/usr/local/pgpool2' --with-pgsql-libdir='/usr/local/pgsql/lib' && make && make install)
-			(cd "$src/sql" && make && make install)
+			# configure and sql/ ask pg_config for PostgreSQL's paths: it must be the one in PGBIN.
+			(cd "$src" && PATH='/usr/local/pgsql/bin':$PATH ./configure --prefix='/usr/local/pgpool2' --with-pgsql-libdir='/usr/local/pgsql/lib' && make && make install)
+			(cd "$src"/'sql' && make PG_CONFIG='/usr/local/pgsql/bin/pg_config' && make PG_CONFIG='/usr/local/pgsql/bin/pg_config' install)
 			rm -rf "$src"
 		}
 		change "build and install pgpool-II from /usr/local/src/pgpool-II-3.1.0.tar.gz into /usr/local/pgpool2" build_pgpool
 	fi
 fi
-ensure_dir '/var/run/pgpool' '0755'
+if [ ! -d "$root"'/var/run/pgpool' ]; then
+	ensure_dir '/var/run/pgpool' '0755'
+elif [ "$(stat -c '%u' "$root"'/var/run/pgpool')" != "$uid" ]; then
+	change "make postgres the owner of /var/run/pgpool" chown "$uid:$gid" "$root"'/var/run/pgpool'
+fi
 [ -d "$root"'/tmp' ] || ensure_dir '/tmp' '0755'
+[ -d "$root"'/var/log/pgpool' ] || ensure_dir '/var/log/pgpool' '0755'
 ensure_dir '/home/postgres/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/tmpfiles.d'
+ensure_file 'files/etc/tmpfiles.d/pgpoolgen-seed-replication.conf' '/etc/tmpfiles.d/pgpoolgen-seed-replication.conf' '0644' root
 ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pcp.conf' '/usr/local/pgpool2/etc/pcp.conf' '0600'
 ensure_parent '/usr/local/pgpool2/etc'
@@ -234,6 +267,14 @@ if [ ! -f "$pcp_file" ] || [ "$(cat "$pcp_file")" != "$secret_pcp" ]; then
 	write_pcp() { printf '%s\n' "$secret_pcp" >"$pcp_file" && chown "$uid:$gid" "$pcp_file" && chmod 0600 "$pcp_file"; }
 	change "write the pcp password to /home/postgres/.pgpoolgen/pcp_password" write_pcp
 fi
+for f in "${changed_files[@]}"; do
+	case $f in
+	*/pgpool.conf | */pool_hba.conf | */pcp.conf | */pool_passwd)
+		say "note: pgpool reads its files at start: run pgpool reload (or pcp_reload_config) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		break
+		;;
+	esac
+done
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"

@@ -36,6 +36,7 @@ root=${root%/}
 
 changes=0
 pending=0
+changed_files=()
 say() { printf '%s\n' "$*"; }
 # change DESCRIPTION COMMAND...: runs COMMAND, or only reports it with --dry-run.
 change() {
@@ -85,8 +86,8 @@ need_program 'ssh' 'the scripts log in to other hosts'
 need_program '/opt/postgresql-17/bin/postgres' 'PostgreSQL 17'
 need_program '/opt/postgresql-17/bin/pg_ctl' 'PostgreSQL 17'
 need_program '/opt/postgresql-17/bin/psql' 'PostgreSQL 17'
-need_program '/opt/postgresql-17/bin/pg_isready' 'PostgreSQL 17'
 need_program '/opt/postgresql-17/bin/pg_basebackup' 'PostgreSQL 17'
+need_program '/opt/postgresql-17/bin/pg_isready' 'PostgreSQL 17'
 need_program 'runuser' 'setup runs psql as pgsql'
 
 # The installed pgpool-II series, or nothing.
@@ -151,16 +152,21 @@ ensure_parent() {
 }
 fix_owner_mode() { chown "$uid:$gid" "$1" && chmod "$2" "$1"; }
 
-# ensure_file SOURCE DEST MODE: puts the bundle's file in place when its content differs, and
-# keeps its mode and owner.
+# ensure_file SOURCE DEST MODE [root]: puts the bundle's file in place when its content
+# differs, and keeps its mode and owner (the OS user, or root for system files).
 ensure_file() {
-	local src=$here/$1 dest=$root$2 mode=$3
+	local src=$here/$1 dest=$root$2 mode=$3 u=$uid g=$gid
+	if [ "${4-}" = root ]; then
+		u=0 g=0
+	fi
 	if [ ! -f "$dest" ] || ! cmp -s "$src" "$dest"; then
-		change "install $2 (mode $mode)" install -m "$mode" -o "$uid" -g "$gid" "$src" "$dest"
-	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $uid $gid" ]; then
-		change "set mode $mode and owner pgsql:dba on $2" fix_owner_mode "$dest" "$mode"
+		changed_files+=("$2")
+		change "install $2 (mode $mode)" install -m "$mode" -o "$u" -g "$g" "$src" "$dest"
+	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $u $g" ]; then
+		change "set mode $mode and owner $u:$g on $2" fix_file "$dest" "$mode" "$u" "$g"
 	fi
 }
+fix_file() { chown "$3:$4" "$1" && chmod "$2" "$1"; }
 
 # merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
 # them at its end) with BLOCK, a file whose first and last lines are the markers. Lines
@@ -176,7 +182,26 @@ merge_block() {
 		' "$dest" >"$merged"
 	fi
 	cat "$block" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret), keeping every other user's line: pool_passwd has no room for markers.
+merge_users() {
+	local dest=$root$1 entries=$2 merged
+	merged=$(mktemp)
+	if [ -f "$dest" ]; then
+		awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$entries" "$dest" >"$merged"
+	fi
+	cat "$entries" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# install_merged FILE MERGED: puts MERGED in place of FILE when they differ; FILE is 0600.
+install_merged() {
+	local dest=$root$1 merged=$2
 	if [ ! -f "$dest" ] || ! cmp -s "$merged" "$dest"; then
+		changed_files+=("$1")
 		change "update this cluster's lines in $1" install -m 0600 -o "$uid" -g "$gid" "$merged" "$dest"
 	elif [ "$(stat -c '%a %u %g' "$dest")" != "600 $uid $gid" ]; then
 		change "set mode 0600 and owner pgsql:dba on $1" fix_owner_mode "$dest" 0600
@@ -238,8 +263,18 @@ elif ! '/opt/postgresql-17/bin/pg_isready' -q -p '6545' -U 'pgsql' 2>/dev/null; 
 	later "create the pgpool_recovery functions in postgres once PostgreSQL runs here (run setup again)"
 elif [ "$(psql_local -c 'SELECT pg_is_in_recovery()')" = t ]; then
 	say "skipped: this node is a standby; the primary's pgpool_recovery functions replicate here"
-elif [ "$(psql_local -c "SELECT count(*) FROM pg_proc WHERE proname = 'pgpool_recovery'")" = 0 ]; then
-	change "create the pgpool_recovery functions in postgres (CREATE EXTENSION IF NOT EXISTS pgpool_recovery)" psql_local -c 'CREATE EXTENSION IF NOT EXISTS pgpool_recovery'
+else
+	# The extension's version must be the one this pgpool-II calls (an older one lacks the
+	# overload with this version's arguments): create it, or update it.
+	extension=$(psql_local -c "SELECT coalesce(installed_version, '-') || ' ' || default_version FROM pg_available_extensions WHERE name = 'pgpool_recovery'")
+	case $extension in
+	"") later "install pgpool_recovery's files for PostgreSQL 17, then run setup again" ;;
+	"- "*) change "create the pgpool_recovery functions in postgres (CREATE EXTENSION IF NOT EXISTS pgpool_recovery)" psql_local -c 'CREATE EXTENSION IF NOT EXISTS pgpool_recovery' ;;
+	*) read -r installed available <<<"$extension"
+		if [ "$installed" != "$available" ]; then
+			change "update the pgpool_recovery extension from $installed to $available" psql_local -c 'ALTER EXTENSION pgpool_recovery UPDATE'
+		fi ;;
+	esac
 fi
 
 later_note=""

@@ -36,6 +36,7 @@ root=${root%/}
 
 changes=0
 pending=0
+changed_files=()
 say() { printf '%s\n' "$*"; }
 # change DESCRIPTION COMMAND...: runs COMMAND, or only reports it with --dry-run.
 change() {
@@ -82,6 +83,8 @@ need_program() { # PATH-OR-NAME WHY
 }
 need_program 'timeout' 'the scripts bound every remote command'
 need_program '/opt/pgpool-4.7/bin/pgpool' 'pgpool-II 4.7, installed by other means ([install] method = "none")'
+[ -f "$root"'/etc/pgpool-ii/wide/server.crt' ] || problems+=("missing file /etc/pgpool-ii/wide/server.crt (ssl_cert in pgpool.conf); the bundle does not carry keys and certificates")
+[ -f "$root"'/etc/pgpool-ii/wide/server.key' ] || problems+=("missing file /etc/pgpool-ii/wide/server.key (ssl_key in pgpool.conf); the bundle does not carry keys and certificates")
 
 # The installed pgpool-II series, or nothing.
 pgpool_series() { # PROGRAM
@@ -141,16 +144,21 @@ ensure_parent() {
 }
 fix_owner_mode() { chown "$uid:$gid" "$1" && chmod "$2" "$1"; }
 
-# ensure_file SOURCE DEST MODE: puts the bundle's file in place when its content differs, and
-# keeps its mode and owner.
+# ensure_file SOURCE DEST MODE [root]: puts the bundle's file in place when its content
+# differs, and keeps its mode and owner (the OS user, or root for system files).
 ensure_file() {
-	local src=$here/$1 dest=$root$2 mode=$3
+	local src=$here/$1 dest=$root$2 mode=$3 u=$uid g=$gid
+	if [ "${4-}" = root ]; then
+		u=0 g=0
+	fi
 	if [ ! -f "$dest" ] || ! cmp -s "$src" "$dest"; then
-		change "install $2 (mode $mode)" install -m "$mode" -o "$uid" -g "$gid" "$src" "$dest"
-	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $uid $gid" ]; then
-		change "set mode $mode and owner pgsql:dba on $2" fix_owner_mode "$dest" "$mode"
+		changed_files+=("$2")
+		change "install $2 (mode $mode)" install -m "$mode" -o "$u" -g "$g" "$src" "$dest"
+	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $u $g" ]; then
+		change "set mode $mode and owner $u:$g on $2" fix_file "$dest" "$mode" "$u" "$g"
 	fi
 }
+fix_file() { chown "$3:$4" "$1" && chmod "$2" "$1"; }
 
 # merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
 # them at its end) with BLOCK, a file whose first and last lines are the markers. Lines
@@ -166,7 +174,26 @@ merge_block() {
 		' "$dest" >"$merged"
 	fi
 	cat "$block" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret), keeping every other user's line: pool_passwd has no room for markers.
+merge_users() {
+	local dest=$root$1 entries=$2 merged
+	merged=$(mktemp)
+	if [ -f "$dest" ]; then
+		awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$entries" "$dest" >"$merged"
+	fi
+	cat "$entries" >>"$merged"
+	install_merged "$1" "$merged"
+}
+
+# install_merged FILE MERGED: puts MERGED in place of FILE when they differ; FILE is 0600.
+install_merged() {
+	local dest=$root$1 merged=$2
 	if [ ! -f "$dest" ] || ! cmp -s "$merged" "$dest"; then
+		changed_files+=("$1")
 		change "update this cluster's lines in $1" install -m 0600 -o "$uid" -g "$gid" "$merged" "$dest"
 	elif [ "$(stat -c '%a %u %g' "$dest")" != "600 $uid $gid" ]; then
 		change "set mode 0600 and owner pgsql:dba on $1" fix_owner_mode "$dest" 0600
@@ -185,7 +212,11 @@ if ! grep -qxF "$path_line" "$profile" 2>/dev/null; then
 	}
 	change "add the PATH line to /home/pgsql/.profile" append_path
 fi
-ensure_dir '/run/pgpool-wide' '0755'
+if [ ! -d "$root"'/run/pgpool-wide' ]; then
+	ensure_dir '/run/pgpool-wide' '0755'
+elif [ "$(stat -c '%u' "$root"'/run/pgpool-wide')" != "$uid" ]; then
+	change "make pgsql the owner of /run/pgpool-wide" chown "$uid:$gid" "$root"'/run/pgpool-wide'
+fi
 [ -d "$root"'/var/lib/pgpool-wide' ] || ensure_dir '/var/lib/pgpool-wide' '0755'
 ensure_dir '/home/pgsql/.ssh' '0700'
 
@@ -196,6 +227,8 @@ ensure_parent '/etc/pgpool-ii/wide'
 ensure_file 'files/etc/pgpool-ii/wide/pgpool.conf' '/etc/pgpool-ii/wide/pgpool.conf' '0640'
 ensure_parent '/etc/pgpool-ii/wide'
 ensure_file 'files/etc/pgpool-ii/wide/pool_hba.conf' '/etc/pgpool-ii/wide/pool_hba.conf' '0640'
+ensure_parent '/etc/tmpfiles.d'
+ensure_file 'files/etc/tmpfiles.d/pgpoolgen-wide-ipv6.conf' '/etc/tmpfiles.d/pgpoolgen-wide-ipv6.conf' '0644' root
 
 # pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty
 # one is made when there is none (fill it with pg_md5 -m or pg_enc -m); an existing one is kept.
@@ -213,6 +246,14 @@ block=$(mktemp)
 } >"$block"
 merge_block '/home/pgsql/.pcppass' "$block"
 rm -f "$block"
+for f in "${changed_files[@]}"; do
+	case $f in
+	*/pgpool.conf | */pool_hba.conf | */pcp.conf | */pool_passwd)
+		say "note: pgpool reads its files at start: run pgpool reload (or pcp_reload_config) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		break
+		;;
+	esac
+done
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"
