@@ -73,13 +73,13 @@ type setupData struct {
 	PCPPass              string
 	PCPPasswordFile      string
 
-	RecoveryDB   string
-	ExtensionSQL string
-	PoolPasswd   string // create it empty when missing (no [[pool_user]])
-	PoolUsers    string // with [[pool_user]]: their names, whose lines setup owns in pool_passwd
-	HasIsReady   bool   // pg_isready (PostgreSQL 9.3)
+	RecoveryDB    string
+	ExtensionSQL  string
+	PoolPasswd    string // create it empty when missing (no [[pool_user]])
+	PoolUsers     string // with [[pool_user]]: their names, whose lines setup owns in pool_passwd
+	HasIsReady    bool   // pg_isready (PostgreSQL 9.3)
 	RequiredFiles []program
-	ReloadNote   bool // pgpool host: say that pgpool must reload or restart after a change
+	ReloadNote    bool // pgpool host: say that pgpool must reload or restart after a change
 }
 
 type program struct{ Path, Why string }
