@@ -56,6 +56,7 @@ type haScript struct {
 	TargetID     bool // the recovery scripts get the target's node id ($5, pgpool-II 4.0+)
 	AppNameParam bool // pgpool.conf has backend_application_nameN (4.1+)
 	PCPOptions   bool // pcp tools take -h -p -U -w -n and read ~/.pcppass (3.5+)
+	Copies       bool // the script copies a data directory over ssh (COPY_TIMEOUT)
 
 	PCPUser         string // the first pcp user of the spec
 	PCPPasswordFile string // before 3.5: where the follow script reads the pcp password
@@ -194,6 +195,7 @@ func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
 	follow.Escapes = followArgs(c.Pgpool)
 	follow.Command = dir + "/" + c.FollowScript() + " " + follow.Escapes
 	follow.Args = escapeArgs(follow.Escapes, true)
+	follow.Copies = true
 
 	return []*File{
 		haFile(c, h, dir, failover, "failover.sh.tmpl"),
@@ -210,10 +212,12 @@ func haBackendScripts(c *schema.Cluster, h *schema.Host) []*File {
 	dir := h.DataDirectory
 	first := newHAScript(c, nil, schema.RecoveryFirstStage)
 	first.Args = recoveryArgsFor(c.Pgpool)
+	first.Copies = c.Mode == schema.Streaming
 	files := []*File{haFile(c, h, dir, first, "recovery_1st_stage.tmpl")}
 	if c.Mode == schema.Native {
 		second := newHAScript(c, nil, schema.RecoverySecondStage)
 		second.Args = recoveryArgsFor(c.Pgpool)
+		second.Copies = true
 		files = append(files, haFile(c, h, dir, second, "recovery_2nd_stage.tmpl"))
 	}
 	start := newHAScript(c, nil, schema.RemoteStartScript)

@@ -71,7 +71,7 @@ func (s haSpec) toml() string {
 			fmt.Fprintf(&b, "%s = %q\n", kv[0], s.root+"/"+kv[1])
 		}
 	}
-	b.WriteString("\n[install]\nmethod = \"none\"\n\n[ssh]\nport = 2222\nconnect_timeout = 7\ncommand_timeout = 120\n")
+	b.WriteString("\n[install]\nmethod = \"none\"\n\n[ssh]\nport = 2222\nconnect_timeout = 7\ncommand_timeout = 120\ncopy_timeout = 120\n")
 	hosts := []struct{ name, addr, role string }{
 		{"pgpool1", "127.0.0.10", "pgpool"},
 		{"pg1", "127.0.0.11", "primary"},
@@ -447,7 +447,8 @@ while (($#)); do
 done
 host=${host:-${FAKE_HOST:-local}}
 if [[ $sql == *pg_is_in_recovery* ]]; then
-	[[ -f $STATE/role-$host-$port ]] || { echo "psql: error: connection to server failed" >&2; exit 2; }
+	[[ ${FAKE_PSQL_STARTING-} ]] && { echo "psql: FATAL:  the database system is starting up" >&2; exit 2; }
+	[[ -f $STATE/role-$host-$port ]] || { echo "psql: could not connect to server: Connection refused" >&2; exit 2; }
 	cat "$STATE/role-$host-$port"
 fi
 `,
@@ -463,6 +464,7 @@ while (($#)); do
 	*) shift ;;
 	esac
 done
+[[ ${FAKE_BASEBACKUP_FAILS-} ]] && { echo "pg_basebackup: error: connection to server failed" >&2; exit 1; }
 [[ -d $dir && -z $(ls -A "$dir") ]] || { echo "pg_basebackup: directory $dir exists but is not empty" >&2; exit 1; }
 echo 15 >"$dir/PG_VERSION"
 printf 'max_connections = 100\nport = %s\n' "$port" >"$dir/postgresql.conf"
@@ -742,6 +744,11 @@ func TestFailoverOldPrimaryBefore93(t *testing.T) {
 	r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "REFUSING TO PROMOTE"),
 		"an old primary that answers as a primary:\n%s", report(status, log, calls))
 	r.expect(len(matching(calls, `pg_isready`)) == 0, "pg_isready on 9.2:\n%s", report(status, log, calls))
+	// A server that answers with an error (starting up after a crash) may become a primary
+	// again: no promotion.
+	status, log, calls = r.run(r.pgpoolScript("failover.sh"), []string{"FAKE_PSQL_STARTING=1"}, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "the database system is starting up") &&
+		strings.Contains(log, "its role cannot be read"), "an old primary that is starting up:\n%s", report(status, log, calls))
 	// A host that cannot be reached counts as down.
 	r.write(r.state+"/unreachable-127.0.0.11", "", 0o644)
 	status, log, calls = r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
@@ -848,7 +855,7 @@ func TestFollowBaseBackupFallback(t *testing.T) {
 	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
 	r.expect(inOrder(calls,
 		`^127\.0\.0\.13 pg_rewind `,
-		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.12 -p 5433 -U repl -w -D `+regexp.QuoteMeta(dir)+` -X stream -c fast$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.12 -p 5433 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` -X stream -c fast$`,
 		`^127\.0\.0\.13 pg_ctl -D \S+ -l \S+ -w start$`,
 		`^local pcp_attach_node .* -n 2$`,
 	), "calls:\n%s", report(status, log, calls))
@@ -865,7 +872,7 @@ func TestFollowOldVersions(t *testing.T) {
 	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
 	r.expect(inOrder(calls,
 		`^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`,
-		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.12 -p 5433 -U repl -w -D `+regexp.QuoteMeta(dir)+` -x -c fast$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.12 -p 5433 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` -x -c fast$`,
 		`^127\.0\.0\.13 pg_ctl -D \S+ -l \S+ -w start$`,
 		`^local pcp_attach_node 10 localhost 9898 pgpool s3cret 2$`,
 	), "calls:\n%s", report(status, log, calls))
@@ -929,7 +936,7 @@ func TestRecoveryFirstStageStreaming(t *testing.T) {
 			r.expect(inOrder(calls,
 				`^local ssh .* -l postgres 127\.0\.0\.13 timeout 120 bash -s$`,
 				`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -m fast -w -t 60 stop$`,
-				`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir)+` `+tc.wal+` -c fast$`,
+				`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` `+tc.wal+` -c fast$`,
 			), "calls:\n%s", report(status, log, calls))
 			r.expect(len(matching(calls, `start|promote|pcp_`)) == 0, "the first stage starts nothing:\n%s", report(status, log, calls))
 			_, err := os.Stat(dir + "/stale-file")
@@ -937,6 +944,20 @@ func TestRecoveryFirstStageStreaming(t *testing.T) {
 			r.checkStandbyOf(dir, "pg1", app, 5434, tc.recoveryConf)
 		})
 	}
+}
+
+// TestFailedCopyKeepsDataDirectory checks that a failed pg_basebackup leaves the target's data
+// directory as it was: the copy is made beside it.
+func TestFailedCopyKeepsDataDirectory(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	dir := r.pgdata("pg3", false)
+	r.write(dir+"/precious", "x", 0o600)
+	status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), []string{"FAKE_BASEBACKUP_FAILS=1"}, recoveryArgsOf(r, "pg1", "pg3")...)
+	r.expect(status != 0, "a failed copy must fail the stage:\n%s", report(status, log, calls))
+	_, err := os.Stat(dir + "/precious")
+	r.expect(err == nil, "the data directory lost its files after a failed copy:\n%s", report(status, log, calls))
+	_, err = os.Stat(dir + ".pgpoolgen-copy")
+	r.expect(os.IsNotExist(err), "the failed copy was left beside the data directory")
 }
 
 func TestRecoveryFirstStageRefusesMismatch(t *testing.T) {
@@ -980,7 +1001,7 @@ func TestRecoveryNative(t *testing.T) {
 	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
 	r.expect(inOrder(calls,
 		`^local psql .*-p 5432 -U postgres -d postgres -c CHECKPOINT$`,
-		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir)+` -X stream -c fast$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` -X stream -c fast$`,
 	), "calls:\n%s", report(status, log, calls))
 	for _, f := range []string{"standby.signal", "recovery.signal", "recovery.conf"} {
 		_, err := os.Stat(dir + "/" + f)

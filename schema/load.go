@@ -399,7 +399,7 @@ func (l *loader) recovery(t *table) {
 
 func (l *loader) ssh(t *table) {
 	s := &l.c.SSH
-	*s = SSH{Port: 22, ConnectTimeout: 10, CommandTimeout: 300, RestrictFrom: true}
+	*s = SSH{Port: 22, ConnectTimeout: 10, CommandTimeout: 300, CopyTimeout: 21600, RestrictFrom: true}
 	if n, ok := t.integer("port", 1, 65535); ok {
 		s.Port = n
 	}
@@ -408,6 +408,9 @@ func (l *loader) ssh(t *table) {
 	}
 	if n, ok := t.integer("command_timeout", 10, 86400); ok {
 		s.CommandTimeout = n
+	}
+	if n, ok := t.integer("copy_timeout", 60, 7*86400); ok {
+		s.CopyTimeout = n
 	}
 	if b, ok := t.boolean("restrict_from"); ok {
 		s.RestrictFrom = b

@@ -115,6 +115,7 @@ type SSH struct {
 	Port           int  // sshd port on every host
 	ConnectTimeout int  // seconds, ssh -o ConnectTimeout
 	CommandTimeout int  // seconds a whole remote command may take before the script gives up
+	CopyTimeout    int  // the same for a remote command that copies a data directory
 	RestrictFrom   bool // authorized_keys lines carry from="source address"
 }
 

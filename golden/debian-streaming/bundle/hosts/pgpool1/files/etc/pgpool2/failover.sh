@@ -72,7 +72,8 @@ readonly COMMAND_TIMEOUT=300 # seconds a remote command may take before it is ki
 
 # on_host HOST FUNCTION [ARGUMENT...]: runs FUNCTION, one of this script's functions, on HOST.
 # The remote bash reads on its standard input the settings named in REMOTE_SETTINGS, this
-# script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds. The
+# script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds (or
+# ON_HOST_TIMEOUT, set for calls that copy a data directory). The
 # function's standard output comes back as on_host's; its log lines come back on standard error.
 on_host() {
 	local host=$1
@@ -84,7 +85,7 @@ on_host() {
 		printf 'strict_mode\n'
 		printf '%q ' "$@"
 		printf '\n'
-	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "$COMMAND_TIMEOUT" bash -s
+	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
 }
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,

@@ -70,10 +70,12 @@ readonly SSH_OPTIONS=(
 	-l "$OS_USER"
 )
 readonly COMMAND_TIMEOUT=300 # seconds a remote command may take before it is killed
+readonly COPY_TIMEOUT=21600 # the same for a remote command that copies a data directory
 
 # on_host HOST FUNCTION [ARGUMENT...]: runs FUNCTION, one of this script's functions, on HOST.
 # The remote bash reads on its standard input the settings named in REMOTE_SETTINGS, this
-# script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds. The
+# script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds (or
+# ON_HOST_TIMEOUT, set for calls that copy a data directory). The
 # function's standard output comes back as on_host's; its log lines come back on standard error.
 on_host() {
 	local host=$1
@@ -85,7 +87,7 @@ on_host() {
 		printf 'strict_mode\n'
 		printf '%q ' "$@"
 		printf '\n'
-	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "$COMMAND_TIMEOUT" bash -s
+	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
 }
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
@@ -160,12 +162,33 @@ empty_dir() {
 
 # base_backup DIR SOURCE_HOST SOURCE_PORT: replaces the data directory DIR with a copy of the
 # server at SOURCE_HOST:SOURCE_PORT, taken with pg_basebackup as REPLICATION_USER (password
-# from ~/.pgpass).
+# from ~/.pgpass). The copy goes beside DIR first and replaces it only once complete, so a
+# failed copy leaves DIR as it was; where nothing can be written beside DIR, DIR is emptied and
+# the copy made in place.
 base_backup() {
-	local dir=$1 host=$2 port=$3
-	empty_dir "$dir"
-	log "copying the server at $host:$port into $dir (pg_basebackup)"
-	"$PG_BIN/pg_basebackup" -h "$host" -p "$port" -U "$REPLICATION_USER" -w -D "$dir" -X stream -c fast >&2
+	local dir=$1 host=$2 port=$3 copy=$1.pgpoolgen-copy old=$1.pgpoolgen-old
+	[[ $dir == /?* ]] || die "refusing to replace \"$dir\": not an absolute path"
+	rm -rf "$copy"
+	if ! mkdir -m 0700 "$copy" 2>/dev/null; then
+		log "cannot write beside $dir: copying in place"
+		empty_dir "$dir"
+		copy=$dir
+	fi
+	log "copying the server at $host:$port into $copy (pg_basebackup)"
+	if ! "$PG_BIN/pg_basebackup" -h "$host" -p "$port" -U "$REPLICATION_USER" -w -D "$copy" -X stream -c fast >&2; then
+		[[ $copy == "$dir" ]] || rm -rf "$copy"
+		log "ERROR: pg_basebackup from $host:$port failed; $dir is as it was"
+		return 1
+	fi
+	if [[ $copy != "$dir" ]]; then
+		rm -rf "$old"
+		if [[ -e $dir ]]; then
+			mv "$dir" "$old"
+		fi
+		mv "$copy" "$dir"
+		rm -rf "$old"
+		log "the copy replaced $dir"
+	fi
 }
 
 # standby_config DIR PRIMARY_HOST PRIMARY_PORT APPLICATION_NAME: makes the server on DIR start
@@ -266,7 +289,7 @@ main() {
 	on_host "${NODE_HOST[$primary]}" checkpoint "${NODE_PORT[$primary]}" ||
 		log "WARNING: the checkpoint on node $primary failed; pg_rewind may take the standby for up to date"
 
-	on_host "${NODE_HOST[$node]}" follow "${NODE_DIR[$node]}" "${NODE_PORT[$node]}" "${NODE_APP[$node]}" \
+	ON_HOST_TIMEOUT=$COPY_TIMEOUT on_host "${NODE_HOST[$node]}" follow "${NODE_DIR[$node]}" "${NODE_PORT[$node]}" "${NODE_APP[$node]}" \
 		"$(server_log "$node")" "${NODE_HOST[$primary]}" "${NODE_PORT[$primary]}" ||
 		die "re-pointing node $node failed; it stays detached: recover it with pcp_recovery_node"
 	attach_node "$node" || die "node $node follows node $primary, but pcp_attach_node failed: attach it by hand"

@@ -67,7 +67,8 @@ readonly COMMAND_TIMEOUT=300 # seconds a remote command may take before it is ki
 
 # on_host HOST FUNCTION [ARGUMENT...]: runs FUNCTION, one of this script's functions, on HOST.
 # The remote bash reads on its standard input the settings named in REMOTE_SETTINGS, this
-# script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds. The
+# script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds (or
+# ON_HOST_TIMEOUT, set for calls that copy a data directory). The
 # function's standard output comes back as on_host's; its log lines come back on standard error.
 on_host() {
 	local host=$1
@@ -79,7 +80,7 @@ on_host() {
 		printf 'strict_mode\n'
 		printf '%q ' "$@"
 		printf '\n'
-	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "$COMMAND_TIMEOUT" bash -s
+	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
 }
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
@@ -107,10 +108,16 @@ describe_node() {
 # Connects through the Unix socket, as OS_USER, to the database postgres.
 local_role() {
 	local answer
-	if ! answer=$(PGCONNECT_TIMEOUT=$PROBE_TIMEOUT "$PG_BIN/psql" -X -A -t -q -w -p "$1" -U "$OS_USER" -d postgres -c 'SELECT pg_is_in_recovery()'); then
-		# PostgreSQL 9.1 has no pg_isready (it came in 9.3): a server psql cannot
-		# reach counts as down.
-		echo down
+	# PostgreSQL 9.1 has no pg_isready (it came in 9.3): only a server psql cannot
+	# connect to at all counts as down. Any other error (starting up, too many clients, a
+	# password) means a server runs there, whose role is unknown.
+	local failure
+	if ! answer=$(PGCONNECT_TIMEOUT=$PROBE_TIMEOUT "$PG_BIN/psql" -X -A -t -q -w -p "$1" -U "$OS_USER" -d postgres -c 'SELECT pg_is_in_recovery()' 2>&1); then
+		failure=$answer
+		case $failure in
+		*"could not connect to server"*) echo down ;;
+		*) log "psql: $failure"; echo unknown ;;
+		esac
 		return 0
 	fi
 	case $answer in
