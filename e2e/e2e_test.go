@@ -85,7 +85,7 @@ func (c *cluster) h(name string) *host { return c.hosts[name] }
 // each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1.
 func bringUp(t *testing.T, name string) *cluster {
 	t.Helper()
-	for _, p := range []string{pgBin + "/initdb", pgpoolBin + "/pgpool", "/usr/sbin/sshd", pgpoolBin + "/pcp_recovery_node"} {
+	for _, p := range []string{"/usr/bin/pg_createcluster", pgBin + "/initdb", pgpoolBin + "/pgpool", "/usr/sbin/sshd", pgpoolBin + "/pcp_recovery_node"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: make e2e installs postgresql-15, pgpool2, postgresql-15-pgpool2 and openssh-server", p)
 		}
@@ -118,9 +118,6 @@ func bringUp(t *testing.T, name string) *cluster {
 		hostKey := filepath.Join(h.root, "/etc/ssh/e2e/ssh_host_ed25519_key")
 		runAs(t, "root", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey)
 		copyFile(t, hostKey+".pub", filepath.Join(spec, "keys", n+".host.pub"))
-		// PostgreSQL's per-host settings live outside the data directory, which base backups copy.
-		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/host.conf"), []byte(fmt.Sprintf(
-			"listen_addresses = '%s'\nunix_socket_directories = '/var/run/postgresql'\n", h.addr)), 0o644))
 		sshdConfig := fmt.Sprintf(`ListenAddress %s:22
 HostKey /etc/ssh/e2e/ssh_host_ed25519_key
 PidFile /etc/ssh/e2e/sshd.pid
@@ -166,34 +163,37 @@ LogLevel VERBOSE
 		}
 	}
 
-	// The first backend: initdb, the replication role, then setup again, which now puts the
-	// recovery scripts into the data directory and creates the pgpool_recovery functions.
-	pg1 := c.h("pg1")
-	watchPostgres(pg1)
-	pg1.mustRun(t, time.Minute, osUser, pgBin+"/initdb", "-D", dataDir, "-U", osUser, "--auth-local=trust", "--auth-host=trust", "-E", "UTF8", "--locale=C.UTF-8")
-	conf := `include_if_exists = '/etc/ssh/e2e/host.conf'
-port = 5432
-wal_level = replica
-max_wal_senders = 10
-wal_keep_size = '256MB'
-hot_standby = on
-wal_log_hints = on
-`
-	appendFile(t, filepath.Join(pg1.root, dataDir, "postgresql.conf"), conf)
+	// Every backend host gets Debian's own cluster, as the postgresql-15 package makes it:
+	// pg_createcluster, postgresql.conf and pg_hba.conf in /etc/postgresql/15/main (the host's,
+	// never copied by a base backup), the data directory in /var/lib/postgresql/15/main.
 	hba := `local all all trust
 host replication repl 127.0.0.0/8 scram-sha-256
 host all repl 127.0.0.0/8 scram-sha-256
 host all all 127.0.0.0/8 trust
 `
-	must(t, os.WriteFile(filepath.Join(pg1.root, dataDir, "pg_hba.conf"), []byte(hba), 0o600))
-	runAs(t, "root", "chown", osUser+":"+osUser, filepath.Join(pg1.root, dataDir, "pg_hba.conf"))
-	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-w", "-t", "60", "-l", "/var/log/postgresql/pg1.log", "start")
+	for _, n := range []string{"pg1", "pg2", "pg3"} {
+		h := c.h(n)
+		watchPostgres(h)
+		h.mustRun(t, 2*time.Minute, "root", "pg_createcluster", "--locale", "C.UTF-8", "-p", "5432", "15", "main")
+		conf := fmt.Sprintf(`listen_addresses = '%s'
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = '256MB'
+hot_standby = on
+wal_log_hints = on
+`, h.addr)
+		must(t, os.WriteFile(filepath.Join(h.root, confDir, "conf.d", "e2e.conf"), []byte(conf), 0o644))
+		must(t, os.WriteFile(filepath.Join(h.root, confDir, "pg_hba.conf"), []byte(hba), 0o640))
+		runAs(t, "root", "chown", osUser+":"+osUser, filepath.Join(h.root, confDir, "pg_hba.conf"), filepath.Join(h.root, confDir, "conf.d", "e2e.conf"))
+	}
+	// The first backend starts as the primary, and gets the replication role; setup runs again,
+	// and now puts the recovery scripts into its data directory and creates the pgpool_recovery
+	// functions. The standbys are made by pcp_recovery_node.
+	pg1 := c.h("pg1")
+	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", confDir, "-w", "-t", "60", "-l", "/var/log/postgresql/pg1.log", "start")
 	pg1.mustRun(t, 30*time.Second, osUser, pgBin+"/psql", "-X", "-q", "-d", "postgres", "-c",
 		fmt.Sprintf("CREATE ROLE repl WITH REPLICATION LOGIN PASSWORD '%s'", replPass))
-	t.Logf("setup of pg1 after initdb:\n%s", c.setup(t, pg1, "--skip-network"))
-	for _, n := range []string{"pg2", "pg3"} {
-		watchPostgres(c.h(n))
-	}
+	t.Logf("setup of pg1 after its cluster started:\n%s", c.setup(t, pg1, "--skip-network"))
 	return c
 }
 

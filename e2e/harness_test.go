@@ -24,13 +24,14 @@ const (
 	pgBin     = "/usr/lib/postgresql/15/bin"
 	home      = "/var/lib/postgresql"
 	dataDir   = home + "/15/main"
+	confDir   = "/etc/postgresql/15/main" // Debian's: pg_createcluster's postgresql.conf and pg_hba.conf
 	osUser    = "postgres"
 	pgpoolBin = "/usr/sbin"
 )
 
 // boundDirs are the folders each host has of its own: its root prefix's copy is bind-mounted
 // over the real one inside the host's mount namespace.
-var boundDirs = []string{home, "/etc/pgpool2", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e"}
+var boundDirs = []string{home, "/etc/pgpool2", "/etc/postgresql", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e"}
 
 // procs records every process the test starts, so that cleanup can stop them by id, also
 // when a check fails or the run is interrupted.

@@ -184,16 +184,17 @@ var presets = map[string]Layout{
 	},
 	// Debian's packages pgpool2 and postgresql-N (see docs/spec.md).
 	"debian": {
-		PgpoolBinDir:    "/usr/sbin",
-		PgpoolConfigDir: "/etc/pgpool2",
-		PgpoolRunDir:    "/var/run/postgresql",
-		PgpoolSocketDir: "/var/run/postgresql",
-		PCPSocketDir:    "/var/run/postgresql",
-		PgpoolLogDir:    "/var/log/postgresql",
-		PostgresBinDir:  "/usr/lib/postgresql/%s/bin",
-		PostgresLibDir:  "/usr/lib/postgresql/%s/lib",
-		DataDirectory:   "/var/lib/postgresql/%s/main",
-		Home:            "/var/lib/postgresql",
+		PgpoolBinDir:      "/usr/sbin",
+		PgpoolConfigDir:   "/etc/pgpool2",
+		PgpoolRunDir:      "/var/run/postgresql",
+		PgpoolSocketDir:   "/var/run/postgresql",
+		PCPSocketDir:      "/var/run/postgresql",
+		PgpoolLogDir:      "/var/log/postgresql",
+		PostgresBinDir:    "/usr/lib/postgresql/%s/bin",
+		PostgresLibDir:    "/usr/lib/postgresql/%s/lib",
+		DataDirectory:     "/var/lib/postgresql/%s/main",
+		PostgresConfigDir: "/etc/postgresql/%s/main",
+		Home:              "/var/lib/postgresql",
 	},
 }
 
@@ -226,8 +227,8 @@ func (l *loader) layout(t *table) {
 		lay.Group = lay.User
 	}
 	for _, f := range lay.paths() {
-		if s, ok := t.str(f.key); ok && l.checkPath(t.at(f.key), s) {
-			*f.dst = s
+		if s, ok := t.str(f.key); ok && (s == "" && f.key == "postgresql_config_dir" || l.checkPath(t.at(f.key), s)) {
+			*f.dst = s // postgresql_config_dir = "" says postgresql.conf is in the data directory
 		}
 	}
 	t.finish()
@@ -250,6 +251,7 @@ func (lay *Layout) paths() []layoutPath {
 		{"postgresql_bin_dir", &lay.PostgresBinDir},
 		{"postgresql_lib_dir", &lay.PostgresLibDir},
 		{"data_directory", &lay.DataDirectory},
+		{"postgresql_config_dir", &lay.PostgresConfigDir},
 		{"home", &lay.Home},
 	}
 }

@@ -168,7 +168,10 @@ type Layout struct {
 	PostgresBinDir  string
 	PostgresLibDir  string
 	DataDirectory   string // default data directory of a backend
-	Home            string // the OS user's home folder: .ssh, .pgpass, .pcppass, .profile
+	// PostgresConfigDir is where each backend's postgresql.conf is, when not in the data
+	// directory: Debian's pg_createcluster keeps it in /etc/postgresql/<version>/<cluster>.
+	PostgresConfigDir string
+	Home              string // the OS user's home folder: .ssh, .pgpass, .pcppass, .profile
 }
 
 // HealthCheck holds pgpool's health check settings. Times are in seconds but ConnectTimeout,

@@ -36,9 +36,10 @@
 readonly SCRIPT='failover.sh'
 readonly EXPECTED_ARGS=12
 readonly PG_BIN='/usr/lib/postgresql/15/bin'
+readonly PG_CONF_DIR='/etc/postgresql/15/main' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly PROBE_TIMEOUT=5 # seconds to wait for a PostgreSQL server's answer
-readonly REMOTE_SETTINGS=(PG_BIN OS_USER PROBE_TIMEOUT)
+readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER PROBE_TIMEOUT)
 LOG_TAG=$SCRIPT
 
 # strict_mode: stop at the first failing command, unset variable or failing pipe (also inside
@@ -183,7 +184,7 @@ check_old_primary() {
 # promote DIR: runs on the new main node's host; promotes the standby on DIR to primary.
 promote() {
 	log "promoting PostgreSQL on $1"
-	"$PG_BIN/pg_ctl" -D "$1" -w promote >&2
+	"$PG_BIN/pg_ctl" -D "${PG_CONF_DIR:-$1}" -w promote >&2
 }
 
 main() {

@@ -32,10 +32,11 @@
 readonly SCRIPT='follow_primary.sh'
 readonly EXPECTED_ARGS=10
 readonly PG_BIN='/usr/lib/postgresql/15/bin'
+readonly PG_CONF_DIR='/etc/postgresql/15/main' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly REPLICATION_USER='repl'
 # The recovery scripts in every data directory, made for their own node.
-readonly REMOTE_SETTINGS=(PG_BIN OS_USER REPLICATION_USER)
+readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER)
 # pcp_attach_node, as the first pcp user of the spec.
 readonly PGPOOL_BIN='/usr/sbin'
 readonly PCP_PORT=9898
@@ -114,9 +115,15 @@ server_log() {
 	printf '%s/pgpoolgen-%s.log' '/var/lib/postgresql' "${NODE_NAME[$1]}"
 }
 
+# pg_ctl_dir DIR: the folder pg_ctl -D takes for the server on the data directory DIR: DIR, or
+# the folder of its postgresql.conf when that is elsewhere (/etc/postgresql/15/main).
+pg_ctl_dir() {
+	printf '%s' "${PG_CONF_DIR:-$1}"
+}
+
 # pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host.
 pg_running() {
-	"$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1
+	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" status >/dev/null 2>&1
 }
 
 # server_state DIR: runs on a backend host; prints "running" or "stopped".
@@ -137,9 +144,9 @@ stop_postgres() {
 		return 0
 	fi
 	log "stopping PostgreSQL on $dir (fast shutdown)"
-	if ! "$PG_BIN/pg_ctl" -D "$dir" -m fast -w -t 60 stop >&2; then
+	if ! "$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$dir")" -m fast -w -t 60 stop >&2; then
 		log "the fast shutdown did not finish; stopping PostgreSQL on $dir with an immediate shutdown"
-		"$PG_BIN/pg_ctl" -D "$dir" -m immediate -w -t 60 stop >&2
+		"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$dir")" -m immediate -w -t 60 stop >&2
 	fi
 }
 
@@ -147,7 +154,7 @@ stop_postgres() {
 # its output goes to LOGFILE until its own logging takes over.
 start_postgres() {
 	log "starting PostgreSQL on $1 (server output in $2)"
-	"$PG_BIN/pg_ctl" -D "$1" -l "$2" -w start >&2
+	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" -l "$2" -w start >&2
 }
 
 # empty_dir DIR: deletes everything inside DIR, creating DIR (mode 0700) if it is missing.
@@ -208,9 +215,14 @@ standby_config() {
 	touch "$dir/standby.signal"
 }
 
-# set_port DIR PORT: sets port = PORT in DIR/postgresql.conf, in place of the copied one.
+# set_port DIR PORT: sets port = PORT in DIR/postgresql.conf, in place of the copied one. A
+# postgresql.conf outside the data directory is the host's own and was not copied: left alone.
 set_port() {
 	local conf=$1/postgresql.conf kept
+	if [[ -n $PG_CONF_DIR ]]; then
+		log "port $2 comes from $PG_CONF_DIR/postgresql.conf on this host"
+		return 0
+	fi
 	[[ -f $conf ]] || die "cannot set port = $2: $conf is missing"
 	log "setting port = $2 in $conf"
 	kept=$(grep -v -E '^[[:space:]]*port[[:space:]]*=' "$conf") || [[ $? == 1 ]]

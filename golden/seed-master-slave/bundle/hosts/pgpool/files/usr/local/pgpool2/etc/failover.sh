@@ -31,9 +31,10 @@
 readonly SCRIPT='failover.sh'
 readonly EXPECTED_ARGS=8
 readonly PG_BIN='/usr/local/pgsql/bin'
+readonly PG_CONF_DIR='' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly PROBE_TIMEOUT=5 # seconds to wait for a PostgreSQL server's answer
-readonly REMOTE_SETTINGS=(PG_BIN OS_USER PROBE_TIMEOUT)
+readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER PROBE_TIMEOUT)
 LOG_TAG=$SCRIPT
 
 # strict_mode: stop at the first failing command, unset variable or failing pipe (also inside
@@ -154,7 +155,7 @@ check_old_primary() {
 promote() {
 	log "promoting PostgreSQL on $1"
 	# pg_ctl of PostgreSQL 9.1 cannot wait for the promotion (-w came in 10).
-	"$PG_BIN/pg_ctl" -D "$1" promote >&2
+	"$PG_BIN/pg_ctl" -D "${PG_CONF_DIR:-$1}" promote >&2
 }
 
 main() {
