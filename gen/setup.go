@@ -79,6 +79,7 @@ type setupData struct {
 	PoolUsers     string // with [[pool_user]]: their names, whose lines setup owns in pool_passwd
 	HasIsReady    bool   // pg_isready (PostgreSQL 9.3)
 	RequiredFiles []program
+	SSHKeyLine    string // the host's ssh_key, when it logs in elsewhere
 	ReloadNote    bool // pgpool host: say that pgpool must reload or restart after a change
 }
 
@@ -167,6 +168,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	for _, e := range c.Trust {
 		if e.From == h {
 			d.Programs = append(d.Programs, program{"ssh", "the scripts log in to other hosts"})
+			d.SSHKeyLine = h.SSHKey.Line
 			break
 		}
 	}

@@ -87,6 +87,32 @@ func fakeHost(t *testing.T, root, user, group, home string, programs map[string]
 	}
 }
 
+// giveKeyPair puts the host's key pair from a golden case's keys/<host>.pub into the root's
+// home, as an operator would have made it: the public half, and a stand-in for the private one.
+func giveKeyPair(t *testing.T, caseDir, host, root, home string) {
+	t.Helper()
+	pub, err := os.ReadFile(filepath.Join(caseDir, "keys", host+".pub"))
+	if os.IsNotExist(err) {
+		return // the host logs in nowhere
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, home, ".ssh")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "id_test.pub"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "id_test"), []byte("private key stand-in\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 4242, 4343); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // runSetup runs a host's setup.sh and returns its output.
 func runSetup(t *testing.T, script string, env []string, args ...string) (string, error) {
 	t.Helper()
@@ -180,6 +206,7 @@ func TestSetupScripts(t *testing.T) {
 					files["/etc/pgpool-ii/wide/server.key"] = "key"
 				}
 				fakeHost(t, root, tc.user, tc.group, tc.home, files)
+				giveKeyPair(t, filepath.Join(goldenDir, tc.name), host, root, tc.home)
 				script := filepath.Join(bundle, "hosts", host, "setup.sh")
 
 				// A dry run changes nothing.
@@ -275,6 +302,7 @@ func TestSetupKeepsOperatorLines(t *testing.T) {
 
 	root := t.TempDir()
 	fakeHost(t, root, "postgres", "postgres", home, stubs("/usr/lib/postgresql/15/bin", "/usr/sbin", "4.3"))
+	giveKeyPair(t, specDir, "pg2", root, home)
 	foreignKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIForeignKeyOfTheOperatorXXXXXXXXXXXXXXXXXXXX admin@laptop"
 	foreignPass := "db.example.net:5432:*:app:apppass"
 	for p, line := range map[string]string{".ssh/authorized_keys": foreignKey, ".pgpass": foreignPass} {
@@ -343,6 +371,7 @@ func TestSetupStopsOnMissingSecrets(t *testing.T) {
 		t.Fatalf("setup without secrets and programs succeeded:\n%s", out)
 	}
 	for _, want := range []string{"stopped before changing anything", "missing secret replication: set PGPOOLGEN_REPLICATION_PASSWORD",
+		"no key pair in /var/lib/postgresql/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host",
 		"missing program /usr/lib/postgresql/15/bin/pg_ctl", "missing program /usr/lib/postgresql/15/bin/pg_basebackup"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -381,6 +410,7 @@ func TestSetupMergesPoolPasswd(t *testing.T) {
 	build(t, filepath.Join(goldenDir, "debian-streaming"), bundle)
 	root := t.TempDir()
 	fakeHost(t, root, "postgres", "postgres", "/var/lib/postgresql", stubs("/usr/lib/postgresql/15/bin", "/usr/sbin", "4.3"))
+	giveKeyPair(t, filepath.Join(goldenDir, "debian-streaming"), "pgpool1", root, "/var/lib/postgresql")
 	pp := filepath.Join(root, "etc/pgpool2/pool_passwd")
 	if err := os.MkdirAll(filepath.Dir(pp), 0o755); err != nil {
 		t.Fatal(err)

@@ -91,6 +91,16 @@ need_program '/usr/lib/postgresql/15/bin/pg_isready' 'PostgreSQL 15'
 need_program '/usr/lib/postgresql/15/bin/pg_rewind' 'the follow script re-points an old primary with it'
 need_program 'runuser' 'setup runs psql as postgres'
 
+# The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
+# other hosts with it.
+own_key=""
+for pub in "$root"'/var/lib/postgresql/.ssh'/id_*.pub; do
+	if [ -f "$pub" ] && [ -f "${pub%.pub}" ] && [ "$(cut -d ' ' -f 1,2 "$pub")" = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILux5wz67IM15l2x3uylOKOutLBWQU1owED+xCbqQ+b9' ]; then
+		own_key=$pub
+	fi
+done
+[ -n "$own_key" ] || problems+=("no key pair in /var/lib/postgresql/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host; the scripts log in to other hosts with it")
+
 # The installed pgpool-II series, or nothing.
 pgpool_series() { # PROGRAM
 	[ -x "$root$1" ] || return 0

@@ -84,6 +84,16 @@ need_program() { # PATH-OR-NAME WHY
 need_program 'timeout' 'the scripts bound every remote command'
 need_program 'ssh' 'the scripts log in to other hosts'
 
+# The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
+# other hosts with it.
+own_key=""
+for pub in "$root"'/home/postgres/.ssh'/id_*.pub; do
+	if [ -f "$pub" ] && [ -f "${pub%.pub}" ] && [ "$(cut -d ' ' -f 1,2 "$pub")" = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGwi/5KbDfT8E9gxv5an6Gq2kQRGxc7IoAd7LpqggdmH' ]; then
+		own_key=$pub
+	fi
+done
+[ -n "$own_key" ] || problems+=("no key pair in /home/postgres/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host; the scripts log in to other hosts with it")
+
 # The installed pgpool-II series, or nothing.
 pgpool_series() { # PROGRAM
 	[ -x "$root$1" ] || return 0

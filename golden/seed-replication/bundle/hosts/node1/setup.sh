@@ -90,6 +90,16 @@ need_program '/usr/local/pgsql/bin/pg_basebackup' 'PostgreSQL 9.1'
 need_program 'runuser' 'setup runs psql as postgres'
 need_program '/usr/local/pgsql/bin/pg_config' 'building pgpool-recovery'
 
+# The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
+# other hosts with it.
+own_key=""
+for pub in "$root"'/home/postgres/.ssh'/id_*.pub; do
+	if [ -f "$pub" ] && [ -f "${pub%.pub}" ] && [ "$(cut -d ' ' -f 1,2 "$pub")" = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINuVUIc/RhJ6LNnqvlc5ZCcev046ufa6pkLVwbf4ZQ8C' ]; then
+		own_key=$pub
+	fi
+done
+[ -n "$own_key" ] || problems+=("no key pair in /home/postgres/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host; the scripts log in to other hosts with it")
+
 # The installed pgpool-II series, or nothing.
 pgpool_series() { # PROGRAM
 	[ -x "$root$1" ] || return 0

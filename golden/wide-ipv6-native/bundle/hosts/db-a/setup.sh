@@ -90,6 +90,16 @@ need_program '/opt/postgresql-17/bin/pg_basebackup' 'PostgreSQL 17'
 need_program '/opt/postgresql-17/bin/pg_isready' 'PostgreSQL 17'
 need_program 'runuser' 'setup runs psql as pgsql'
 
+# The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
+# other hosts with it.
+own_key=""
+for pub in "$root"'/home/pgsql/.ssh'/id_*.pub; do
+	if [ -f "$pub" ] && [ -f "${pub%.pub}" ] && [ "$(cut -d ' ' -f 1,2 "$pub")" = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQDBq6s4osvboR7rsxri8wq7dqmjmL29an/MzKgr3mJ4LBRoBx3W6Lat8CD0TjeSDDg0Gt8R4lI9Tl1QM97Q2iYRaMOTUWHcDgaHGIVLaoIBnc0f+zUJ1S8EKCdlEUKQa9taN/+CUHEoXlkWSNkt+EuaqDvQ6MMjebQmoWLSam50yocBmu2U+BmJLsgCluF/lKj0+0Wlqstx3EFUiJqBu0ETu7A1BrC/EokkVSfAaL5hR9xysSuLepLHkDCBjxsU26P7buEDRLosiWWxp28x5o9k/sERXI2vi6cH4KHJms/orGcOwCktBmhciSQb4/JdZOFQTHXc55o5h+ImDqvx9cuZ1QEVUDQbQF1JWD7WmNzPQxjyC5B2SBfNZg3v0BBr28hMERaNBvu9NCSNdqXZYM+gQQLeEon9GVwqv1vfSt7GeMT0v3VB1VIccO7XuXdfZUzkCTGwv+ykLRnzERQCWx/m0ryULydubLNj4oN9kuSjvuqR2CHwcK4EPVKXzmjxT2U=' ]; then
+		own_key=$pub
+	fi
+done
+[ -n "$own_key" ] || problems+=("no key pair in /home/pgsql/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host; the scripts log in to other hosts with it")
+
 # The installed pgpool-II series, or nothing.
 pgpool_series() { # PROGRAM
 	[ -x "$root$1" ] || return 0
