@@ -80,7 +80,7 @@ type setupData struct {
 	HasIsReady    bool   // pg_isready (PostgreSQL 9.3)
 	RequiredFiles []program
 	SSHKeyLine    string // the host's ssh_key, when it logs in elsewhere
-	ReloadNote    bool // pgpool host: say that pgpool must reload or restart after a change
+	ReloadNote    bool   // pgpool host: say that pgpool must reload or restart after a change
 }
 
 type program struct{ Path, Why string }
