@@ -39,6 +39,10 @@ type pgFeatures struct {
 	WALOption     string // pg_basebackup's option to include WAL: -X stream (9.2), -x (9.1)
 	Rewind        bool   // pg_rewind (9.5)
 	StandbySignal bool   // standby.signal and primary_conninfo in postgresql.conf (12); recovery.conf before
+	// LSN: the pg_lsn type (9.4), with which native replication's recovery compares WAL
+	// positions; CurrentLSN and ReplayLSN are the function and pg_stat_replication column.
+	LSN                   bool
+	CurrentLSN, ReplayLSN string
 }
 
 // haScript is what a script template renders.
@@ -136,6 +140,12 @@ func pgFeaturesOf(v schema.PGVersion) pgFeatures {
 	if v.AtLeast(9, 2) {
 		f.WALOption = "-X stream"
 	}
+	switch {
+	case v.AtLeast(10, 0):
+		f.LSN, f.CurrentLSN, f.ReplayLSN = true, "pg_current_wal_lsn()", "replay_lsn"
+	case v.AtLeast(9, 4):
+		f.LSN, f.CurrentLSN, f.ReplayLSN = true, "pg_current_xlog_location()", "replay_location"
+	}
 	return f
 }
 
@@ -212,12 +222,15 @@ func haBackendScripts(c *schema.Cluster, h *schema.Host) []*File {
 	dir := h.DataDirectory
 	first := newHAScript(c, nil, schema.RecoveryFirstStage)
 	first.Args = recoveryArgsFor(c.Pgpool)
-	first.Copies = c.Mode == schema.Streaming
+	// Native replication copies in the first stage, as a standby that streams until the second
+	// stage promotes it, where PostgreSQL can compare WAL positions (9.4); before that the
+	// second stage copies, while pgpool-II holds every client.
+	first.Copies = c.Mode == schema.Streaming || first.PG.LSN
 	files := []*File{haFile(c, h, dir, first, "recovery_1st_stage.tmpl")}
 	if c.Mode == schema.Native {
 		second := newHAScript(c, nil, schema.RecoverySecondStage)
 		second.Args = recoveryArgsFor(c.Pgpool)
-		second.Copies = true
+		second.Copies = !second.PG.LSN
 		files = append(files, haFile(c, h, dir, second, "recovery_2nd_stage.tmpl"))
 	}
 	start := newHAScript(c, nil, schema.RemoteStartScript)

@@ -446,6 +446,10 @@ while (($#)); do
 	esac
 done
 host=${host:-${FAKE_HOST:-local}}
+case $sql in
+*pg_current_wal_lsn* | *pg_current_xlog_location*) echo 0/3000000 ;;
+*pg_stat_replication*) echo "${FAKE_CAUGHT_UP-1}" ;;
+esac
 if [[ $sql == *pg_is_in_recovery* ]]; then
 	[[ ${FAKE_PSQL_STARTING-} ]] && { echo "psql: FATAL:  the database system is starting up" >&2; exit 2; }
 	[[ -f $STATE/role-$host-$port ]] || { echo "psql: could not connect to server: Connection refused" >&2; exit 2; }
@@ -986,41 +990,56 @@ func TestRecoveryNative(t *testing.T) {
 	dir := r.pgdata("pg3", true)
 	args := recoveryArgsOf(r, "pg1", "pg3")
 
-	// First stage: a running target, detached by pgpool-II, is stopped; nothing is copied yet.
+	// First stage: the detached, running target is stopped, replaced by a copy of this node,
+	// and started as a standby that streams from it while clients still work.
 	status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, args...)
-	r.expect(status == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`)) == 1 && len(matching(calls, `pg_basebackup`)) == 0,
-		"a running target:\n%s", report(status, log, calls))
-	_ = os.Remove(dir + "/postmaster.pid")
-	status, log, calls = r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, args...)
-	r.expect(status == 0 && len(matching(calls, `pg_basebackup`)) == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D \S+ status$`)) == 1,
-		"a stopped target:\n%s", report(status, log, calls))
+	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+	r.expect(inOrder(calls,
+		`^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` -X stream -c fast$`,
+		`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -l \S+ -w start$`,
+	), "calls:\n%s", report(status, log, calls))
+	r.checkStandbyOf(dir, "pg1", "app-pg3", 5434, false)
 
-	// Second stage: checkpoint here, a copy there that starts read-write.
-	r.write(dir+"/standby.signal", "", 0o600)
+	// Second stage, clients held: once the copy has replayed this node's WAL, it is promoted.
 	status, log, calls = r.run(r.nodeScript("pg1", "recovery_2nd_stage"), nil, args...)
 	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
 	r.expect(inOrder(calls,
-		`^local psql .*-p 5432 -U postgres -d postgres -c CHECKPOINT$`,
-		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` -X stream -c fast$`,
+		`^local psql .* -c SELECT pg_current_wal_lsn\(\)$`,
+		`^local psql .*pg_stat_replication WHERE application_name = 'app-pg3' AND replay_lsn >= '0/3000000'$`,
+		`^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -w promote$`,
 	), "calls:\n%s", report(status, log, calls))
-	for _, f := range []string{"standby.signal", "recovery.signal", "recovery.conf"} {
-		_, err := os.Stat(dir + "/" + f)
-		r.expect(os.IsNotExist(err), "%s left in the copy", f)
-	}
-	conf := r.read(dir + "/postgresql.conf")
-	r.expect(strings.Contains(conf, "port = 5434\n") && strings.Count(conf, "port =") == 1, "postgresql.conf:\n%s", conf)
+	r.expect(len(matching(calls, `pg_basebackup`)) == 0, "the second stage copies nothing:\n%s", report(status, log, calls))
 
-	// pgpool_remote_start: starts it, once.
+	// pgpool_remote_start: the copy runs already.
 	start := r.nodeScript("pg1", "pgpool_remote_start")
-	status, log, calls = r.run(start, nil, "127.0.0.13", dir)
-	r.expect(status == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D `+regexp.QuoteMeta(dir)+` -l `+regexp.QuoteMeta(r.c.Layout.Home)+`/pgpoolgen-pg3\.log -w start$`)) == 1,
-		"remote start:\n%s", report(status, log, calls))
 	status, log, calls = r.run(start, nil, "127.0.0.13", dir)
 	r.expect(status == 0 && len(matching(calls, `start$`)) == 0, "remote start of a running server:\n%s", report(status, log, calls))
 	status, log, calls = r.run(start, nil, "127.0.0.99", dir)
 	r.expect(status == 1 && len(calls) == 0, "remote start of an unknown node:\n%s", report(status, log, calls))
 	status, log, calls = r.run(start, nil, "127.0.0.13")
 	r.expect(status == 1 && len(calls) == 0, "remote start with one argument:\n%s", report(status, log, calls))
+}
+
+// TestRecoveryNativeBefore94 checks native recovery where PostgreSQL cannot compare WAL
+// positions: the first stage stops the target, the second copies this node there.
+func TestRecoveryNativeBefore94(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.0", pg: "9.2", native: true})
+	dir := r.pgdata("pg3", true)
+	args := recoveryArgsOf(r, "pg1", "pg3")
+	status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, args...)
+	r.expect(status == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`)) == 1 && len(matching(calls, `pg_basebackup`)) == 0,
+		"first stage:\n%s", report(status, log, calls))
+	_ = os.Remove(dir + "/postmaster.pid")
+	r.write(dir+"/recovery.conf", "", 0o600)
+	status, log, calls = r.run(r.nodeScript("pg1", "recovery_2nd_stage"), nil, args...)
+	r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+	r.expect(inOrder(calls,
+		`^local psql .*-p 5432 -U postgres -d postgres -c CHECKPOINT$`,
+		`^127\.0\.0\.13 pg_basebackup -h 127\.0\.0\.11 -p 5432 -U repl -w -D `+regexp.QuoteMeta(dir+".pgpoolgen-copy")+` -X stream -c fast$`,
+	), "calls:\n%s", report(status, log, calls))
+	_, err := os.Stat(dir + "/recovery.conf")
+	r.expect(os.IsNotExist(err), "recovery.conf left in the copy")
 }
 
 func TestRemoteStartFailsLoudly(t *testing.T) {
