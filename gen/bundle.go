@@ -3,8 +3,12 @@
 //
 // A bundle is laid out by host, so that a host's folder can be copied to it as it is:
 //
-//	manifest.json                               every file: host, destination, mode, owner, sha256
+//	manifest.json                               every file (host, destination, mode, owner,
+//	                                            sha256), the ssh trust graph, the secrets
+//	trust.txt                                   the trust graph, for reviewers
+//	hosts/<host>/setup.sh                       run on the host: applies its part
 //	hosts/<host>/files/<destination path>       the file that goes to <destination path>
+//	hosts/<host>/merge/<destination path>       lines merged into <destination path>
 package gen
 
 import (
