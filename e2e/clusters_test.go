@@ -31,14 +31,9 @@ func testStreaming(t *testing.T) {
 		return
 	}
 	check(t, "pool_nodes_roles_status_replication", func(t *testing.T) {
-		var nodes []node
-		if _, ok := waitFor(30*time.Second, func() bool {
-			var err error
-			nodes, err = c.poolNodes()
-			return err == nil && len(nodes) == 3 && nodes[1].replState == "streaming" && nodes[2].replState == "streaming"
-		}); !ok {
-			t.Fatalf("SHOW pool_nodes: %+v", nodes)
-		}
+		nodes := c.waitNodes(t, 30*time.Second, "3 nodes, both standbys streaming", func(nodes []node) bool {
+			return len(nodes) == 3 && nodes[1].replState == "streaming" && nodes[2].replState == "streaming"
+		})
 		want := []string{"primary", "standby", "standby"}
 		for i, n := range nodes {
 			if n.status != "up" || n.role != want[i] || n.host != fmt.Sprintf("127.0.0.%d", 11+i) {
@@ -52,11 +47,13 @@ func testStreaming(t *testing.T) {
 			t.Fatalf("write before the kill: %v %s", err, out)
 		}
 		// Wait until both standbys have the rows, as a client would not, to compare afterwards.
-		waitFor(10*time.Second, func() bool {
+		if _, ok := waitFor(20*time.Second, func() bool {
 			a, _ := c.direct(c.h("pg2"), "SELECT count(*) FROM kept")
 			b, _ := c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
 			return a == "100" && b == "100"
-		})
+		}); !ok {
+			t.Fatalf("the standbys do not have the 100 rows written through pgpool after 20 s")
+		}
 		start := time.Now()
 		c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
 		took, ok := waitFor(90*time.Second, func() bool {
@@ -67,30 +64,38 @@ func testStreaming(t *testing.T) {
 			t.Fatalf("no write through pgpool succeeded within %s of killing the primary", took)
 		}
 		fmt.Printf("e2e: failover: %.1f s from killing the primary to the first successful write through pgpool\n", time.Since(start).Seconds())
-		if n, err := c.sql("postgres", "SELECT count(*) FROM kept"); err != nil || n != "101" {
-			t.Errorf("rows after failover: %s %v, want 101 (100 before the kill and 1 after)", n, err)
-		}
-		var nodes []node
-		if _, ok := waitFor(60*time.Second, func() bool {
-			nodes, _ = c.poolNodes()
-			return len(nodes) == 3 && nodes[1].role == "primary" && nodes[2].status == "up" && nodes[2].replState == "streaming"
-		}); !ok {
-			t.Errorf("after failover pool_nodes is %+v; want node 1 primary, node 2 up and streaming from it", nodes)
+		// pgpool shows the new primary, and the follow script attaches node 2 again once it
+		// streams from it: pcp_attach_node only asks pgpool's failover process to do it.
+		c.waitNodes(t, 60*time.Second, "node 1 primary, node 0 down, node 2 up and streaming from node 1", func(nodes []node) bool {
+			return len(nodes) == 3 && nodes[1].role == "primary" && nodes[0].status == "down" &&
+				nodes[2].status == "up" && nodes[2].replState == "streaming"
+		})
+		// Counted on the new primary itself: a read through pgpool may go to a standby that is
+		// still catching up (asynchronous replication).
+		if n, err := c.direct(c.h("pg2"), "SELECT count(*) FROM kept"); err != nil || n != "101" {
+			t.Errorf("rows on the new primary after failover: %s %v, want 101 (100 before the kill and 1 after)", n, err)
 		}
 		if got, _ := c.direct(c.h("pg2"), "SELECT application_name FROM pg_stat_replication"); !strings.Contains(got, "pg3") {
 			t.Errorf("pg3 does not replicate from the new primary pg2: pg_stat_replication shows %q", got)
 		}
-		if got, _ := c.direct(c.h("pg3"), "SELECT count(*) FROM kept"); got != "101" {
-			t.Errorf("pg3 has %s rows, want 101", got)
+		var got string
+		if _, ok := waitFor(20*time.Second, func() bool {
+			got, _ = c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
+			return got == "101"
+		}); !ok {
+			t.Errorf("pg3 has %s rows 20 s after following the new primary, want 101", got)
 		}
 	})
 	check(t, "pcp_recovery_node_brings_back_old_primary", func(t *testing.T) {
 		c.recover(t, 0)
-		nodes, _ := c.poolNodes()
-		if len(nodes) != 3 || nodes[0].role != "standby" || nodes[1].role != "primary" {
-			t.Errorf("after recovery pool_nodes is %+v; want node 0 a standby of node 1", nodes)
-		}
-		if got, _ := c.direct(c.h("pg1"), "SELECT count(*) FROM kept"); got != "101" {
+		c.waitNodes(t, 30*time.Second, "node 0 a streaming standby of node 1", func(nodes []node) bool {
+			return len(nodes) == 3 && nodes[0].role == "standby" && nodes[0].replState == "streaming" && nodes[1].role == "primary"
+		})
+		var got string
+		if _, ok := waitFor(20*time.Second, func() bool {
+			got, _ = c.direct(c.h("pg1"), "SELECT count(*) FROM kept")
+			return got == "101"
+		}); !ok {
 			t.Errorf("the recovered pg1 has %s rows, want 101", got)
 		}
 	})
@@ -119,9 +124,7 @@ func testNative(t *testing.T) {
 		}
 	})
 	check(t, "online_recovery_of_a_detached_node", func(t *testing.T) {
-		if out, err := c.pcp(30*time.Second, nil, "pcp_detach_node", "-w", "-n", "2"); err != nil {
-			t.Fatalf("pcp_detach_node: %v %s", err, out)
-		}
+		c.detach(t, 2)
 		if out, err := c.sql("postgres", "INSERT INTO kept SELECT generate_series(51, 80)"); err != nil {
 			t.Fatalf("write while node 2 is detached: %v %s", err, out)
 		}

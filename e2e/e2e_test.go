@@ -242,10 +242,11 @@ func (c *cluster) pcp(timeout time.Duration, env []string, command string, args 
 // node is a row of SHOW pool_nodes.
 type node struct{ id, host, status, role, replState string }
 
-func (c *cluster) poolNodes() ([]node, error) {
+// poolNodes asks pgpool for SHOW pool_nodes; the raw answer comes back too, for messages.
+func (c *cluster) poolNodes() ([]node, string, error) {
 	out, err := c.sql("postgres", "SHOW pool_nodes")
 	if err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out)
+		return nil, out, fmt.Errorf("%v: %s", err, out)
 	}
 	var nodes []node
 	for _, line := range strings.Split(out, "\n") {
@@ -257,23 +258,58 @@ func (c *cluster) poolNodes() ([]node, error) {
 		// load_balance_node|replication_delay|replication_state|replication_sync_state|last_status_change
 		nodes = append(nodes, node{id: f[0], host: f[1], status: f[3], role: f[6], replState: f[11]})
 	}
-	return nodes, nil
+	return nodes, out, nil
 }
 
-// recover runs pcp_recovery_node for a node and waits until pgpool shows it up.
+// waitNodes polls pgpool's SHOW pool_nodes until cond holds for its rows, for at most timeout.
+// pgpool-II changes a node's state in its failover process, after the pcp command or the
+// fault that asked for it has returned (pcp_detach_node without -g only queues the request:
+// pool_detach_node in src/pcp_con/pcp_worker.c), so every step that depends on a state change
+// waits for pgpool to show it. On timeout the test fails with what pgpool last answered.
+func (c *cluster) waitNodes(t *testing.T, timeout time.Duration, want string, cond func([]node) bool) []node {
+	t.Helper()
+	var (
+		nodes []node
+		last  string
+		err   error
+	)
+	took, ok := waitFor(timeout, func() bool {
+		nodes, last, err = c.poolNodes()
+		return err == nil && cond(nodes)
+	})
+	if !ok {
+		t.Fatalf("after %s pgpool does not show %s; SHOW pool_nodes last said (error %v):\n%s\nsee the logs in %s",
+			took.Round(time.Millisecond), want, err, last, filepath.Join(c.work, "logs"))
+	}
+	return nodes
+}
+
+// nodeStatus is a condition on one node's status in SHOW pool_nodes.
+func nodeStatus(id int, status string) func([]node) bool {
+	return func(nodes []node) bool { return len(nodes) > id && nodes[id].status == status }
+}
+
+// recover runs pcp_recovery_node for a node and waits until pgpool shows it up: the command
+// returns once it has asked for the failback, or after waiting 5 s for it
+// (start_recovery in src/pcp_con/recovery.c), not when the node is up.
 func (c *cluster) recover(t *testing.T, id int) {
 	t.Helper()
+	c.waitNodes(t, 30*time.Second, fmt.Sprintf("node %d down before its recovery", id), nodeStatus(id, "down"))
 	out, err := c.pcp(3*time.Minute, nil, "pcp_recovery_node", "-w", "-n", strconv.Itoa(id))
 	if err != nil || strings.Contains(out, "ERROR") {
-		t.Fatalf("pcp_recovery_node -n %d: %v\n%s\nsee the logs in %s", id, err, out, filepath.Join(c.work, "logs"))
+		nodes, _, _ := c.poolNodes()
+		t.Fatalf("pcp_recovery_node -n %d: %v\n%s\npool_nodes: %+v\nsee the logs in %s", id, err, out, nodes, filepath.Join(c.work, "logs"))
 	}
-	if _, ok := waitFor(30*time.Second, func() bool {
-		nodes, err := c.poolNodes()
-		return err == nil && len(nodes) > id && nodes[id].status == "up"
-	}); !ok {
-		nodes, _ := c.poolNodes()
-		t.Fatalf("node %d is not up after recovery: %v", id, nodes)
+	c.waitNodes(t, 30*time.Second, fmt.Sprintf("node %d up after its recovery", id), nodeStatus(id, "up"))
+}
+
+// detach runs pcp_detach_node for a node and waits until pgpool shows it down.
+func (c *cluster) detach(t *testing.T, id int) {
+	t.Helper()
+	if out, err := c.pcp(30*time.Second, nil, "pcp_detach_node", "-w", "-n", strconv.Itoa(id)); err != nil || strings.Contains(out, "ERROR") {
+		t.Fatalf("pcp_detach_node -n %d: %v\n%s", id, err, out)
 	}
+	c.waitNodes(t, 30*time.Second, fmt.Sprintf("node %d down after pcp_detach_node", id), nodeStatus(id, "down"))
 }
 
 // checkPgpoolShow reads back every parameter of the generated pgpool.conf through PGPOOL SHOW.
