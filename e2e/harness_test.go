@@ -41,9 +41,10 @@ var procs struct {
 }
 
 type proc struct {
-	name string
-	pid  int
-	wait func() error // nil for daemons started by others (postgres via pg_ctl)
+	name  string
+	pid   int
+	group bool         // pid leads a process group of its own: signals go to the whole group
+	wait  func() error // nil for daemons started by others (postgres via pg_ctl)
 }
 
 func track(p *proc) {
@@ -52,7 +53,18 @@ func track(p *proc) {
 	procs.Unlock()
 }
 
-// stopAll stops every recorded process, newest first: SIGTERM, then SIGKILL after 5 s.
+// signal sends sig to the process, or to its whole group: pgpool's children outlive their
+// parent when only it is stopped (seen: health check and pcp children kept 9999 and 9898
+// bound into the next cluster's run).
+func (p *proc) signal(sig syscall.Signal) error {
+	if p.group {
+		return syscall.Kill(-p.pid, sig)
+	}
+	return syscall.Kill(p.pid, sig)
+}
+
+// stopAll stops every recorded process, newest first: SIGTERM, then SIGKILL after 5 s; a
+// group's stragglers get SIGKILL once its leader is gone or 5 s have passed.
 func stopAll() {
 	procs.Lock()
 	list := procs.list
@@ -60,17 +72,8 @@ func stopAll() {
 	procs.Unlock()
 	for i := len(list) - 1; i >= 0; i-- {
 		p := list[i]
-		if syscall.Kill(p.pid, 0) != nil {
-			continue
-		}
-		syscall.Kill(p.pid, syscall.SIGTERM)
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) && syscall.Kill(p.pid, 0) == nil {
-			if p.wait == nil {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			break
+		if p.signal(syscall.SIGTERM) != nil && p.wait == nil {
+			continue // gone already
 		}
 		if p.wait != nil {
 			done := make(chan struct{})
@@ -78,12 +81,15 @@ func stopAll() {
 			select {
 			case <-done:
 			case <-time.After(5 * time.Second):
-				syscall.Kill(p.pid, syscall.SIGKILL)
+				p.signal(syscall.SIGKILL)
 				<-done
 			}
-		} else if syscall.Kill(p.pid, 0) == nil {
-			syscall.Kill(p.pid, syscall.SIGKILL)
 		}
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) && p.signal(0) == nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		p.signal(syscall.SIGKILL)
 	}
 }
 
@@ -163,6 +169,11 @@ func (h *host) run(timeout time.Duration, user string, env []string, args ...str
 	c.Env = append(c.Env, env...)
 	var out bytes.Buffer
 	c.Stdout, c.Stderr = &out, &out
+	// On timeout the whole group goes: runuser's child (psql, say) would otherwise live on,
+	// holding the output pipe, and Run would wait for it forever.
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	c.WaitDelay = 5 * time.Second
 	err := c.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("timed out after %s: %w", timeout, err)
@@ -190,7 +201,7 @@ func (h *host) start(t *testing.T, name, user string, args ...string) *exec.Cmd 
 	c.Stdout, c.Stderr = log, log
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, c.Start())
-	track(&proc{name: h.name + " " + name, pid: c.Process.Pid, wait: func() error { err := c.Wait(); log.Close(); return err }})
+	track(&proc{name: h.name + " " + name, pid: c.Process.Pid, group: true, wait: func() error { err := c.Wait(); log.Close(); return err }})
 	return c
 }
 
