@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path"
@@ -114,9 +115,9 @@ func containsDotDot(s string) bool {
 // checkAddress accepts an IPv4 or IPv6 address or a DNS name and returns the form used to find
 // duplicates.
 func (l *loader) checkAddress(p, s string) (string, bool) {
-	canon, fault := addressFault(s)
-	if fault != "" {
-		l.d.atValue(p, "%q %s", s, fault)
+	canon, err := addressFault(s)
+	if err != nil {
+		l.d.atValue(p, "%q %v", s, err)
 		return "", false
 	}
 	return canon, true
@@ -128,24 +129,26 @@ func (l *loader) checkAddress(p, s string) (string, bool) {
 // another way are refused rather than folded: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) and
 // a DNS name with its root dot. Both would be written as given into from= of authorized_keys
 // and into known_hosts, where sshd and ssh see the plain form, so they would match nothing.
-func addressFault(s string) (canon, fault string) {
+func addressFault(s string) (canon string, err error) {
 	if a, err := netip.ParseAddr(s); err == nil {
 		switch {
 		case a.Zone() != "":
-			return "", fmt.Sprintf("has a zone; give the address without %%%s", visible(a.Zone()))
+			return "", fmt.Errorf("has a zone; give the address without %%%s", a.Zone())
 		case a.Is4In6():
-			return "", fmt.Sprintf("is an IPv4 address written as IPv6, which ssh's from= and known_hosts would not match; write %q", a.Unmap().String())
+			return "", fmt.Errorf("is an IPv4 address written as IPv6, which ssh's from= and known_hosts would not match; write %q", a.Unmap().String())
 		}
-		return a.String(), ""
+		return a.String(), nil
 	}
 	if t, ok := strings.CutSuffix(s, "."); ok && isDNSName(t) {
-		return "", fmt.Sprintf("ends in the root dot, which ssh's from= and known_hosts would not match; write %q", t)
+		return "", fmt.Errorf("ends in the root dot, which ssh's from= and known_hosts would not match; write %q", t)
 	}
 	if isDNSName(s) {
-		return strings.ToLower(s), ""
+		return strings.ToLower(s), nil
 	}
-	return "", "is neither an IPv4 or IPv6 address nor a DNS name"
+	return "", errNotAddress
 }
+
+var errNotAddress = errors.New("is neither an IPv4 or IPv6 address nor a DNS name")
 
 func isDNSName(s string) bool {
 	if s == "" || len(s) > 253 {
@@ -183,9 +186,9 @@ func (l *loader) checkListen(p, s string) bool {
 			l.d.atValue(p, "%q contains %s; %s, written without spaces", s, d, want)
 			return false
 		}
-		if _, fault := addressFault(part); fault != "" {
-			if !strings.HasPrefix(fault, "is neither") {
-				l.d.atValue(p, "%q: %q %s", s, part, fault)
+		if _, err := addressFault(part); err != nil {
+			if err != errNotAddress {
+				l.d.atValue(p, "%q: %q %v", s, part, err)
 				return false
 			}
 			l.d.atValue(p, "%q: %s", s, want)

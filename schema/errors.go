@@ -24,16 +24,16 @@ type Error struct {
 // (see textFault) are written as Go escapes, wherever they come from: a file name, a key.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(visible(e.File))
+	b.WriteString(Visible(e.File))
 	if e.Pos.IsValid() {
 		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
 	}
 	b.WriteString(": ")
 	if e.Path != "" {
-		b.WriteString(visible(e.Path))
+		b.WriteString(Visible(e.Path))
 		b.WriteString(": ")
 	}
-	b.WriteString(visible(e.Msg))
+	b.WriteString(Visible(e.Msg))
 	return b.String()
 }
 

@@ -594,7 +594,14 @@ func (l *loader) hba(root *table, list []*table) {
 // hbaOptions checks a rule's name=value options: pamservice for pam, the ldap* options for
 // ldap, none for other methods. The LDAP bind password is a secret and stays out.
 func (l *loader) hbaOptions(path, method, s string) string {
-	for _, opt := range strings.Fields(s) {
+	if d := textFault(s); d != "" {
+		l.d.atValue(path, "holds %s; separate options with spaces", d)
+		return ""
+	}
+	for _, opt := range strings.Split(s, " ") {
+		if opt == "" {
+			continue
+		}
 		name, value, ok := strings.Cut(opt, "=")
 		switch {
 		case !ok || name == "" || value == "":

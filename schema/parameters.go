@@ -65,9 +65,9 @@ func (l *loader) parameters(t *table) {
 		return
 	}
 	v := l.c.Pgpool
-	keys := sortedKeys(t.m)
-	written := map[string]string{} // normalised name → name as written, to catch backend_flag01 beside backend_flag1
-	for _, name := range keys {
+	// TOML refuses a key written twice, and numbers with leading zeros are refused below, so
+	// no two names set one parameter.
+	for _, name := range sortedKeys(t.m) {
 		raw, _ := t.get(name)
 		at := t.at(name)
 		if !l.versionOK {
@@ -107,12 +107,6 @@ func (l *loader) parameters(t *table) {
 				continue
 			}
 		}
-		norm := p.Name + "#" + strconv.Itoa(index)
-		if first, dup := written[norm]; dup {
-			l.d.atKey(at, "sets the same parameter as %s", first)
-			continue
-		}
-		written[norm] = name
 		value, err := renderValue(p, v, raw)
 		if err != nil {
 			l.d.atValue(at, "%v", err)

@@ -57,7 +57,7 @@ func runeName(r rune) string {
 	case r == ' ':
 		return "a space"
 	case r == '\u061c', r == '\u200e', r == '\u200f', r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-		return fmt.Sprintf("a bidirectional control (U+%04X), which makes text display other than it reads", r)
+		return fmt.Sprintf("a bidirectional control (U+%04X)", r)
 	case r < ' ', r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return fmt.Sprintf("a control character (U+%04X)", r)
 	case r == '\'':
@@ -77,22 +77,23 @@ const maxSpecName = 255
 // specName returns the spec's file name as generated files name it, or an error saying why it
 // cannot be written there.
 func specName(file string) (string, *Error) {
+	const why = "it is written into the header comment of the generated files: rename the file to one without control, line-break or bidirectional characters"
 	name := filepath.Base(file)
-	what := ""
+	msg := ""
 	switch {
 	case len(name) > maxSpecName:
-		what = fmt.Sprintf("is %d bytes long, more than the %d a file name has", len(name), maxSpecName)
+		msg = fmt.Sprintf("the spec's file name is %d bytes long, more than the %d a file name has; %s", len(name), maxSpecName, why)
 	case textFault(name) != "":
-		what = "holds " + textFault(name)
+		msg = fmt.Sprintf("the spec's file name holds %s; %s", textFault(name), why)
 	default:
 		return name, nil
 	}
-	return "", &Error{File: file, Msg: "the spec's file name " + what + "; it is written into the header comment of the generated files: rename the file to one without control, line-break or bidirectional characters"}
+	return "", &Error{File: file, Msg: msg}
 }
 
-// visible writes s for a terminal: every character textFault refuses becomes its Go escape,
+// Visible writes s for a terminal: every character textFault refuses becomes its Go escape,
 // so that no message acts on the terminal or hides part of itself.
-func visible(s string) string {
+func Visible(s string) string {
 	if textFault(s) == "" {
 		return s
 	}

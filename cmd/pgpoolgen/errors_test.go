@@ -5,14 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// secretRE finds passwords written in a spec: password = "…" and ldapbindpasswd=….
-var secretRE = regexp.MustCompile(`(?:password\s*=\s*"|ldapbindpasswd=)([^"\s]+)`)
+// secretRE finds passwords written in a spec: password = "…" (quoted or not) and ldapbindpasswd=….
+var secretRE = regexp.MustCompile(`(?m)(?:^\s*password\s*=\s*"?|ldapbindpasswd=)([^"\s]+)`)
 
 // Each golden/errors/NAME.toml is a bad spec; NAME.stderr is exactly what "pgpoolgen check"
 // prints for it. The specs are checked from inside that folder, so messages name NAME.toml.
@@ -32,8 +33,9 @@ func TestErrors(t *testing.T) {
 	for _, spec := range specs {
 		name := strings.TrimSuffix(filepath.Base(spec), ".toml")
 		t.Run(name, func(t *testing.T) {
+			specFile := specAs(t, dir, name)
 			var stdout, stderr bytes.Buffer
-			code := run([]string{"check", name + ".toml"}, &stdout, &stderr)
+			code := run([]string{"check", specFile}, &stdout, &stderr)
 			if code != exitSpec {
 				t.Errorf("exit status %d, want %d", code, exitSpec)
 			}
@@ -41,13 +43,13 @@ func TestErrors(t *testing.T) {
 				t.Errorf("printed on stdout: %q", stdout.String())
 			}
 			// No secret written in a bad spec may be echoed back.
-			src, _ := os.ReadFile(name + ".toml")
+			src, _ := os.ReadFile(filepath.Join(dir, name+".toml"))
 			for _, m := range secretRE.FindAllStringSubmatch(string(src), -1) {
 				if strings.Contains(stderr.String(), m[1]) {
 					t.Errorf("stderr repeats the secret %q", m[1])
 				}
 			}
-			wantFile := name + ".stderr"
+			wantFile := filepath.Join(dir, name+".stderr")
 			if *update {
 				if err := os.WriteFile(wantFile, stderr.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
@@ -65,7 +67,7 @@ func TestErrors(t *testing.T) {
 			// build must fail the same way and write nothing.
 			out := filepath.Join(t.TempDir(), "out")
 			stderr.Reset()
-			if code := run([]string{"build", name + ".toml", "-o", out}, &stdout, &stderr); code != exitSpec {
+			if code := run([]string{"build", specFile, "-o", out}, &stdout, &stderr); code != exitSpec {
 				t.Errorf("build: exit status %d, want %d", code, exitSpec)
 			}
 			if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -76,6 +78,37 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// specAs returns the file to check for the case name: NAME.toml, or, when NAME.name holds a
+// file name (a Go string, for names a repository cannot hold portably), a copy of NAME.toml
+// under that name in a folder of its own, with the keys beside it.
+func specAs(t *testing.T, dir, name string) string {
+	t.Helper()
+	quoted, err := os.ReadFile(filepath.Join(dir, name+".name"))
+	if os.IsNotExist(err) {
+		return name + ".toml"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := strconv.Unquote(strings.TrimSpace(string(quoted)))
+	if err != nil {
+		t.Fatalf("%s.name: %v", name, err)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, name+".toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tmp, as), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "keys"), filepath.Join(tmp, "keys")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(tmp)
+	return as
 }
 
 // TestSpecNameWrittenExactly builds every golden case from a spec whose file name holds every
