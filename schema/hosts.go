@@ -136,14 +136,14 @@ func (l *loader) hosts(root *table, list []*table) {
 	case len(pgpools) == 0:
 		l.d.atKey("host", `no host has the role "pgpool"; add it to the host that runs pgpool-II`)
 	case len(pgpools) > 1:
-		l.d.atKey(pgpools[1]+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)%s", pgpools[0], alsoHosts(pgpools[2:], "have it"))
+		l.d.atKey(pgpools[1]+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)%s", pgpools[0], alsoHosts(pgpools[2:]))
 	}
 	if c.Mode == Streaming && len(c.Backends) > 0 {
 		switch {
 		case len(primaries) == 0:
 			l.d.atKey("host", `streaming replication needs exactly one host with the role "primary"; none has it`)
 		case len(primaries) > 1:
-			l.d.atKey(primaries[1]+".roles", "streaming replication has exactly one primary, and %s is one already; make this host a \"standby\"%s", primaries[0], alsoHosts(primaries[2:], "are primaries"))
+			l.d.atKey(primaries[1]+".roles", "streaming replication has exactly one primary, and %s is one already; make this host a \"standby\"%s", primaries[0], alsoHosts(primaries[2:]))
 		}
 	}
 }
@@ -258,7 +258,7 @@ func (l *loader) missingSSHKeys(missing []*Host, targets, why map[*Host][]string
 func (l *loader) missingHostKeys(without []string) {
 	for _, h := range l.c.Hosts {
 		if h.Name == without[0] {
-			l.d.atKey(l.hostPath[h], "other hosts give their host_key, this one does not; the scripts check host keys strictly only when every host they log in to has one: add host_key or host_key_file (its /etc/ssh/ssh_host_ed25519_key.pub)%s", alsoHosts(without[1:], "lack one"))
+			l.d.atKey(l.hostPath[h], "other hosts give their host_key, this one does not; the scripts check host keys strictly only when every host they log in to has one: add host_key or host_key_file (its /etc/ssh/ssh_host_ed25519_key.pub)%s", alsoHosts(without[1:]))
 			return
 		}
 	}
@@ -274,11 +274,11 @@ func fewNames(names []string) string {
 }
 
 // alsoHosts ends a message that one host gets for a rule other hosts break too.
-func alsoHosts(names []string, what string) string {
+func alsoHosts(names []string) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; %s also %s", fewNames(names), what)
+	return "; the same goes for " + fewNames(names)
 }
 
 func plural(n int, one, many string) string {
