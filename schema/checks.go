@@ -1,11 +1,14 @@
 package schema
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
 	"path"
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The character sets below are what pgpoolgen writes unquoted into pgpool.conf commands and
@@ -28,35 +31,15 @@ var (
 // describe names the first character of s outside the allowed set, for error messages that say
 // what is wrong without echoing control characters.
 func describe(s string, ok func(rune) bool) string {
-	for _, r := range s {
-		if ok(r) {
-			continue
+	for i, r := range s {
+		if _, n := utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && n == 1 {
+			return textFault(s[i:])
 		}
-		switch {
-		case r == '\n':
-			return "a line break"
-		case r == '\t':
-			return "a tab"
-		case unicode.IsControl(r):
-			return "a control character"
-		case r == ' ':
-			return "a space"
+		if !ok(r) {
+			return runeName(r)
 		}
-		return charName(r)
 	}
 	return ""
-}
-
-func charName(r rune) string {
-	switch r {
-	case '\'':
-		return "a single quote (')"
-	case '"':
-		return `a double quote (")`
-	case '`':
-		return "a backtick (`)"
-	}
-	return "the character '" + string(r) + "'"
 }
 
 func isNameChar(r rune) bool {
@@ -132,25 +115,46 @@ func containsDotDot(s string) bool {
 // checkAddress accepts an IPv4 or IPv6 address or a DNS name and returns the form used to find
 // duplicates.
 func (l *loader) checkAddress(p, s string) (string, bool) {
+	canon, err := addressFault(s)
+	if err != nil {
+		l.d.atValue(p, "%q %v", s, err)
+		return "", false
+	}
+	return canon, true
+}
+
+// addressFault checks an address as the hosts and pgpool-II will use it: an IPv4 or IPv6
+// address without a zone, or a DNS name. It returns the canonical form, under which two
+// spellings of one address compare equal, or what is wrong. Two forms that name an address
+// another way are refused rather than folded: an IPv4-mapped IPv6 address (::ffff:a.b.c.d) and
+// a DNS name with its root dot. Both would be written as given into from= of authorized_keys
+// and into known_hosts, where sshd and ssh see the plain form, so they would match nothing.
+func addressFault(s string) (canon string, err error) {
 	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Zone() != "" {
-			l.d.atValue(p, "%q has a zone; give the address without %%%s", s, a.Zone())
-			return "", false
+		switch {
+		case a.Zone() != "":
+			return "", fmt.Errorf("has a zone; give the address without %%%s", a.Zone())
+		case a.Is4In6():
+			return "", fmt.Errorf("is an IPv4 address written as IPv6, which ssh's from= and known_hosts would not match; write %q", a.Unmap().String())
 		}
-		return a.String(), true
+		return a.String(), nil
+	}
+	if t, ok := strings.CutSuffix(s, "."); ok && isDNSName(t) {
+		return "", fmt.Errorf("ends in the root dot, which ssh's from= and known_hosts would not match; write %q", t)
 	}
 	if isDNSName(s) {
-		return strings.ToLower(s), true
+		return strings.ToLower(s), nil
 	}
-	l.d.atValue(p, "%q is neither an IPv4 or IPv6 address nor a DNS name", s)
-	return "", false
+	return "", errNotAddress
 }
+
+var errNotAddress = errors.New("is neither an IPv4 or IPv6 address nor a DNS name")
 
 func isDNSName(s string) bool {
 	if s == "" || len(s) > 253 {
 		return false
 	}
-	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	labels := strings.Split(s, ".")
 	for _, lb := range labels {
 		if !dnsLabelRE.MatchString(lb) {
 			return false
@@ -162,28 +166,34 @@ func isDNSName(s string) bool {
 }
 
 // checkListen accepts listen_addresses: "*", an address or a host name; from 4.4 a comma list.
+// Each part is checked exactly as it is written, without trimming: a space or line break is
+// refused, not dropped.
 func (l *loader) checkListen(p, s string) bool {
+	list := l.c.Pgpool.AtLeast(v44)
+	want := "want \"*\" (all addresses), one address or one host name; a comma-separated list needs pgpool_version 4.4 or later"
+	if list {
+		want = "want \"*\" (all addresses), or a comma-separated list of addresses and host names"
+	}
 	parts := []string{s}
-	if l.c.Pgpool.AtLeast(v44) {
+	if list {
 		parts = strings.Split(s, ",")
 	}
 	for _, part := range parts {
-		part = strings.TrimSpace(part)
 		if part == "*" {
 			continue
 		}
-		if _, err := netip.ParseAddr(part); err == nil {
-			continue
+		if d := describe(part, func(r rune) bool { return r > ' ' && r < 0x7f }); d != "" {
+			l.d.atValue(p, "%q contains %s; %s, written without spaces", s, d, want)
+			return false
 		}
-		if isDNSName(part) {
-			continue
+		if _, err := addressFault(part); err != nil {
+			if err != errNotAddress {
+				l.d.atValue(p, "%q: %q %v", s, part, err)
+				return false
+			}
+			l.d.atValue(p, "%q: %s", s, want)
+			return false
 		}
-		msg := "want \"*\" (all addresses), one address or one host name; a comma-separated list needs pgpool_version 4.4 or later"
-		if l.c.Pgpool.AtLeast(v44) {
-			msg = "want \"*\" (all addresses), or a comma-separated list of addresses and host names"
-		}
-		l.d.atValue(p, "%q: %s", s, msg)
-		return false
 	}
 	return true
 }

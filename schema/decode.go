@@ -36,13 +36,41 @@ func (d *decoder) atValue(path, format string, args ...any) {
 // A table is one TOML table being decoded. Every key read through it is remembered, so that
 // finish can report the keys nobody asked for.
 type table struct {
-	d     *decoder
-	path  string
-	m     map[string]any // nil when the table is absent
-	known []string
+	d    *decoder
+	path string
+	m    map[string]any // nil when the table is absent
+	// keys are the keys the table takes (tableKeys); nil for [parameters], which takes any
+	// pgpool.conf parameter and checks each name itself.
+	keys []string
+	read []string // the keys a reader asked for
 }
 
-func (d *decoder) root(m map[string]any) *table { return &table{d: d, m: m} }
+// userKeys are the keys of [[pcp_user]] and [[pool_user]].
+var userKeys = []string{"name", "password_env", "password_file", "md5", "password", "allow_plain_password"}
+
+// tableKeys lists the keys each table takes, by table name ("" for the document). It is the
+// one list: a reader may ask only for these (get panics on any other, a bug caught by every
+// test that reads the key), and an unknown-key message offers exactly these.
+var tableKeys = map[string][]string{
+	"": {"cluster", "layout", "pgpool", "health_check", "sr_check", "recovery", "ssh", "replication",
+		"install", "host", "pcp_user", "pool_user", "hba", "parameters"},
+	"cluster":      {"name", "mode", "pgpool_version", "postgresql_version"},
+	"layout":       append([]string{"preset", "user", "group"}, (&Layout{}).pathKeys()...),
+	"pgpool":       {"port", "pcp_port", "listen_addresses", "pcp_listen_addresses", "load_balance"},
+	"health_check": {"period", "timeout", "max_retries", "retry_delay", "connect_timeout", "user", "database"},
+	"sr_check":     {"period", "user", "database"},
+	"recovery":     {"user", "timeout"},
+	"ssh":          {"port", "connect_timeout", "command_timeout", "copy_timeout", "restrict_from"},
+	"replication":  {"user"},
+	"install":      {"method", "source_tarball"},
+	"host": {"name", "address", "roles", "port", "data_directory", "weight", "application_name",
+		"ssh_key", "ssh_key_file", "host_key", "host_key_file"},
+	"pcp_user":  userKeys,
+	"pool_user": userKeys,
+	"hba":       {"type", "database", "user", "address", "method", "options"},
+}
+
+func (d *decoder) root(m map[string]any) *table { return &table{d: d, m: m, keys: tableKeys[""]} }
 
 func (t *table) at(key string) string { return joinKey(t.path, key) }
 
@@ -50,7 +78,10 @@ func (t *table) at(key string) string { return joinKey(t.path, key) }
 func (t *table) present() bool { return t.m != nil }
 
 func (t *table) get(key string) (any, bool) {
-	t.known = append(t.known, key)
+	if t.keys != nil && !contains(t.keys, key) {
+		panic(fmt.Sprintf("schema: %s reads %s, which tableKeys does not list", tableName(t.path), key))
+	}
+	t.read = append(t.read, key)
 	v, ok := t.m[key]
 	return v, ok
 }
@@ -189,7 +220,7 @@ func (t *table) strings(key string) ([]string, bool) {
 
 // sub reads a table; it returns an absent table, never nil, when the key is missing or wrong.
 func (t *table) sub(key string) *table {
-	s := &table{d: t.d, path: t.at(key)}
+	s := &table{d: t.d, path: t.at(key), keys: tableKeys[key]}
 	v, ok := t.get(key)
 	if !ok {
 		return s
@@ -227,7 +258,7 @@ func (t *table) list(key string) []*table {
 	}
 	out := make([]*table, len(ms))
 	for i, m := range ms {
-		out[i] = &table{d: t.d, path: indexPath(t.at(key), i), m: m}
+		out[i] = &table{d: t.d, path: indexPath(t.at(key), i), m: m, keys: tableKeys[key]}
 	}
 	return out
 }
@@ -258,13 +289,20 @@ func (t *table) hasFold(key string) bool {
 	return false
 }
 
-// finish reports every key of the table that no reader asked for, with the known key it most
+// finish reports every key of the table that it does not take, with the known key it most
 // likely meant.
 func (t *table) finish() {
-	known := append([]string(nil), t.known...)
+	known := append([]string(nil), t.keys...)
+	if t.keys == nil {
+		known = append(known, t.read...)
+	}
 	sort.Strings(known)
-	for key := range t.m {
+	for _, key := range sortedKeys(t.m) {
 		if contains(known, key) {
+			if !contains(t.read, key) {
+				// Never silently ignored: a reader that skips a key it takes is a bug.
+				t.d.atKey(t.at(key), "pgpoolgen did not read this key, which is a bug in pgpoolgen; please report it")
+			}
 			continue
 		}
 		msg := "unknown key"
@@ -280,6 +318,16 @@ func (t *table) finish() {
 		}
 		t.d.atKey(t.at(key), "%s", msg)
 	}
+}
+
+// sortedKeys returns the keys of m in order, so that nothing depends on map order.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // tableName writes a table's path as its TOML header: [pgpool], or [[host]] for host[2].

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -19,18 +20,20 @@ type Error struct {
 	Msg  string // what is wrong and what would be right
 }
 
+// Error writes the error on one line. Characters that could act on a terminal or hide text
+// (see textFault) are written as Go escapes, wherever they come from: a file name, a key.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(Visible(e.File))
 	if e.Pos.IsValid() {
 		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
 	}
 	b.WriteString(": ")
 	if e.Path != "" {
-		b.WriteString(e.Path)
+		b.WriteString(Visible(e.Path))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(Visible(e.Msg))
 	return b.String()
 }
 
@@ -75,4 +78,37 @@ func (l ErrorList) err() error {
 		return nil
 	}
 	return l
+}
+
+// syntaxRules rewrite the TOML library's syntax errors so that they keep what was expected and
+// drop what was found: the library quotes the source text it stopped at, and on a password
+// line that text is the password. The first rule that matches decides; the replacement keeps
+// only the library's own words.
+var syntaxRules = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`^(expected .*?),? but (?:got|found) .*$`), "$1"},
+	{regexp.MustCompile(`^[Ii]nvalid (integer|float) .*?: (.+)$`), "invalid $1: $2"},
+	{regexp.MustCompile(`^[Ii]nvalid (float|datetime|duration)(?: value)?: .*$`), "invalid $1"},
+	{regexp.MustCompile(`^not an? (binary|octal|hexadecimal) number: .*$`), "not a $1 number"},
+	{regexp.MustCompile(`^.* is out of (?:the safe )?(?:range for )?(\w+)(?: range)?$`), "a number out of range for $1"},
+	{regexp.MustCompile(`^TOML files cannot contain control characters.*$`), "TOML files cannot contain control characters"},
+	{regexp.MustCompile(`^invalid UTF-8 byte.*$`), "the file is not UTF-8 here"},
+	{regexp.MustCompile(`^(?:invalid escape|Escaped character).*$`), `invalid escape in a string (use \\ for a backslash)`},
+	// Key names are not secrets, and say which key is meant.
+	{regexp.MustCompile(`^(Key '[^']*' (?:has already been defined|was already created.*)|"[^"]*" is not a table)$`), "$1"},
+	// Messages with no source text in them: kept as they are.
+	{regexp.MustCompile(`^[^"'0-9]*$`), "$0"},
+	{regexp.MustCompile(`^unexpected (EOF; expected .*|'[=.]'.*|'""""""'|"''''''")$`), "$0"},
+}
+
+// syntaxMessage returns what the library's syntax error says, without source text.
+func syntaxMessage(msg string) string {
+	for _, r := range syntaxRules {
+		if r.re.MatchString(msg) {
+			return r.re.ReplaceAllString(msg, r.repl)
+		}
+	}
+	return "the file is not valid TOML here"
 }

@@ -136,18 +136,14 @@ func (l *loader) hosts(root *table, list []*table) {
 	case len(pgpools) == 0:
 		l.d.atKey("host", `no host has the role "pgpool"; add it to the host that runs pgpool-II`)
 	case len(pgpools) > 1:
-		for _, p := range pgpools[1:] {
-			l.d.atKey(p+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)", pgpools[0])
-		}
+		l.d.atKey(pgpools[1]+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)%s", pgpools[0], alsoHosts(pgpools[2:]))
 	}
 	if c.Mode == Streaming && len(c.Backends) > 0 {
 		switch {
 		case len(primaries) == 0:
 			l.d.atKey("host", `streaming replication needs exactly one host with the role "primary"; none has it`)
 		case len(primaries) > 1:
-			for _, p := range primaries[1:] {
-				l.d.atKey(p+".roles", "streaming replication has exactly one primary, and %s is one already; make this host a \"standby\"", primaries[0])
-			}
+			l.d.atKey(primaries[1]+".roles", "streaming replication has exactly one primary, and %s is one already; make this host a \"standby\"%s", primaries[0], alsoHosts(primaries[2:]))
 		}
 	}
 }
@@ -210,12 +206,11 @@ func (l *loader) trust(hostsOK bool) {
 	}
 	c.KnownHosts = len(with) > 0 && len(without) == 0
 	if len(with) > 0 && len(without) > 0 {
-		for _, h := range c.Hosts {
-			if contains(without, h.Name) {
-				l.d.atKey(l.hostPath[h], "other hosts give their host_key, this one does not; the scripts check host keys strictly only when every host they log in to has one: add host_key or host_key_file (its /etc/ssh/ssh_host_ed25519_key.pub)")
-			}
-		}
+		l.missingHostKeys(without)
 	}
+	var missing []*Host
+	targetsOf := map[*Host][]string{}
+	whyOf := map[*Host][]string{}
 	for _, from := range c.Hosts {
 		if from.SSHKey != nil || l.hostPath[from] == "" {
 			continue
@@ -233,10 +228,64 @@ func (l *loader) trust(hostsOK bool) {
 			}
 		}
 		if len(targets) > 0 {
-			l.d.atKey(l.hostPath[from], "logs in over ssh to %s (for %s); give the public key of its %s user: ssh_key = \"ssh-ed25519 AAAA…\" or ssh_key_file = \"keys/%s.pub\"",
-				strings.Join(targets, ", "), strings.Join(why, ", "), c.Layout.User, from.Name)
+			missing = append(missing, from)
+			targetsOf[from], whyOf[from] = targets, why
 		}
 	}
+	l.missingSSHKeys(missing, targetsOf, whyOf)
+}
+
+// missingSSHKeys reports the hosts that log in elsewhere without a public key: one error, at
+// the first, however many there are, so that a wide cluster without keys gets one line.
+func (l *loader) missingSSHKeys(missing []*Host, targets, why map[*Host][]string) {
+	if len(missing) == 0 {
+		return
+	}
+	first := missing[0]
+	var others []string
+	for _, h := range missing[1:] {
+		others = append(others, h.Name)
+	}
+	also := ""
+	if len(others) > 0 {
+		also = fmt.Sprintf("; %d more %s that log in elsewhere %s no key either: %s", len(others), plural(len(others), "host", "hosts"), plural(len(others), "has", "have"), fewNames(others))
+	}
+	l.d.atKey(l.hostPath[first], "logs in over ssh to %s (for %s); give the public key of its %s user: ssh_key = \"ssh-ed25519 AAAA…\" or ssh_key_file = \"keys/%s.pub\"%s",
+		fewNames(targets[first]), strings.Join(why[first], ", "), l.c.Layout.User, first.Name, also)
+}
+
+// missingHostKeys reports, once, the ssh destinations without a host key when others have one.
+func (l *loader) missingHostKeys(without []string) {
+	for _, h := range l.c.Hosts {
+		if h.Name == without[0] {
+			l.d.atKey(l.hostPath[h], "other hosts give their host_key, this one does not; the scripts check host keys strictly only when every host they log in to has one: add host_key or host_key_file (its /etc/ssh/ssh_host_ed25519_key.pub)%s", alsoHosts(without[1:]))
+			return
+		}
+	}
+}
+
+// fewNames lists names for a message: all of them when there are at most four, else the first
+// three and how many more, so that no message grows with the size of the cluster.
+func fewNames(names []string) string {
+	if len(names) <= 4 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+}
+
+// alsoHosts ends a message that one host gets for a rule other hosts break too.
+func alsoHosts(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return "; the same goes for " + fewNames(names)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (l *loader) roles(t *table, h *Host) {
@@ -545,7 +594,14 @@ func (l *loader) hba(root *table, list []*table) {
 // hbaOptions checks a rule's name=value options: pamservice for pam, the ldap* options for
 // ldap, none for other methods. The LDAP bind password is a secret and stays out.
 func (l *loader) hbaOptions(path, method, s string) string {
-	for _, opt := range strings.Fields(s) {
+	if d := textFault(s); d != "" {
+		l.d.atValue(path, "holds %s; separate options with spaces", d)
+		return ""
+	}
+	for _, opt := range strings.Split(s, " ") {
+		if opt == "" {
+			continue
+		}
 		name, value, ok := strings.Cut(opt, "=")
 		switch {
 		case !ok || name == "" || value == "":

@@ -28,12 +28,17 @@ func Load(file string, src []byte, env Env) (*Cluster, error) {
 	if _, err := toml.Decode(string(src), &tree); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, ErrorList{{File: file, Pos: Pos{pe.Position.Line, pe.Position.Col}, Msg: "TOML syntax error: " + pe.Message}}
+			return nil, ErrorList{{File: file, Pos: Pos{pe.Position.Line, pe.Position.Col}, Msg: "TOML syntax error: " + syntaxMessage(pe.Message)}}
 		}
-		return nil, ErrorList{{File: file, Msg: "TOML syntax error: " + err.Error()}}
+		return nil, ErrorList{{File: file, Msg: "TOML syntax error"}}
 	}
 	d := &decoder{file: file, pos: scanPositions(string(src))}
-	l := &loader{d: d, env: env, dir: filepath.Dir(file), c: &Cluster{SpecName: filepath.Base(file)}}
+	l := &loader{d: d, env: env, dir: filepath.Dir(file), c: &Cluster{}}
+	if name, err := specName(file); err != nil {
+		d.errs = append(d.errs, err)
+	} else {
+		l.c.SpecName = name
+	}
 	l.load(d.root(tree))
 	d.errs.sort()
 	if err := d.errs.err(); err != nil {
@@ -232,6 +237,15 @@ func (l *loader) layout(t *table) {
 		}
 	}
 	t.finish()
+}
+
+// pathKeys lists the spec keys of the layout's paths.
+func (lay *Layout) pathKeys() []string {
+	var keys []string
+	for _, p := range lay.paths() {
+		keys = append(keys, p.key)
+	}
+	return keys
 }
 
 type layoutPath struct {

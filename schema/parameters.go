@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -66,13 +65,9 @@ func (l *loader) parameters(t *table) {
 		return
 	}
 	v := l.c.Pgpool
-	keys := make([]string, 0, len(t.m))
-	for k := range t.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	written := map[string]string{} // normalised name → name as written, to catch backend_flag01 beside backend_flag1
-	for _, name := range keys {
+	// TOML refuses a key written twice, and numbers with leading zeros are refused below, so
+	// no two names set one parameter.
+	for _, name := range sortedKeys(t.m) {
 		raw, _ := t.get(name)
 		at := t.at(name)
 		if !l.versionOK {
@@ -112,12 +107,6 @@ func (l *loader) parameters(t *table) {
 				continue
 			}
 		}
-		norm := p.Name + "#" + strconv.Itoa(index)
-		if first, dup := written[norm]; dup {
-			l.d.atKey(at, "sets the same parameter as %s", first)
-			continue
-		}
-		written[norm] = name
 		value, err := renderValue(p, v, raw)
 		if err != nil {
 			l.d.atValue(at, "%v", err)
@@ -257,9 +246,10 @@ func renderValue(p *pgpool.Param, v pgpool.Version, raw any) (string, error) {
 				}
 			}
 		case "log_destination":
+			// Checked as written, without trimming: what is checked is what pgpool-II reads.
 			for _, w := range strings.Split(s, ",") {
-				if !contains(strings.Split(values, "|"), strings.TrimSpace(w)) {
-					return "", fmt.Errorf("%q is not a log destination; use %s", w, oneOf())
+				if !contains(strings.Split(values, "|"), w) {
+					return "", fmt.Errorf("%q is not a log destination; use %s, or several joined with \",\" and no space", w, oneOf())
 				}
 			}
 		}
@@ -295,15 +285,12 @@ func onOff(b bool) string {
 
 // quoteConf puts s in single quotes for pgpool.conf. pgpool-II's parser has no escapes: a quote
 // or line break cannot be written at all, and a backslash before the closing quote would keep
-// the string open.
+// the string open. Beyond that, the value is free text and passes textFault.
 func quoteConf(s string) (string, error) {
 	if strings.Contains(s, "'") {
 		return "", fmt.Errorf("contains a single quote ('), which pgpool.conf cannot hold in a value")
 	}
-	if strings.ContainsAny(s, "\n\r") {
-		return "", fmt.Errorf("contains a line break, which pgpool.conf cannot hold in a value")
-	}
-	if d := describe(s, func(r rune) bool { return r >= ' ' && r != 0x7f }); d != "" {
+	if d := textFault(s); d != "" {
 		return "", fmt.Errorf("contains %s, which pgpool.conf cannot hold in a value", d)
 	}
 	if strings.HasSuffix(s, `\`) {

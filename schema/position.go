@@ -206,6 +206,7 @@ func (s *scanner) header() string {
 		path = joinKey(path, k)
 		if i < len(keys)-1 {
 			path = s.resolve(path)
+			s.record(path, at) // an implicit table, [foo] of [foo.bar], is where first named
 		}
 	}
 	if array {

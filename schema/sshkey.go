@@ -44,15 +44,8 @@ func parsePublicKey(text string) (*PublicKey, error) {
 	case ssh.KeyAlgoDSA:
 		return nil, fmt.Errorf("is a DSA key, which OpenSSH refuses since 7.0 and no longer builds since 9.8; make an ed25519 key with ssh-keygen -t ed25519")
 	case ssh.KeyAlgoRSA:
-		ck, ok := key.(ssh.CryptoPublicKey)
-		if !ok {
-			return nil, fmt.Errorf("is an RSA key pgpoolgen cannot read")
-		}
-		rk, ok := ck.CryptoPublicKey().(*rsa.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("is an RSA key pgpoolgen cannot read")
-		}
-		pk.Bits = rk.N.BitLen()
+		// x/crypto/ssh gives every ssh-rsa key as an *rsa.PublicKey.
+		pk.Bits = key.(ssh.CryptoPublicKey).CryptoPublicKey().(*rsa.PublicKey).N.BitLen()
 		if pk.Bits < minRSABits {
 			return nil, fmt.Errorf("is a %d-bit RSA key; OpenSSH refuses RSA keys under %d bits: make an ed25519 key (ssh-keygen -t ed25519) or an RSA key of 3072 bits", pk.Bits, minRSABits)
 		}

@@ -190,7 +190,7 @@ func load(c *command, args []string, stderr io.Writer) (*schema.Cluster, int) {
 		var list schema.ErrorList
 		if errors.As(err, &list) {
 			fmt.Fprintln(stderr, list.Error())
-			fmt.Fprintf(stderr, "pgpoolgen %s: %d %s in %s\n", c.name, len(list), plural(len(list), "problem", "problems"), file)
+			fmt.Fprintf(stderr, "pgpoolgen %s: %d %s in %s\n", c.name, len(list), plural(len(list), "problem", "problems"), schema.Visible(file))
 		} else {
 			fmt.Fprintf(stderr, "pgpoolgen %s: %v\n", c.name, err)
 		}
