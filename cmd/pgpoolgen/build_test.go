@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,7 +93,8 @@ func TestRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m = bytes.Replace(m, []byte(`"files": [`), []byte(`"files": [{"path": "hosts/gone/files/etc/old.conf"},`), 1)
+	sum := sha256.Sum256([]byte("old\n"))
+	m = bytes.Replace(m, []byte(`"files": [`), []byte(`"files": [{"path": "hosts/gone/files/etc/old.conf", "sha256": "`+hex.EncodeToString(sum[:])+`"},`), 1)
 	if err := os.WriteFile(manifest, m, 0o644); err != nil {
 		t.Fatal(err)
 	}
