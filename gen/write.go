@@ -329,7 +329,7 @@ func (w *writer) recover() error {
 			a := filepath.Join(w.parent, asides[0])
 			if _, err := readManifest(a); err != nil {
 				if first, ferr := firstEntry(a); ferr != nil || first != "" {
-					return fmt.Errorf("%s is missing, and the folder %s beside it %v, so pgpoolgen does not put it back; move it away", w.show, a, err)
+					return fmt.Errorf("%s is missing, and the folder %s beside it, where an interrupted build may have set it aside, %v, so pgpoolgen does not put it back; move it away", w.show, a, err)
 				}
 				// An empty output folder that was set aside.
 			}
@@ -680,13 +680,16 @@ type diskManifest struct {
 }
 
 // readManifest reads and checks the manifest in root. Its error completes a sentence naming
-// root: "holds a manifest.json that pgpoolgen did not write (…)".
+// root: "holds a manifest.json that pgpoolgen did not write (…)", or "has no manifest.json".
 func readManifest(root string) (*diskManifest, error) {
 	bad := func(why string, args ...any) error {
 		return fmt.Errorf("holds a %s that pgpoolgen did not write (%s)", ManifestName, fmt.Sprintf(why, args...))
 	}
 	p := filepath.Join(root, ManifestName)
 	info, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("has no %s", ManifestName)
+	}
 	if err != nil {
 		return nil, bad("%v", err)
 	}

@@ -51,6 +51,11 @@ func lockDir(dir string) (unlock func(), err error) {
 		if err == nil {
 			return func() { f.Close() }, nil
 		}
+		if errors.Is(err, unix.ENOLCK) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
+			// A file system without locks (some network ones): go on unlocked, as elsewhere.
+			f.Close()
+			return func() {}, nil
+		}
 		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
 			f.Close()
 			if errors.Is(err, unix.EWOULDBLOCK) {

@@ -577,3 +577,48 @@ func mustReadDir(t *testing.T, dir string) []fs.DirEntry {
 	sort.Slice(list, func(i, j int) bool { return list[i].Name() < list[j].Name() })
 	return list
 }
+
+// TestSetAside checks the recovery of the fallback swap's aside folder when out/ is missing: one
+// holding a bundle, or an empty folder, is put back; two, or one that is not a bundle, are
+// refused and left as they are.
+func TestSetAside(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		make   func(t *testing.T, parent string)
+		refuse string
+	}{
+		{"a bundle", func(t *testing.T, p string) {
+			if err := Write(filepath.Join(p, ".out.new-1.old"), bundleA(), WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+		{"an empty folder", func(t *testing.T, p string) { mkdir(t, filepath.Join(p, ".out.new-1.old")) }, ""},
+		{"two", func(t *testing.T, p string) {
+			mkdir(t, filepath.Join(p, ".out.new-1.old"))
+			mkdir(t, filepath.Join(p, ".out.new-2.old"))
+		}, "cannot tell which"},
+		{"the user's files", func(t *testing.T, p string) {
+			writeFile(t, filepath.Join(p, ".out.new-1.old", "notes.txt"), "mine\n")
+		}, "has no manifest.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := t.TempDir()
+			tc.make(t, parent)
+			before := snapshot(t, parent)
+			err := Write(filepath.Join(parent, "out"), bundleB(), WriteOptions{})
+			if tc.refuse == "" {
+				if err != nil {
+					t.Fatalf("Write: %v", err)
+				}
+				checkClean(t, parent, want(t, bundleB()), "after recovery")
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.refuse) {
+				t.Fatalf("Write: %v; want an error with %q", err, tc.refuse)
+			}
+			if after := snapshot(t, parent); !cmp.Equal(before, after) {
+				t.Errorf("a refused build changed the folder beside out/: %s", cmp.Diff(before, after))
+			}
+		})
+	}
+}
