@@ -157,16 +157,23 @@ func TestWriteKilled(t *testing.T) {
 						t.Fatalf("the fallback has no step %q: %q", "old bundle aside", steps)
 					}
 				}
+				// Kills of the next build are tried after the kills that leave each kind of
+				// leftover: a file cut short, a whole staging folder, the aside folder, the old
+				// bundle whole and partly removed. Trying them after every step takes minutes
+				// on a loaded disk and finds nothing more.
+				swapped := slices.Index(steps, "swapped")
+				nested := map[int]bool{swapped - 3: true, swapped - 2: true, swapped - 1: true, swapped: true, swapped + 2: true, len(steps) - 2: true}
 				for i := first; i < len(steps); i++ {
-					killedAt(t, fallback, i, steps[i], a, b, wantA, wantB)
+					killedAt(t, fallback, i, steps[i], a, b, wantA, wantB, nested[i])
 				}
 			})
 		})
 	}
 }
 
-// killedAt checks one kill at step i of replacing a by b, and every kill of the build after it.
-func killedAt(t *testing.T, fallback bool, i int, step string, a, b *Bundle, wantA, wantB map[string]string) {
+// killedAt checks one kill at step i of replacing a by b, the next build, and if nested every
+// kill of that build's recovery.
+func killedAt(t *testing.T, fallback bool, i int, step string, a, b *Bundle, wantA, wantB map[string]string, nested bool) {
 	t.Helper()
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
@@ -204,6 +211,9 @@ func killedAt(t *testing.T, fallback bool, i int, step string, a, b *Bundle, wan
 		}
 	})
 	checkClean(t, parent, wantA, "killed at "+step+", then a full build")
+	if !nested {
+		return
+	}
 	for j, step2 := range next {
 		if j > 0 && next[j-1] == "recovered" {
 			break
