@@ -150,7 +150,7 @@ func (w *writer) write(b *Bundle) error {
 		if stopped("old bundle aside") {
 			return errStopped
 		}
-		if err := os.Rename(tmp, w.path); err != nil {
+		if err := renameNoReplace(tmp, w.path); err != nil {
 			os.Rename(aside, w.path)
 			os.RemoveAll(tmp)
 			return fmt.Errorf("cannot replace %s: %w", w.show, err)
