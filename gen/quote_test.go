@@ -44,7 +44,7 @@ func TestHostileValuesStayQuoted(t *testing.T) {
 		c.Replication.User = "r" + evil
 		b := Generate(c)
 		out := filepath.Join(work, "out")
-		if err := Write(out, b); err != nil {
+		if err := Write(out, b, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		root := t.TempDir()

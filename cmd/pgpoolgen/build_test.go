@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -91,7 +95,8 @@ func TestRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m = bytes.Replace(m, []byte(`"files": [`), []byte(`"files": [{"path": "hosts/gone/files/etc/old.conf"},`), 1)
+	sum := sha256.Sum256([]byte("old\n"))
+	m = bytes.Replace(m, []byte(`"files": [`), []byte(`"files": [{"path": "hosts/gone/files/etc/old.conf", "sha256": "`+hex.EncodeToString(sum[:])+`"},`), 1)
 	if err := os.WriteFile(manifest, m, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +155,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"--help"}, exitOK, "pgpoolgen COMMAND", ""},
 		{[]string{"help"}, exitOK, "check", ""},
 		{[]string{"help", "build"}, exitOK, "--output", ""},
+		{[]string{"help", "build"}, exitOK, "--force", ""},
 		{[]string{"build", "--help"}, exitOK, "Usage: pgpoolgen build", ""},
 		{[]string{"check", "-h"}, exitOK, "Usage: pgpoolgen check", ""},
 		{[]string{"help", "nope"}, exitUsage, "", `unknown command "nope"`},
@@ -187,5 +193,134 @@ func TestNoPasswordInOutput(t *testing.T) {
 	}
 	if strings.Contains(stdout.String()+stderr.String(), secret) {
 		t.Errorf("the password was printed")
+	}
+}
+
+// TestForce edits a file of a written bundle: build refuses and names it, build --force
+// replaces it, and --force still refuses a file that no bundle listed.
+func TestForce(t *testing.T) {
+	caseDir := filepath.Join(goldenDir, "seed-master-slave")
+	spec := filepath.Join(caseDir, "cluster.toml")
+	out := filepath.Join(t.TempDir(), "out")
+	build(t, caseDir, out)
+	want := readTree(t, out)
+	edited := filepath.Join(out, "hosts", "pgpool", "setup.sh")
+	if err := os.WriteFile(edited, []byte("#!/bin/sh\n# my fix\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"build", spec, "-o", out}, &stdout, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), "hosts/pgpool/setup.sh") || !strings.Contains(stderr.String(), "--force") {
+		t.Fatalf("build over an edited file: exit %d, stderr %q; want exit %d naming the file and --force", code, stderr.String(), exitUsage)
+	}
+	if data, _ := os.ReadFile(edited); !strings.Contains(string(data), "my fix") {
+		t.Errorf("a refused build replaced the edited file")
+	}
+
+	foreign := filepath.Join(out, "hosts", "pgpool", "notes.txt")
+	if err := os.WriteFile(foreign, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"build", spec, "-o", out, "--force"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "hosts/pgpool/notes.txt") {
+		t.Errorf("build --force over a foreign file: exit %d, stderr %q; want exit %d naming it", code, stderr.String(), exitUsage)
+	}
+	if err := os.Remove(foreign); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := run([]string{"build", spec, "-o", out, "--force"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("build --force over an edited file: exit %d, stderr %q", code, stderr.String())
+	}
+	if diff := cmp.Diff(want, readTree(t, out), cmp.AllowUnexported(tree{})); diff != "" {
+		t.Errorf("build --force did not write the bundle:\n%s", diff)
+	}
+}
+
+// TestBuildKilled starts the built binary replacing one bundle by another and SIGKILLs it
+// after delays spread over a build's run: after every kill out/ must be exactly the old or
+// the new bundle, and the next build must write its bundle and leave nothing beside out/.
+func TestBuildKilled(t *testing.T) {
+	bin := buildBinary(t)
+	cases := []string{"debian-streaming", "wide-ipv6-native"}
+	env := os.Environ()
+	for _, c := range cases {
+		for k, v := range readEnv(t, filepath.Join(goldenDir, c)) {
+			env = append(env, k+"="+v)
+		}
+	}
+	start := func(c, out string) *exec.Cmd {
+		cmd := exec.Command(bin, "build", filepath.Join(goldenDir, c, "cluster.toml"), "-o", out)
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	complete := func(c, out string) time.Duration {
+		t.Helper()
+		began := time.Now()
+		cmd := start(c, out)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("build %s: %v", c, err)
+		}
+		return time.Since(began)
+	}
+	wants := map[string]tree{}
+	for _, c := range cases {
+		out := filepath.Join(t.TempDir(), "out")
+		complete(c, out)
+		wants[c] = readTree(t, out)
+	}
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	took := complete(cases[0], out)
+	const rounds = 30
+	var outcomes [3]int // finished, killed leaving the old bundle, killed leaving the new one
+	for i := range rounds {
+		old, target := cases[i%2], cases[(i+1)%2]
+		cmd := start(target, out)
+		// Delays from 0 to the last build's run time, so that kills land in every phase; where
+		// one lands is not asserted, only what it leaves.
+		delay := took * time.Duration(i) / rounds
+		time.Sleep(delay)
+		cmd.Process.Kill()
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(out); err != nil {
+			t.Fatalf("round %d: killed after %v: out/ is gone: %v", i, delay, err)
+		}
+		got := readTree(t, out)
+		isOld := cmp.Equal(got, wants[old], cmp.AllowUnexported(tree{}))
+		isNew := cmp.Equal(got, wants[target], cmp.AllowUnexported(tree{}))
+		switch {
+		case err == nil:
+			outcomes[0]++
+			if !isNew {
+				t.Fatalf("round %d: the build finished but out/ is not its bundle", i)
+			}
+		case isOld:
+			outcomes[1]++
+		case isNew:
+			outcomes[2]++
+		default:
+			t.Fatalf("round %d: killed, and out/ is neither the old nor the new bundle", i)
+		}
+		// The next build recovers and finishes; the one after starts from its bundle.
+		took = complete(target, out)
+		if !cmp.Equal(readTree(t, out), wants[target], cmp.AllowUnexported(tree{})) {
+			t.Fatalf("round %d: the build after a kill did not write its bundle", i)
+		}
+		if list, _ := os.ReadDir(parent); len(list) != 1 {
+			t.Fatalf("round %d: the build after a kill left %d entries beside out/, want only out/", i, len(list))
+		}
+	}
+	t.Logf("%d rounds, the last build took %v: %d finished, %d killed leaving the old bundle, %d killed leaving the new one",
+		rounds, took, outcomes[0], outcomes[1], outcomes[2])
+	if outcomes[0] == rounds {
+		t.Errorf("no build was killed: the delays are too long for this machine")
 	}
 }

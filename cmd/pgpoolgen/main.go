@@ -44,16 +44,20 @@ func init() {
 	commands = []*command{
 		{name: "build", args: "SPEC [-o DIR]", summary: "write the bundle for a cluster spec",
 			help: `Build reads the cluster spec SPEC, validates it, and writes the bundle into DIR
-(default "out"). The bundle is written to a temporary folder beside DIR and moved into
-place only when complete. DIR must be missing, empty, or a bundle that pgpoolgen wrote
-before; files of the old bundle that the new one does not have are removed, and a
-folder holding anything else is refused.
+(default "out"). The bundle is written to a staging folder beside DIR and swapped into
+place only when complete, so DIR always holds the old or the new bundle. DIR must be
+missing, empty, or a bundle that pgpoolgen wrote before; files of the old bundle that the
+new one does not have are removed. A folder holding any file or folder that its
+manifest.json does not list is refused untouched, and so is a bundle file edited since it
+was written (its sha256 no longer matches the manifest) unless --force is given. Staging
+folders left by an interrupted build are put back or removed by the next build.
 
 Passwords named by password_env are read from the environment, and files named by
 password_file from beside the spec; neither is ever written into the bundle.`,
 			flags: func(fs *pflag.FlagSet) {
 				fs.StringP("output", "o", "out", "folder to write the bundle into")
 				fs.BoolP("verbose", "v", false, "list the files written")
+				fs.Bool("force", false, "replace bundle files edited since pgpoolgen wrote them (other files still refuse)")
 			},
 			run: runBuild},
 		{name: "check", args: "SPEC", summary: "validate a cluster spec without writing anything",
@@ -223,12 +227,13 @@ func runBuild(c *command, fs *pflag.FlagSet, args []string, stdout, stderr io.Wr
 	}
 	out, _ := fs.GetString("output")
 	verbose, _ := fs.GetBool("verbose")
+	force, _ := fs.GetBool("force")
 	if strings.TrimSpace(out) == "" {
 		fmt.Fprintln(stderr, "pgpoolgen build: -o needs a folder")
 		return exitUsage
 	}
 	b := gen.Generate(cluster)
-	if err := gen.Write(out, b); err != nil {
+	if err := gen.Write(out, b, gen.WriteOptions{Force: force}); err != nil {
 		fmt.Fprintf(stderr, "pgpoolgen build: %v\n", err)
 		return exitUsage
 	}
