@@ -37,6 +37,7 @@ type conf struct {
 	host   string
 	pgpool []byte // pgpool.conf as generated
 	pcp    []byte // pcp.conf as generated
+	expect []expect
 }
 
 func (c conf) label() string { return c.series + " " + c.caseID + " host " + c.host }
@@ -176,6 +177,83 @@ func matrixSpec(ser, mode, preset string) string {
 	return b.String()
 }
 
+// An expect is a value the matrix spec asks for, as pgpool-II should report it: the test's
+// own reading of what each spec key means in each series, kept apart from pgpoolgen's tables
+// so that a binding the generator drops or misspells shows up even when the file is
+// otherwise consistent.
+type expect struct {
+	name  string // the parameter as the series spells it
+	value string // "" with nonEmpty: any value but the empty one
+	// nonEmpty: the value is a command line pgpoolgen chooses; only its presence is expected.
+	nonEmpty bool
+	why      string // the spec key or rule it comes from
+}
+
+// matrixExpect lists what matrixSpec asks of pgpool-II ser in mode.
+func matrixExpect(ser, mode string) []expect {
+	streaming := mode == "streaming_replication"
+	var e []expect
+	add := func(name, value, why string) { e = append(e, expect{name: name, value: value, why: why}) }
+	if before(ser, "4.2") {
+		if streaming {
+			add("master_slave_mode", "on", "cluster.mode")
+			add("master_slave_sub_mode", "stream", "cluster.mode")
+			add("replication_mode", "off", "cluster.mode")
+		} else {
+			add("replication_mode", "on", "cluster.mode")
+			add("master_slave_mode", "off", "cluster.mode")
+		}
+	} else {
+		add("backend_clustering_mode", mode, "cluster.mode")
+	}
+	add("health_check_period", "3", "health_check.period")
+	add("health_check_timeout", "7", "health_check.timeout")
+	add("health_check_user", "hc_user", "health_check.user")
+	if !before(ser, "3.2") {
+		add("health_check_max_retries", "4", "health_check.max_retries")
+		add("health_check_retry_delay", "2", "health_check.retry_delay")
+	}
+	if !before(ser, "3.4") {
+		add("connect_timeout", "4500", "health_check.connect_timeout")
+	}
+	if !before(ser, "3.5") {
+		add("health_check_database", "hc_db", "health_check.database")
+	}
+	if streaming {
+		add("sr_check_period", "6", "sr_check.period")
+		add("sr_check_user", "sr_user", "sr_check.user")
+		if !before(ser, "3.5") {
+			add("sr_check_database", "sr_db", "sr_check.database")
+		}
+		follow := "follow_primary_command"
+		if before(ser, "4.2") {
+			follow = "follow_master_command"
+		}
+		e = append(e, expect{name: follow, nonEmpty: true, why: "streaming mode's follow script"},
+			expect{name: "failover_command", nonEmpty: true, why: "streaming mode's failover script"})
+		add("log_standby_delay", "always", "parameters.log_standby_delay")
+	}
+	add("recovery_timeout", "123", "recovery.timeout")
+	add("recovery_user", "rec_user", "recovery.user")
+	add("recovery_1st_stage_command", "recovery_1st_stage", "online recovery")
+	if !streaming {
+		add("recovery_2nd_stage_command", "recovery_2nd_stage", "online recovery in native mode")
+	}
+	for i := 0; i < 3; i++ {
+		add(fmt.Sprintf("backend_weight%d", i), fmt.Sprint(i+1), fmt.Sprintf("host[%d].weight", i+1))
+	}
+	add("load_balance_mode", "on", "pgpool.load_balance")
+	add("enable_pool_hba", "on", "pool_hba.conf")
+	add("num_init_children", "3", "parameters.num_init_children")
+	add("max_pool", "2", "parameters.max_pool")
+	add("syslog_facility", "LOCAL3", "parameters.syslog_facility")
+	if !before(ser, "3.4") {
+		add("log_min_messages", "notice", "parameters.log_min_messages")
+		add("log_error_verbosity", "verbose", "parameters.log_error_verbosity")
+	}
+	return e
+}
+
 // sshKeyLine is an OpenSSH ed25519 public key derived from seed, so that each host has its own.
 func sshKeyLine(seed string) string {
 	s := make([]byte, ed25519.SeedSize)
@@ -206,7 +284,10 @@ func matrixConfs(t *testing.T) []conf {
 				if err != nil {
 					t.Fatalf("matrix spec for pgpool-II %s, %s, preset %s does not load:\n%v\n%s", ser, mode, preset, err, src)
 				}
-				out = append(out, bundleConfs(t, "matrix/"+strings.TrimSuffix(mode, "_replication")+"-"+preset, c)...)
+				for _, k := range bundleConfs(t, "matrix/"+strings.TrimSuffix(mode, "_replication")+"-"+preset, c) {
+					k.expect = matrixExpect(ser, mode)
+					out = append(out, k)
+				}
 			}
 		}
 	}

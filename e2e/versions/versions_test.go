@@ -170,7 +170,11 @@ func readBack(t *testing.T, acct account, pg *postgres, build string, sample map
 	mkdirOwned(t, acct, p.dir, 0o700)
 	must(t, os.WriteFile(filepath.Join(p.dir, "pgpool.conf.generated"), k.pgpool, 0o644))
 	must(t, os.WriteFile(filepath.Join(p.dir, "rewrites.txt"), []byte(strings.Join(rewrites, "\n")+"\n"), 0o644))
-	t.Logf("%s: lines moved onto the test's own addresses, ports and paths:\n  %s", label, strings.Join(rewrites, "\n  "))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s: the lines the test moved onto its own addresses, ports and paths (the rest is as generated):\n  %s", label, strings.Join(rewrites, "\n  "))
+		}
+	})
 	if t.Failed() {
 		return
 	}
@@ -257,6 +261,42 @@ func readBack(t *testing.T, acct account, pg *postgres, build string, sample map
 			maskedN++
 		case differ:
 			t.Errorf("%s: %s (line %d): written %q, pgpool-II %s shows %q", label, s.name, s.no, s.value, k.series, g)
+		}
+	}
+
+	// What the spec asked for, whatever the file says.
+	written := map[string]line{}
+	for _, s := range moved {
+		written[s.name] = s
+	}
+	for _, e := range k.expect {
+		g, ok := got[e.name]
+		if !ok {
+			w, inFile := written[e.name]
+			switch {
+			case reportsAll(k.series):
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s, which PGPOOL SHOW ALL does not list", label, e.why, k.series, e.name)
+			case !inFile:
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s, which pgpool.conf does not set", label, e.why, k.series, e.name)
+			case e.nonEmpty && w.value == "" || !e.nonEmpty && w.value != e.value:
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %q; pgpool.conf line %d sets %q", label, e.why, k.series, e.name, e.value, w.no, w.value)
+			}
+			continue
+		}
+		if e.nonEmpty {
+			if g == "" {
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as a %s, which it shows empty", label, e.why, k.series, e.name)
+			}
+			continue
+		}
+		if strings.HasPrefix(e.name, "backend_weight") {
+			if ok, want := compareWeight(k.series, e.value, g, shares[index(e.name)]); !ok {
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %s; it shows %q (expected %s)", label, e.why, k.series, e.name, e.value, g, want)
+			}
+			continue
+		}
+		if v, _ := compare(k.series, e.name, e.value, g); v != same {
+			t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %q; it shows %q", label, e.why, k.series, e.name, e.value, g)
 		}
 	}
 
