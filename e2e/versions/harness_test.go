@@ -39,6 +39,9 @@ const (
 var procs struct {
 	sync.Mutex
 	list []*proc
+	// stopping is set by stopAll: from then on nothing starts, so that a server a parallel
+	// check starts while the run is being stopped cannot outlive it.
+	stopping bool
 }
 
 type proc struct {
@@ -61,6 +64,10 @@ func start(name string, stop syscall.Signal, logFile string, args ...string) (*p
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	procs.Lock()
 	defer procs.Unlock()
+	if procs.stopping {
+		log.Close()
+		return nil, fmt.Errorf("not started: the run is stopping")
+	}
 	if err := c.Start(); err != nil {
 		log.Close()
 		return nil, err
@@ -104,15 +111,19 @@ func (p *proc) halt() {
 	procs.Unlock()
 }
 
-// stopAll stops every recorded process, newest first.
+// stopAll stops every recorded process, newest first, and lets no other start.
 func stopAll() {
 	procs.Lock()
+	procs.stopping = true
 	list := append([]*proc(nil), procs.list...)
 	procs.Unlock()
 	for i := len(list) - 1; i >= 0; i-- {
 		list[i].halt()
 	}
 }
+
+// workDir is the run's folder, named when the run is interrupted.
+var workDir string
 
 func TestMain(m *testing.M) {
 	sig := make(chan os.Signal, 1)
@@ -121,6 +132,9 @@ func TestMain(m *testing.M) {
 		<-sig
 		fmt.Fprintln(os.Stderr, "versions: interrupted; stopping every server it started")
 		stopAll()
+		if workDir != "" {
+			fmt.Fprintf(os.Stderr, "versions: configs and logs left in %s\n", workDir)
+		}
 		os.Exit(2)
 	}()
 	code := m.Run()

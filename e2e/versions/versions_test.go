@@ -107,10 +107,20 @@ func TestReadBack(t *testing.T) {
 	}
 	acct := lookupAccount(t)
 	root := repoRoot(t)
+	// go test's -timeout ends the binary with a panic, which runs no cleanup: stop the servers
+	// before that, and let the checks that were waiting on them fail.
+	if deadline, ok := t.Deadline(); ok {
+		timer := time.AfterFunc(time.Until(deadline)-30*time.Second, func() {
+			fmt.Fprintln(os.Stderr, "versions: the test timeout is 30 s away; stopping every server it started")
+			stopAll()
+		})
+		defer timer.Stop()
+	}
 
 	work, err := os.MkdirTemp("/var/tmp", "pgpoolgen-versions-")
 	must(t, err)
 	must(t, os.Chmod(work, 0o755))
+	workDir = work
 	keep := os.Getenv("VERSIONS_KEEP") != ""
 	t.Cleanup(func() {
 		stopAll()
