@@ -281,7 +281,12 @@ func enumNumber(ser, name, value string) (string, bool) {
 	return n, ok
 }
 
-var bools = map[string]string{"on": "on", "off": "off", "true": "on", "false": "off", "yes": "on", "no": "off", "1": "on", "0": "off"}
+// bools are the words pgpool.conf takes for a boolean; shownBools what pgpool prints for one:
+// on and off from 3.7, 1 and 0 before (SHOW pool_status prints them with %d).
+var (
+	bools      = map[string]string{"on": "on", "off": "off", "true": "on", "false": "off", "yes": "on", "no": "off"}
+	shownBools = map[string]string{"on": "on", "off": "off", "1": "on", "0": "off"}
+)
 
 // unitRE reads a value pgpool-II prints with a time unit, such as "10s" or "3000ms".
 var unitRE = regexp.MustCompile(`^(-?\d+)(ms|s|min|h|d)$`)
@@ -320,15 +325,12 @@ func compare(ser, name, written, got string) (verdict, string) {
 		return masked, "masked"
 	}
 	if a, ok := bools[strings.ToLower(written)]; ok {
-		if b, ok := bools[strings.ToLower(got)]; ok && a == b {
+		if b, ok := shownBools[got]; ok && a == b {
 			return same, "boolean"
 		}
 	}
 	if n, ok := enumNumber(ser, record(name), written); ok && n == got {
 		return same, "enum number"
-	}
-	if strings.EqualFold(written, got) && isEnumWord(written) {
-		return same, "case" // enums are matched without regard to case
 	}
 	if m := unitRE.FindStringSubmatch(got); m != nil {
 		n, _ := strconv.ParseInt(m[1], 10, 64)
@@ -347,8 +349,6 @@ func compare(ser, name, written, got string) (verdict, string) {
 	}
 	return differ, "DIFFERS"
 }
-
-func isEnumWord(s string) bool { return regexp.MustCompile(`^[A-Za-z_0-9]+$`).MatchString(s) }
 
 // weightShares is what each backend's weight becomes: its share of the sum over all backends,
 // which 3.1-3.6's SHOW pool_status and every series' SHOW pool_nodes print (as %f).
@@ -417,8 +417,8 @@ func poolNodesShares(out string) (map[int]string, error) {
 	return shares, nil
 }
 
-// checkUsers are the parameters naming a database role pgpool logs in as, and checkDatabases
-// those naming a database: the run creates them in PostgreSQL before pgpool starts.
+// checkUsersAndDatabases lists the roles pgpool logs in as (the *_user parameters) and the
+// databases it checks (*_database): the run creates them in PostgreSQL before pgpool starts.
 func checkUsersAndDatabases(settings []line) (users, databases []string) {
 	for _, s := range settings {
 		switch r := record(s.name); {

@@ -40,8 +40,6 @@ type conf struct {
 	expect []expect
 }
 
-func (c conf) label() string { return c.series + " " + c.caseID + " host " + c.host }
-
 // bundleConfs builds the cluster's bundle in process and returns each pgpool host's files.
 func bundleConfs(t *testing.T, caseID string, c *schema.Cluster) []conf {
 	t.Helper()
