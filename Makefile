@@ -4,7 +4,7 @@
 GO ?= go
 export GOFLAGS := -trimpath
 
-.PHONY: all build test lint golden bench clean e2e
+.PHONY: all build test lint golden bench clean e2e versions
 
 all: build
 
@@ -35,3 +35,10 @@ clean:
 e2e:
 	bash e2e/install-deps.sh
 	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/
+
+# Every pgpool-II series 3.1-4.7 reads back the pgpool.conf pgpoolgen writes: the builds in
+# ../shared/pgpool-builds (or $$PGPOOL_BUILDS) on one throwaway PostgreSQL 15, as root on
+# Debian 12. Skips, with a message, when the builds are not there.
+versions:
+	bash e2e/versions/install-deps.sh
+	$(GO) test -tags versions -count=1 -v -timeout 15m ./e2e/versions/

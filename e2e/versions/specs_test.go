@@ -1,0 +1,293 @@
+//go:build versions
+
+package versions
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"pgpoolgen/gen"
+	"pgpoolgen/schema"
+)
+
+// series are the pgpool-II series the builds hold, oldest first.
+var series = []string{"3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "4.0", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7"}
+
+// before reports whether series a is older than series b.
+func before(a, b string) bool {
+	var a1, a2, b1, b2 int
+	fmt.Sscanf(a, "%d.%d", &a1, &a2)
+	fmt.Sscanf(b, "%d.%d", &b1, &b2)
+	return a1 < b1 || a1 == b1 && a2 < b2
+}
+
+// A conf is one pgpool host's files from one built bundle.
+type conf struct {
+	series string
+	caseID string // golden/<name> or matrix/<mode>-<layout>
+	host   string
+	pgpool []byte // pgpool.conf as generated
+	pcp    []byte // pcp.conf as generated
+	expect []expect
+}
+
+// bundleConfs builds the cluster's bundle in process and returns each pgpool host's files.
+func bundleConfs(t *testing.T, caseID string, c *schema.Cluster) []conf {
+	t.Helper()
+	b := gen.Generate(c)
+	var out []conf
+	for _, h := range c.Hosts {
+		if !h.Pgpool {
+			continue
+		}
+		k := conf{series: c.Pgpool.String(), caseID: caseID, host: h.Name}
+		for _, f := range b.Files {
+			if f.Host != h.Name {
+				continue
+			}
+			switch f.Dest {
+			case c.Layout.PgpoolConfigDir + "/pgpool.conf":
+				k.pgpool = f.Data
+			case c.Layout.PgpoolConfigDir + "/pcp.conf":
+				k.pcp = f.Data
+			}
+		}
+		if k.pgpool == nil || k.pcp == nil {
+			t.Fatalf("%s: the bundle of pgpool host %s has no pgpool.conf or pcp.conf in %s", caseID, h.Name, c.Layout.PgpoolConfigDir)
+		}
+		out = append(out, k)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: the bundle has no pgpool host", caseID)
+	}
+	return out
+}
+
+// goldenConfs loads every golden case (golden/*/cluster.toml, with its test.env) and builds it.
+func goldenConfs(t *testing.T, root string) []conf {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "golden", "*", "cluster.toml"))
+	must(t, err)
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatalf("no golden cases in %s/golden", root)
+	}
+	var out []conf
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		env := readEnv(t, dir)
+		src, err := os.ReadFile(f)
+		must(t, err)
+		c, err := schema.Load(f, src, schema.Env{
+			LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+			ReadFile:  os.ReadFile,
+		})
+		if err != nil {
+			t.Fatalf("golden case %s does not load:\n%v", f, err)
+		}
+		out = append(out, bundleConfs(t, "golden/"+filepath.Base(dir), c)...)
+	}
+	return out
+}
+
+// readEnv reads a golden case's test.env (NAME=value lines), as cmd/pgpoolgen's golden test does.
+func readEnv(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	data, err := os.ReadFile(filepath.Join(dir, "test.env"))
+	if os.IsNotExist(err) {
+		return env
+	}
+	must(t, err)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s/test.env: %q is not NAME=value", dir, line)
+		}
+		env[k] = v
+	}
+	return env
+}
+
+// matrixSpec writes a spec for one series, mode and layout preset: a pgpool host and three
+// backends, with values away from pgpool-II's defaults wherever the series has the key, so
+// that a value pgpool did not take shows as a difference.
+func matrixSpec(ser, mode, preset string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[cluster]\nname = \"versions\"\nmode = %q\npgpool_version = %q\npostgresql_version = \"15\"\n\n", mode, ser)
+	fmt.Fprintf(&b, "[layout]\npreset = %q\n\n[install]\nmethod = \"none\"\n\n", preset)
+	b.WriteString("[health_check]\nperiod = 3\ntimeout = 7\nuser = \"hc_user\"\n")
+	if !before(ser, "3.2") {
+		b.WriteString("max_retries = 4\nretry_delay = 2\n")
+	}
+	if !before(ser, "3.4") {
+		b.WriteString("connect_timeout = 4500\n")
+	}
+	if !before(ser, "3.5") {
+		b.WriteString("database = \"hc_db\"\n")
+	}
+	if mode == "streaming_replication" {
+		b.WriteString("\n[sr_check]\nperiod = 6\nuser = \"sr_user\"\n")
+		if !before(ser, "3.5") {
+			b.WriteString("database = \"sr_db\"\n")
+		}
+	}
+	b.WriteString("\n[recovery]\ntimeout = 123\nuser = \"rec_user\"\n")
+	hosts := []struct{ name, addr, role string }{
+		{"pgpool1", "192.0.2.10", "pgpool"},
+		{"pg1", "192.0.2.11", "primary"},
+		{"pg2", "192.0.2.12", "standby"},
+		{"pg3", "192.0.2.13", "standby"},
+	}
+	for i, h := range hosts {
+		role := h.role
+		if mode == "native_replication" && role != "pgpool" {
+			role = "backend"
+		}
+		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, sshKeyLine(h.name))
+		if role != "pgpool" {
+			fmt.Fprintf(&b, "port = %d\nweight = %d\n", 5440+i, i)
+		}
+	}
+	b.WriteString("\n[[pcp_user]]\nname = \"pcpadmin\"\npassword_env = \"PCP_PASSWORD\"\n\n[[hba]]\naddress = \"192.0.2.0/24\"\nmethod = \"trust\"\n")
+	// A few parameters through [parameters], enums among them (3.4-3.6 print those as numbers).
+	b.WriteString("\n[parameters]\nnum_init_children = 3\nmax_pool = 2\nsyslog_facility = \"LOCAL3\"\n")
+	if !before(ser, "3.4") {
+		b.WriteString("log_min_messages = \"notice\"\nlog_error_verbosity = \"verbose\"\n")
+	}
+	if mode == "streaming_replication" {
+		b.WriteString("log_standby_delay = \"always\"\n")
+	}
+	return b.String()
+}
+
+// An expect is a value the matrix spec asks for, as pgpool-II should report it: the test's
+// own reading of what each spec key means in each series, kept apart from pgpoolgen's tables
+// so that a binding the generator drops or misspells shows up even when the file is
+// otherwise consistent.
+type expect struct {
+	name  string // the parameter as the series spells it
+	value string // "" with nonEmpty: any value but the empty one
+	// nonEmpty: the value is a command line pgpoolgen chooses; only its presence is expected.
+	nonEmpty bool
+	why      string // the spec key or rule it comes from
+}
+
+// matrixExpect lists what matrixSpec asks of pgpool-II ser in mode.
+func matrixExpect(ser, mode string) []expect {
+	streaming := mode == "streaming_replication"
+	var e []expect
+	add := func(name, value, why string) { e = append(e, expect{name: name, value: value, why: why}) }
+	if before(ser, "4.2") {
+		if streaming {
+			add("master_slave_mode", "on", "cluster.mode")
+			add("master_slave_sub_mode", "stream", "cluster.mode")
+			add("replication_mode", "off", "cluster.mode")
+		} else {
+			add("replication_mode", "on", "cluster.mode")
+			add("master_slave_mode", "off", "cluster.mode")
+		}
+	} else {
+		add("backend_clustering_mode", mode, "cluster.mode")
+	}
+	add("health_check_period", "3", "health_check.period")
+	add("health_check_timeout", "7", "health_check.timeout")
+	add("health_check_user", "hc_user", "health_check.user")
+	if !before(ser, "3.2") {
+		add("health_check_max_retries", "4", "health_check.max_retries")
+		add("health_check_retry_delay", "2", "health_check.retry_delay")
+	}
+	if !before(ser, "3.4") {
+		add("connect_timeout", "4500", "health_check.connect_timeout")
+	}
+	if !before(ser, "3.5") {
+		add("health_check_database", "hc_db", "health_check.database")
+	}
+	if streaming {
+		add("sr_check_period", "6", "sr_check.period")
+		add("sr_check_user", "sr_user", "sr_check.user")
+		if !before(ser, "3.5") {
+			add("sr_check_database", "sr_db", "sr_check.database")
+		}
+		follow := "follow_primary_command"
+		if before(ser, "4.2") {
+			follow = "follow_master_command"
+		}
+		e = append(e, expect{name: follow, nonEmpty: true, why: "streaming mode's follow script"},
+			expect{name: "failover_command", nonEmpty: true, why: "streaming mode's failover script"})
+		add("log_standby_delay", "always", "parameters.log_standby_delay")
+	}
+	add("recovery_timeout", "123", "recovery.timeout")
+	add("recovery_user", "rec_user", "recovery.user")
+	add("recovery_1st_stage_command", "recovery_1st_stage", "online recovery")
+	if !streaming {
+		add("recovery_2nd_stage_command", "recovery_2nd_stage", "online recovery in native mode")
+	}
+	for i := 0; i < 3; i++ {
+		add(fmt.Sprintf("backend_weight%d", i), fmt.Sprint(i+1), fmt.Sprintf("host[%d].weight", i+1))
+	}
+	add("load_balance_mode", "on", "pgpool.load_balance")
+	add("enable_pool_hba", "on", "pool_hba.conf")
+	add("num_init_children", "3", "parameters.num_init_children")
+	add("max_pool", "2", "parameters.max_pool")
+	add("syslog_facility", "LOCAL3", "parameters.syslog_facility")
+	if !before(ser, "3.4") {
+		add("log_min_messages", "notice", "parameters.log_min_messages")
+		add("log_error_verbosity", "verbose", "parameters.log_error_verbosity")
+	}
+	return e
+}
+
+// sshKeyLine is an OpenSSH ed25519 public key derived from seed, so that each host has its own.
+func sshKeyLine(seed string) string {
+	s := make([]byte, ed25519.SeedSize)
+	copy(s, seed)
+	pub := ed25519.NewKeyFromSeed(s).Public().(ed25519.PublicKey)
+	var blob bytes.Buffer
+	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
+		binary.Write(&blob, binary.BigEndian, uint32(len(part)))
+		blob.Write(part)
+	}
+	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob.Bytes())
+}
+
+// matrixConfs builds the matrix: every series × streaming and native replication × the debian
+// and source layouts.
+func matrixConfs(t *testing.T) []conf {
+	t.Helper()
+	env := schema.Env{
+		LookupEnv: func(k string) (string, bool) { return "versions-pcp-secret", k == "PCP_PASSWORD" },
+		ReadFile:  os.ReadFile,
+	}
+	var out []conf
+	for _, ser := range series {
+		for _, mode := range []string{"streaming_replication", "native_replication"} {
+			for _, preset := range []string{"debian", "source"} {
+				src := matrixSpec(ser, mode, preset)
+				c, err := schema.Load("cluster.toml", []byte(src), env)
+				if err != nil {
+					t.Fatalf("matrix spec for pgpool-II %s, %s, preset %s does not load:\n%v\n%s", ser, mode, preset, err, src)
+				}
+				for _, k := range bundleConfs(t, "matrix/"+strings.TrimSuffix(mode, "_replication")+"-"+preset, c) {
+					k.expect = matrixExpect(ser, mode)
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	return out
+}
