@@ -207,6 +207,10 @@ walk() {
 			problem "$at is in a folder pgsql can change; it must be root's alone"
 			return 1
 		fi
+		if [ "$swappable" = 1 ] && [ "$links" != 1 ] && [ "$type" != directory ]; then
+			problem "$at has $links hard links, in a folder pgsql can change: it may be another file's second name (remove it)"
+			return 1
+		fi
 		if [ "$swappable" = 1 ] && [ "$owner" != "$uid" ]; then
 			problem "$at belongs to uid $owner, not to pgsql, in a folder pgsql can change: setup works there with pgsql's rights only (chown -h it to pgsql, or remove it)"
 			return 1
@@ -230,10 +234,6 @@ walk() {
 			"regular file" | "regular empty file") ;;
 			*) problem "$at is a $type, not a regular file"; return 1 ;;
 			esac
-			if [ "$swappable" = 1 ] && [ "$links" != 1 ]; then
-				problem "$at has $links hard links, in a folder pgsql can change: it may be another file's second name (remove it)"
-				return 1
-			fi
 			if [ "$size" -gt 16777216 ]; then
 				problem "$at is larger than 16 MiB; setup reads only small files"
 				return 1
