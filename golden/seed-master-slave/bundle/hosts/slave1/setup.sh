@@ -296,6 +296,10 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/usr/local/pgsql/data/recovery_1st_stage' file
 	check '/home/postgres/.ssh/authorized_keys' file
 	check '/home/postgres/.pgpass' file
+	# Root builds pgpool-II from the tarball, with PostgreSQL's pg_config: neither may be the
+	# user's to change.
+	check '/usr/local/src/pgpool-II-3.1.0.tar.gz' rootfile
+	check '/usr/local/pgsql/bin' rootdir
 	# The bundle is read by root and its files installed as root's: the user must not be able to
 	# change any of it.
 	if walk "" "$here" rootdir; then
@@ -346,7 +350,8 @@ pgpool_series() { # PROGRAM
 # be sent. A message names the secret, never its value. ENV is then removed from the
 # environment, so no program setup starts sees it.
 read_secret() {
-	local name=$1 env=$2 value from="environment variable $2" nul=0
+	local name=$1 env=$2 value=${!2-} from="environment variable $2" nul=0
+	unset "$env"
 	if [ -n "$secrets_dir" ]; then
 		from="file $secrets_dir/$name"
 		walk "" "$secrets_dir/$name" rootfile || return 0
@@ -360,13 +365,9 @@ read_secret() {
 		value=${value%x}
 		value=${value%$'\n'}
 		value=${value%$'\r'}
-	else
-		value=${!env-}
-		unset "$env"
-		if [ -z "$value" ]; then
-			problem "missing secret $name: set $env or put it in the file $name of --secrets-dir ($3)"
-			return 0
-		fi
+	elif [ -z "$value" ]; then
+		problem "missing secret $name: set $env or put it in the file $name of --secrets-dir ($3)"
+		return 0
 	fi
 	if [ -z "$value" ]; then
 		problem "secret $name ($from) is empty"

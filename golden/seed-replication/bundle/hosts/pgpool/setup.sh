@@ -303,6 +303,10 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/home/postgres/.ssh/authorized_keys' file
 	check '/home/postgres/.pgpoolgen' dir
 	check '/home/postgres/.pgpoolgen/pcp_password' file
+	# Root builds pgpool-II from the tarball, with PostgreSQL's pg_config: neither may be the
+	# user's to change.
+	check '/usr/local/src/pgpool-II-3.1.0.tar.gz' rootfile
+	check '/usr/local/pgsql/bin' rootdir
 	# The bundle is read by root and its files installed as root's: the user must not be able to
 	# change any of it.
 	if walk "" "$here" rootdir; then
@@ -335,9 +339,7 @@ if [ -n "$installed" ] && [ "$installed" != '3.1' ]; then
 	problem "/usr/local/pgpool2/bin/pgpool is pgpool-II $installed, but the bundle is for 3.1: upgrade or rebuild the bundle for $installed"
 fi
 if [ -z "$installed" ]; then
-	# Root builds and installs it: the tarball must be root's alone.
-	check '/usr/local/src/pgpool-II-3.1.0.tar.gz' rootfile
-	[ "$found" = 1 ] || problem "missing /usr/local/src/pgpool-II-3.1.0.tar.gz, the pgpool-II source tarball to build (S6)"
+	[ -f "$root"'/usr/local/src/pgpool-II-3.1.0.tar.gz' ] || problem "missing /usr/local/src/pgpool-II-3.1.0.tar.gz, the pgpool-II source tarball to build (S6)"
 	need_program make 'building pgpool-II from source'
 	need_program gcc 'building pgpool-II from source'
 	need_program tar 'unpacking the source tarball'
@@ -350,7 +352,8 @@ fi
 # be sent. A message names the secret, never its value. ENV is then removed from the
 # environment, so no program setup starts sees it.
 read_secret() {
-	local name=$1 env=$2 value from="environment variable $2" nul=0
+	local name=$1 env=$2 value=${!2-} from="environment variable $2" nul=0
+	unset "$env"
 	if [ -n "$secrets_dir" ]; then
 		from="file $secrets_dir/$name"
 		walk "" "$secrets_dir/$name" rootfile || return 0
@@ -364,13 +367,9 @@ read_secret() {
 		value=${value%x}
 		value=${value%$'\n'}
 		value=${value%$'\r'}
-	else
-		value=${!env-}
-		unset "$env"
-		if [ -z "$value" ]; then
-			problem "missing secret $name: set $env or put it in the file $name of --secrets-dir ($3)"
-			return 0
-		fi
+	elif [ -z "$value" ]; then
+		problem "missing secret $name: set $env or put it in the file $name of --secrets-dir ($3)"
+		return 0
 	fi
 	if [ -z "$value" ]; then
 		problem "secret $name ($from) is empty"
