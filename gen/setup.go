@@ -61,6 +61,7 @@ type setupData struct {
 	Ports    []endpoint
 	Secrets  []secretEntry
 	Dirs     []dir
+	Checks   []pathCheck // every path setup changes or reads, for the preflight
 
 	Files     []setupFile
 	DataDir   string
@@ -101,6 +102,11 @@ type dir struct {
 	UserIfMissing bool
 	OwnerOnly     bool // an existing one must belong to the OS user; its mode is the system's
 }
+
+// A pathCheck is a path setup.sh checks before it changes anything. Kind is what the path must
+// be when it exists: "dir", "file" (the OS user's), or "rootfile" (root's, so never in a folder
+// the user can change).
+type pathCheck struct{ Path, Kind string }
 
 type setupFile struct {
 	Src, Dest, Dir, Mode string
@@ -261,6 +267,8 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		}
 	}
 
+	d.Checks = setupChecks(&d)
+
 	var buf bytes.Buffer
 	if err := setupTemplate.Execute(&buf, d); err != nil {
 		panic(err) // the template and its data are both ours: a failure is a bug
@@ -277,6 +285,62 @@ func roles(h *schema.Host) string {
 		r = append(r, h.Role.String()+" (backend "+strconv.Itoa(h.NodeID)+")")
 	}
 	return strings.Join(r, " and ")
+}
+
+// setupChecks lists every path the setup script changes or reads on the host, once each, in
+// the order the script uses them.
+func setupChecks(d *setupData) []pathCheck {
+	var out []pathCheck
+	seen := map[string]bool{}
+	add := func(p, kind string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, pathCheck{p, kind})
+		}
+	}
+	file := func(f setupFile) {
+		if f.Root {
+			add(f.Dest, "rootfile")
+		} else {
+			add(f.Dest, "file")
+		}
+	}
+	if d.PathLine != "" {
+		add(d.Home+"/.profile", "file")
+	}
+	for _, x := range d.Dirs {
+		add(x.Path, "dir")
+	}
+	for _, f := range d.Files {
+		add(f.Dir, "dir")
+		file(f)
+	}
+	if d.PoolPasswdBlock.Src != "" {
+		add(d.PoolPasswdBlock.Dir, "dir")
+		file(d.PoolPasswdBlock)
+	}
+	if d.PoolPasswd != "" {
+		add(d.PoolPasswd, "file")
+	}
+	if len(d.DataFiles) > 0 {
+		add(d.DataDir, "dir")
+		add(d.DataDir+"/PG_VERSION", "file")
+		for _, f := range d.DataFiles {
+			file(f)
+		}
+	}
+	add(d.Home+"/.ssh/authorized_keys", "file")
+	if len(d.Pgpass) > 0 {
+		add(d.Home+"/.pgpass", "file")
+	}
+	if d.PCPPass != "" {
+		add(d.Home+"/.pcppass", "file")
+	}
+	if d.PCPPasswordFile != "" {
+		add(path.Dir(d.PCPPasswordFile), "dir")
+		add(d.PCPPasswordFile, "file")
+	}
+	return out
 }
 
 // dedupDirs keeps the first entry of each folder, in order.

@@ -74,6 +74,13 @@ func fakeHost(t *testing.T, root, user, group, home string, programs map[string]
 			t.Fatal(err)
 		}
 	}
+	// setup works in the user's folders with the user's rights: it must be able to pass through
+	// the test's temporary folders (0700) to reach them, as on a host.
+	for _, d := range []string{filepath.Dir(root), root} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	write("etc/passwd", fmt.Sprintf("root:x:0:0:root:/root:/bin/bash\n%s:x:%d:%d::%s:/bin/bash\n", user, uid, gid, home), 0o644)
 	write("etc/group", fmt.Sprintf("root:x:0:\n%s:x:%d:\n", group, gid), 0o644)
 	if err := os.MkdirAll(filepath.Join(root, home), 0o755); err != nil {
@@ -312,6 +319,12 @@ func TestSetupKeepsOperatorLines(t *testing.T) {
 		}
 		if err := os.WriteFile(p, []byte(line+"\n"), 0o644); err != nil {
 			t.Fatal(err)
+		}
+		// The files in the user's home are the user's: setup refuses any other owner there.
+		for _, q := range []string{p, filepath.Dir(p)} {
+			if err := os.Chown(q, 4242, 4343); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	env := []string{"PGPOOLGEN_REPLICATION_PASSWORD=r3pl:pw\\x"}

@@ -11,12 +11,14 @@
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
-# --secrets-dir):
+# --secrets-dir, one line):
 #   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
 set -euo pipefail
 umask 077
+# Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
+export LC_ALL=C
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 root=""
 dry_run=0
 secrets_dir=""
@@ -58,80 +60,346 @@ later() {
 
 # --- Preflight: everything is checked before anything changes. ---------------------------
 problems=()
+# problem MESSAGE: records a reason to stop, once.
+problem() {
+	local p
+	for p in "${problems[@]}"; do
+		[ "$p" != "$1" ] || return 0
+	done
+	problems+=("$1")
+}
 
 # The OS user and group, as numbers: under --root they come from DIR/etc/passwd and
-# DIR/etc/group when those exist, as in a chroot.
+# DIR/etc/group when those exist, as in a chroot. user_groups are all the user's groups: a
+# folder writable by any of them is one the user can change.
 lookup_id() { # FILE NAME
 	awk -F: -v n="$2" '$1 == n { print $3; exit }' "$1"
 }
 if [ -n "$root" ] && [ -f "$root/etc/passwd" ]; then
 	uid=$(lookup_id "$root/etc/passwd" 'postgres')
 	gid=$(lookup_id "$root/etc/group" 'postgres' 2>/dev/null || true)
+	user_groups=$(awk -F: -v n='postgres' '$1 == n { print $4; exit }' "$root/etc/passwd")
+	user_groups+=" $(awk -F: -v n='postgres' '{ k = split($4, m, ","); for (i = 1; i <= k; i++) if (m[i] == n) print $3 }' "$root/etc/group" 2>/dev/null || true)"
 else
 	uid=$(id -u 'postgres' 2>/dev/null || true)
 	gid=$(getent group 'postgres' | cut -d: -f3 || true)
+	user_groups=$(id -G 'postgres' 2>/dev/null || true)
 fi
-[ -n "$uid" ] || problems+=("user postgres does not exist (PostgreSQL's packages create it; or: useradd --system postgres)")
-[ -n "$gid" ] || problems+=("group postgres does not exist")
-[ -d "$root"'/var/lib/postgresql' ] || problems+=("the home folder /var/lib/postgresql of postgres does not exist (set layout.home in the spec to the right one)")
+read -ra groups_list <<<"$gid ${user_groups//$'\n'/ }"
+user_groups=" ${groups_list[*]} "
+[ -n "$uid" ] || problem "user postgres does not exist (PostgreSQL's packages create it; or: useradd --system postgres)"
+[ -n "$gid" ] || problem "group postgres does not exist"
+
+# The OS user may be hostile, and it can replace any name in a folder it can write (its home,
+# the data directory, the folders made for it) with a link to a file only root may touch, at
+# any moment. So setup checks every path name by name (walk: lstat, no link the user could
+# have made is followed) and refuses, naming it, what is not as it should be; and in a folder
+# the user can write it reads and writes only with the user's rights (as_user), so that a name
+# swapped after the check reaches nothing the user could not reach anyway. Root acts itself
+# only in folders the user cannot change, and replaces files there by renaming a new file over
+# the old one, never writing through it.
+
+# as_user FUNCTION-OR-PROGRAM ARGS...: runs one of the functions below (or a program) as the
+# OS user, without root's groups, environment or working folder. setpriv takes numbers, so it
+# works under --root too.
+as_user() {
+	(cd / && exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- \
+		env -i PATH="$PATH" LC_ALL=C bash -c "set -euo pipefail; umask 077; $(declare -f "$1" || true)"$'\n''"$@"' as_user "$@")
+}
+
+# judge MODE OWNER GROUP: sets held (the OS user can add and remove names in a folder with
+# that stat) and sticky.
+judge() {
+	local m=$((8#$1))
+	held=0 sticky=0
+	if [ "$2" = "$uid" ] || [ $((m & 8#002)) != 0 ] || { [ $((m & 8#020)) != 0 ] && [[ $user_groups == *" $3 "* ]]; }; then
+		held=1
+	fi
+	[ $((m & 8#1000)) = 0 ] || sticky=1
+}
+# enter DIR: judges the folder DIR. The prefix's verdict (DIR/) is kept: setup never changes it.
+declare -A entered=()
+enter() {
+	local mode owner group
+	if [ -z "${entered[$1]-}" ]; then
+		read -r mode owner group <<<"$(stat -L -c '%a %u %g' -- "$1")"
+		[[ $1 != */ ]] || entered[$1]="$mode $owner $group"
+	else
+		read -r mode owner group <<<"${entered[$1]}"
+	fi
+	judge "$mode" "$owner" "$group"
+}
+
+# walk PREFIX PATH KIND: follows PATH under PREFIX (which stands for /) name by name. A name the
+# OS user can replace (in a folder it can write, unless that one is sticky and the name is not
+# the user's) must be the user's own folder or, last, its regular file with one link; links
+# elsewhere are root's and are followed, and their targets checked the same way. KIND is what
+# PATH must be: dir, file (regular, at most 16 MiB), rootfile (a regular file in a folder the
+# user cannot change: files that belong to root, the secrets) or rootdir (a folder in which the
+# user can change nothing: the bundle). It sets real (PATH with root's links resolved), found
+# (PATH exists) and held (the user can change the folder PATH is in, so setup works there as
+# the user) and info ("MODE UID GID" of PATH), or records a problem and returns 1.
+walk() {
+	local prefix=$1 rest=${2#/} kind=$3 cur="" name at st type owner group mode links size target hops=0 swappable
+	local names more next lines i
+	local -A known=()
+	enter "$prefix/"
+	info=""
+	while [ -n "$rest" ]; do
+		name=${rest%%/*}
+		rest=${rest#"$name"}
+		rest=${rest#/}
+		case $name in
+		"" | .) continue ;;
+		..) cur=${cur%/*}; enter "$prefix$cur"/.; continue ;;
+		esac
+		at=$cur/$name
+		if [ -z "${known[$at]+set}" ]; then
+			# One lstat for this name and those after it: a name that is missing hides the
+			# ones after it, so the lines stat prints are for the first names, in order.
+			names=("$at")
+			more=$rest
+			while [ -n "$more" ]; do
+				next=${more%%/*}
+				more=${more#"$next"}
+				more=${more#/}
+				case $next in "" | . | ..) break ;; esac
+				names+=("${names[-1]}/$next")
+			done
+			mapfile -t lines < <(stat -c '%F|%u|%g|%a|%h|%s' -- "${names[@]/#/$prefix}" 2>/dev/null || true)
+			for i in "${!names[@]}"; do
+				known[${names[i]}]=${lines[i]-missing}
+			done
+		fi
+		st=${known[$at]}
+		if [ "$st" = missing ]; then
+			found=0 real=$at${rest:+/$rest}
+			if [[ $kind == root* ]] && [ "$held" = 1 ]; then
+				problem "$at would be in a folder postgres can change; it must be root's alone"
+				return 1
+			fi
+			return 0
+		fi
+		IFS='|' read -r type owner group mode links size <<<"$st"
+		swappable=0
+		if [ "$held" = 1 ] && { [ "$sticky" = 0 ] || [ "$owner" = "$uid" ]; }; then
+			swappable=1
+		fi
+		if [ "$type" = "symbolic link" ]; then
+			if [ "$swappable" = 1 ]; then
+				problem "$at is a symbolic link, in a folder postgres can change: setup follows no link there (remove it)"
+				return 1
+			fi
+			hops=$((hops + 1))
+			if [ "$hops" -gt 40 ]; then
+				problem "$at: too many symbolic links"
+				return 1
+			fi
+			target=$(readlink -- "$prefix$at")
+			if [[ $target == /* ]]; then
+				cur=""
+				enter "$prefix/"
+			fi
+			rest=$target${rest:+/$rest}
+			continue
+		fi
+		if [ "$swappable" = 1 ] && [[ $kind == root* ]]; then
+			problem "$at is in a folder postgres can change; it must be root's alone"
+			return 1
+		fi
+		if [ "$swappable" = 1 ] && [ "$links" != 1 ] && [ "$type" != directory ]; then
+			problem "$at has $links hard links, in a folder postgres can change: it may be another file's second name (remove it)"
+			return 1
+		fi
+		if [ "$swappable" = 1 ] && [ "$owner" != "$uid" ]; then
+			problem "$at belongs to uid $owner, not to postgres, in a folder postgres can change: setup works there with postgres's rights only (chown -h it to postgres, or remove it)"
+			return 1
+		fi
+		if [ -n "$rest" ] || [[ $kind == *dir ]]; then
+			if [ "$type" != directory ]; then
+				problem "$at is a $type, not a folder"
+				return 1
+			fi
+			if [ -n "$rest" ]; then
+				cur=$at
+				judge "$mode" "$owner" "$group"
+				continue
+			fi
+			if [ "$kind" = rootdir ] && { judge "$mode" "$owner" "$group"; [ "$held" = 1 ]; }; then
+				problem "postgres can change the folder $at; it must be root's alone"
+				return 1
+			fi
+		else
+			case $type in
+			"regular file" | "regular empty file") ;;
+			*) problem "$at is a $type, not a regular file"; return 1 ;;
+			esac
+			if [ "$size" -gt 16777216 ]; then
+				problem "$at is larger than 16 MiB; setup reads only small files"
+				return 1
+			fi
+		fi
+		found=1 real=$at info="$mode $owner $group"
+		return 0
+	done
+	found=1 real=/ info=""
+}
+# check PATH KIND: walk for the preflight, under --root.
+check() { walk "$root" "$@" || true; }
+
+# The functions that may run as the OS user (so each stands alone).
+# get_file FILE: prints FILE.
+get_file() { cat -- "$1"; }
+# put_file DEST MODE UID:GID: reads a byte count, then that many bytes from stdin, into a new
+# file beside DEST, which then replaces DEST by rename: nothing is written through the old name.
+# A cut-off input (setup killed midway) is never installed, and the new file, which may hold a
+# secret, is removed on every exit path.
+put_file() (
+	tmp=""
+	trap 'rm -f -- "$tmp"' EXIT
+	trap 'exit 1' HUP INT TERM PIPE
+	tmp=$(mktemp -- "${1%/*}/.pgpoolgen.XXXXXX")
+	IFS= read -r n
+	head -c "$n" >"$tmp"
+	[ "$(stat -c %s -- "$tmp")" = "$n" ]
+	chown -h "$3" "$tmp"
+	chmod "$2" "$tmp"
+	mv -fT -- "$tmp" "$1"
+	tmp=""
+)
+# make_dir DIR MODE UID:GID: creates DIR and the missing folders above it (those 0755), and
+# gives DIR its mode and owner.
+make_dir() { (umask 022 && mkdir -p -- "$1") && chown -h "$3" "$1" && chmod "$2" "$1"; }
+# find_key DIR KEY: names the key pairs in DIR whose public half is KEY (type and base64).
+find_key() {
+	local pub
+	for pub in "$1"/id_*.pub; do
+		if [ -f "$pub" ] && [ -f "${pub%.pub}" ] && [ "$(head -c 16384 -- "$pub" | head -n 1 | cut -d ' ' -f 1,2)" = "$2" ]; then
+			printf '%s\n' "$pub"
+		fi
+	done
+}
+
+if [ -n "$uid" ] && [ -n "$gid" ]; then
+	check '/var/lib/postgresql' dir
+	if [ "$found" = 0 ]; then
+		problem "the home folder /var/lib/postgresql of postgres does not exist (set layout.home in the spec to the right one)"
+	elif ! as_user test -x "$root"'/var/lib/postgresql' 2>/dev/null; then
+		problem "postgres cannot enter its home folder /var/lib/postgresql (under --root, the folders above DIR must let others pass)"
+	fi
+	# Every path setup changes, and the folders above them.
+	check '/var/lib/postgresql/.profile' file
+	check '/var/run/postgresql' dir
+	check '/var/log/postgresql' dir
+	check '/var/lib/postgresql/.ssh' dir
+	check '/etc/pgpool2' dir
+	check '/etc/pgpool2/failover.sh' file
+	check '/etc/pgpool2/follow_primary.sh' file
+	check '/etc/pgpool2/pcp.conf' file
+	check '/etc/pgpool2/pgpool.conf' file
+	check '/etc/pgpool2/pool_hba.conf' file
+	check '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' file
+	check '/etc/pgpool2/pool_passwd' file
+	check '/var/lib/postgresql/.ssh/authorized_keys' file
+	check '/var/lib/postgresql/.pcppass' file
+	# The bundle is read by root and its files installed as root's: the user must not be able to
+	# change any of it.
+	if walk "" "$here" rootdir; then
+		by_group=()
+		for g in "${groups_list[@]}"; do
+			by_group+=(-gid "$g" -o)
+		done
+		bad=$(find "$here" \( -type l -o -uid "$uid" -o -perm -0002 -o \( -perm -0020 \( "${by_group[@]}" -false \) \) \) -print -quit)
+		[ -z "$bad" ] || problem "$bad, in the bundle, can be changed by postgres or is a link; copy the bundle to a folder only root can write"
+	fi
+fi
 
 need_program() { # PATH-OR-NAME WHY
 	case "$1" in
-	/*) [ -x "$root$1" ] || problems+=("missing program $1 ($2)") ;;
-	*) command -v "$1" >/dev/null 2>&1 || problems+=("missing program $1 ($2)") ;;
+	/*) [ -x "$root$1" ] || problem "missing program $1 ($2)" ;;
+	*) command -v "$1" >/dev/null 2>&1 || problem "missing program $1 ($2)" ;;
 	esac
 }
+need_program setpriv 'setup works in the folders of postgres with its rights'
 need_program 'timeout' 'the scripts bound every remote command'
 need_program 'ssh' 'the scripts log in to other hosts'
 need_program 'apt-get' 'installing Debian'\''s packages'
 
 # The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
-# other hosts with it.
+# other hosts with it. Read as the user: ~/.ssh is the user's.
 own_key=""
-for pub in "$root"'/var/lib/postgresql/.ssh'/id_*.pub; do
-	if [ -f "$pub" ] && [ -f "${pub%.pub}" ] && [ "$(cut -d ' ' -f 1,2 "$pub")" = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG68NPSvfcm9hBN6HRT6KYxNUNDqTKV7wDSn9tyvdk1M' ]; then
-		own_key=$pub
-	fi
-done
-[ -n "$own_key" ] || problems+=("no key pair in /var/lib/postgresql/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host; the scripts log in to other hosts with it")
+if [ -n "$uid" ] && [ -n "$gid" ]; then
+	own_key=$(as_user find_key "$root"'/var/lib/postgresql/.ssh' 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG68NPSvfcm9hBN6HRT6KYxNUNDqTKV7wDSn9tyvdk1M' 2>/dev/null || true)
+fi
+[ -n "$own_key" ] || problem "no key pair in /var/lib/postgresql/.ssh (id_*, id_*.pub) is the ssh_key the spec gives for this host; the scripts log in to other hosts with it"
 
-# The installed pgpool-II series, or nothing.
+# The installed pgpool-II series, or nothing. The program runs as the OS user: root runs nothing
+# the user might have put there.
 pgpool_series() { # PROGRAM
-	[ -x "$root$1" ] || return 0
-	"$root$1" --version 2>&1 | sed -n 's/.*pgpool-II version \([0-9]*\.[0-9]*\).*/\1/p' | head -n 1
+	[ -x "$root$1" ] && [ -n "$uid" ] && [ -n "$gid" ] || return 0
+	{ as_user "$root$1" --version 2>&1 || true; } | sed -n 's/.*pgpool-II version \([0-9]*\.[0-9]*\).*/\1/p' | head -n 1
 }
 installed=$(pgpool_series '/usr/sbin/pgpool')
 if [ -n "$installed" ] && [ "$installed" != '4.3' ]; then
-	problems+=("/usr/sbin/pgpool is pgpool-II $installed, but the bundle is for 4.3: upgrade or rebuild the bundle for $installed")
+	problem "/usr/sbin/pgpool is pgpool-II $installed, but the bundle is for 4.3: upgrade or rebuild the bundle for $installed"
 fi
 
-# Secrets: read now, never printed.
-read_secret() { # NAME ENV
-	local value
+# Secrets: read now, never printed, never on a command line or in a temporary file of root's.
+# read_secret NAME ENV WHAT: sets secret_NAME from the environment variable ENV, or from the file
+# NAME in --secrets-dir (one line; a newline or CR LF at its end is dropped), checked as the
+# build checks passwords: pg_md5 and pcp take at most 128 bytes, and a line break or NUL cannot
+# be sent. A message names the secret, never its value. ENV is then removed from the
+# environment, so no program setup starts sees it.
+read_secret() {
+	local name=$1 env=$2 value=${!2-} from="environment variable $2" nul=0
+	unset "$env"
 	if [ -n "$secrets_dir" ]; then
-		[ -r "$secrets_dir/$1" ] || return 1
-		value=$(head -n 1 "$secrets_dir/$1")
-	else
-		value=${!2-}
+		from="file $secrets_dir/$name"
+		walk "" "$secrets_dir/$name" rootfile || return 0
+		if [ "$found" = 0 ]; then
+			problem "missing secret $name: set $env or put it in the file $name of --secrets-dir ($3)"
+			return 0
+		fi
+		# Bounded: 128 bytes, a CR LF, and one more byte to tell a longer one.
+		[ "$(head -c 131 -- "$real" | tr -dc '\000' | wc -c)" = 0 ] || nul=1
+		value=$(head -c 131 -- "$real" | tr -d '\000' && printf x)
+		value=${value%x}
+		value=${value%$'\n'}
+		value=${value%$'\r'}
+	elif [ -z "$value" ]; then
+		problem "missing secret $name: set $env or put it in the file $name of --secrets-dir ($3)"
+		return 0
 	fi
-	[ -n "$value" ] || return 1
-	printf '%s' "$value"
+	if [ -z "$value" ]; then
+		problem "secret $name ($from) is empty"
+	elif [ "${#value}" -gt 128 ]; then
+		problem "secret $name ($from) is longer than 128 bytes, more than pg_md5 and pcp accept"
+	elif [ "$nul" = 1 ] || [[ $value == *[$'\n\r']* ]]; then
+		problem "secret $name ($from) holds a line break or NUL byte; pcp and pgpool clients cannot send it (a secrets file holds one line)"
+	else
+		printf -v "secret_$name" '%s' "$value"
+	fi
 }
-if ! secret_pcp=$(read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD'); then
-	problems+=("missing secret pcp: set PGPOOLGEN_PCP_PASSWORD or put it in the file pcp of --secrets-dir (~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script))")
+if [ -n "$secrets_dir" ]; then
+	if ! secrets_dir=$(cd -- "$secrets_dir" 2>/dev/null && pwd -P); then
+		problem "--secrets-dir is not a folder"
+		secrets_dir=/nonexistent
+	fi
 fi
+secret_pcp=""
+read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pcppass: pcp user pgpool'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script)'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT
 		# shellcheck disable=SC2016 # the inner shell expands $1 and $2
 		timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 	}
-	port_answers '192.0.2.11' '5432' || problems+=("192.0.2.11 port 5432 does not answer (pgpool connects to backend 0)")
-	port_answers '192.0.2.12' '5432' || problems+=("192.0.2.12 port 5432 does not answer (pgpool connects to backend 1)")
-	port_answers '192.0.2.13' '5432' || problems+=("192.0.2.13 port 5432 does not answer (pgpool connects to backend 2)")
-	port_answers '192.0.2.11' '22' || problems+=("192.0.2.11 port 22 does not answer (ssh for failover.sh, follow_primary.sh)")
-	port_answers '192.0.2.12' '22' || problems+=("192.0.2.12 port 22 does not answer (ssh for failover.sh, follow_primary.sh)")
-	port_answers '192.0.2.13' '22' || problems+=("192.0.2.13 port 22 does not answer (ssh for failover.sh, follow_primary.sh)")
+	port_answers '192.0.2.11' '5432' || problem "192.0.2.11 port 5432 does not answer (pgpool connects to backend 0)"
+	port_answers '192.0.2.12' '5432' || problem "192.0.2.12 port 5432 does not answer (pgpool connects to backend 1)"
+	port_answers '192.0.2.13' '5432' || problem "192.0.2.13 port 5432 does not answer (pgpool connects to backend 2)"
+	port_answers '192.0.2.11' '22' || problem "192.0.2.11 port 22 does not answer (ssh for failover.sh, follow_primary.sh)"
+	port_answers '192.0.2.12' '22' || problem "192.0.2.12 port 22 does not answer (ssh for failover.sh, follow_primary.sh)"
+	port_answers '192.0.2.13' '22' || problem "192.0.2.13 port 22 does not answer (ssh for failover.sh, follow_primary.sh)"
 fi
 
 if [ ${#problems[@]} -gt 0 ]; then
@@ -142,88 +410,121 @@ fi
 
 # --- Changes. ------------------------------------------------------------------------------
 
-# ensure_dir DIR MODE: creates DIR, owned by the OS user, and keeps its mode and owner.
+# locate PATH KIND: walks PATH again (the preflight checked it, but the user may have changed
+# it since) and sets by to as_user when the user can change the folder PATH is in.
+locate() {
+	if ! walk "$root" "$1" "$2"; then
+		say "setup of pgpool1 stopped: ${problems[-1]}"
+		exit 1
+	fi
+	by=()
+	[ "$held" = 0 ] || by=(as_user)
+}
+
+# ensure_dir DIR MODE: makes DIR a folder of the OS user, with MODE.
 ensure_dir() {
-	local dir=$root$1 mode=$2
-	if [ ! -d "$dir" ]; then
-		change "create $1 (mode $mode)" install -d -m "$mode" -o "$uid" -g "$gid" "$dir"
-	elif [ "$(stat -c '%a %u %g' "$dir")" != "${mode#0} $uid $gid" ]; then
-		change "set mode $mode and owner postgres:postgres on $1" fix_owner_mode "$dir" "$mode"
+	locate "$1" dir
+	if [ "$found" = 0 ]; then
+		change "create $1 (mode $2)" "${by[@]}" make_dir "$root$real" "$2" "$uid:$gid"
+	elif [ "$info" != "${2#0} $uid $gid" ]; then
+		change "set mode $2 and owner postgres:postgres on $1" "${by[@]}" make_dir "$root$real" "$2" "$uid:$gid"
 	fi
 }
-# ensure_parent DIR: creates DIR if it is missing; an existing one is left as it is.
+# ensure_parent DIR: creates DIR (root's, 0755; the user's in a folder the user can change) if
+# it is missing; an existing one is left as it is.
 ensure_parent() {
-	[ -d "$root$1" ] || change "create $1" install -d -m 0755 "$root$1"
+	locate "$1" dir
+	if [ "$found" = 0 ]; then
+		if [ "$held" = 1 ]; then
+			change "create $1" as_user make_dir "$root$real" 0755 "$uid:$gid"
+		else
+			change "create $1" make_dir "$root$real" 0755 0:0
+		fi
+	fi
 }
-fix_owner_mode() { chown "$uid:$gid" "$1" && chmod "$2" "$1"; }
+
+# look FILE OWNER: locates FILE (OWNER is user or root) and reads it into have (its stat into
+# have_stat), as the user when it is in the user's folder.
+look() {
+	local kind=file
+	[ "$2" = user ] || kind=rootfile
+	locate "$1" "$kind"
+	have="" have_stat=""
+	if [ "$found" = 1 ]; then
+		have=$("${by[@]}" get_file "$root$real" && printf x)
+		have=${have%x}
+		have_stat=$info
+	fi
+}
+# settle FILE MODE OWNER DESCRIPTION: after look, makes FILE hold $content with MODE and OWNER.
+# content is a variable, so no secret passes through a file of root's.
+settle() {
+	local u=$uid g=$gid name='postgres:postgres'
+	if [ "$3" = root ]; then
+		u=0 g=0 name=root:root
+	fi
+	if [ "$found" = 0 ] || [ "$have" != "$content" ]; then
+		changed_files+=("$1")
+		change "$4" put_content "$2" "$u:$g"
+	elif [ "$have_stat" != "${2#0} $u $g" ]; then
+		change "set mode $2 and owner $name on $1" put_content "$2" "$u:$g"
+	fi
+}
+put_content() { printf '%s\n%s' "${#content}" "$content" | "${by[@]}" put_file "$root$real" "$1" "$2"; }
 
 # ensure_file SOURCE DEST MODE [root]: puts the bundle's file in place when its content
 # differs, and keeps its mode and owner (the OS user, or root for system files).
 ensure_file() {
-	local src=$here/$1 dest=$root$2 mode=$3 u=$uid g=$gid
-	if [ "${4-}" = root ]; then
-		u=0 g=0
-	fi
-	if [ ! -f "$dest" ] || ! cmp -s "$src" "$dest"; then
-		changed_files+=("$2")
-		change "install $2 (mode $mode)" install -m "$mode" -o "$u" -g "$g" "$src" "$dest"
-	elif [ "$(stat -c '%a %u %g' "$dest")" != "${mode#0} $u $g" ]; then
-		change "set mode $mode and owner $u:$g on $2" fix_file "$dest" "$mode" "$u" "$g"
-	fi
+	local owner=user
+	[ "${4-}" != root ] || owner=root
+	look "$2" "$owner"
+	content=$(cat -- "$here/$1" && printf x)
+	content=${content%x}
+	settle "$2" "$3" "$owner" "install $2 (mode $3)"
 }
-fix_file() { chown "$3:$4" "$1" && chmod "$2" "$1"; }
 
 # merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
-# them at its end) with BLOCK, a file whose first and last lines are the markers. Lines
-# outside the markers are the operator's and stay as they are. The file is 0600.
+# them at its end) with BLOCK, whose first and last lines are the markers. Lines outside the
+# markers are the operator's and stay as they are. The file is 0600.
 merge_block() {
-	local dest=$root$1 block=$2 merged
-	merged=$(mktemp)
-	if [ -f "$dest" ]; then
-		awk -v begin='# BEGIN pgpoolgen cluster debian-streaming' -v end='# END pgpoolgen cluster debian-streaming' '
-			$0 == begin { skip = 1; next }
-			$0 == end { skip = 0; next }
-			!skip { print }
-		' "$dest" >"$merged"
-	fi
-	cat "$block" >>"$merged"
-	install_merged "$1" "$merged"
+	look "$1" user
+	content=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster debian-streaming' -v end='# END pgpoolgen cluster debian-streaming' '
+		$0 == begin { skip = 1; next }
+		$0 == end { skip = 0; next }
+		!skip { print }
+	' && printf '%sx' "$2")
+	content=${content%x}
+	settle "$1" 0600 user "update this cluster's lines in $1"
 }
 
-# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
-# (user:secret), keeping every other user's line: pool_passwd has no room for markers.
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES (a file of the bundle)
+# has lines for (user:secret), keeping every other user's line: pool_passwd has no room for
+# markers.
 merge_users() {
-	local dest=$root$1 entries=$2 merged
-	merged=$(mktemp)
-	if [ -f "$dest" ]; then
-		awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$entries" "$dest" >"$merged"
-	fi
-	cat "$entries" >>"$merged"
-	install_merged "$1" "$merged"
+	look "$1" user
+	content=$(printf '%s' "$have" | awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$2" - && cat -- "$2" && printf x)
+	content=${content%x}
+	settle "$1" 0600 user "update this cluster's lines in $1"
 }
 
-# install_merged FILE MERGED: puts MERGED in place of FILE when they differ; FILE is 0600.
-install_merged() {
-	local dest=$root$1 merged=$2
-	if [ ! -f "$dest" ] || ! cmp -s "$merged" "$dest"; then
-		changed_files+=("$1")
-		change "update this cluster's lines in $1" install -m 0600 -o "$uid" -g "$gid" "$merged" "$dest"
-	elif [ "$(stat -c '%a %u %g' "$dest")" != "600 $uid $gid" ]; then
-		change "set mode 0600 and owner postgres:postgres on $1" fix_owner_mode "$dest" 0600
-	fi
-	rm -f "$merged"
+# pgpass_escape VALUE: sets escaped to VALUE with \ and : escaped, as .pgpass and .pcppass want.
+pgpass_escape() {
+	local bs=\\
+	escaped=${1//"$bs"/"$bs$bs"}
+	escaped=${escaped//:/"$bs:"}
 }
 
 # S2: the OS user's PATH reaches PostgreSQL's and pgpool-II's programs.
-profile=$root'/var/lib/postgresql/.profile'
 # shellcheck disable=SC2016 # the line is written as it is, for the login shell to expand
 path_line='export PATH="$PATH:/usr/lib/postgresql/15/bin:/usr/sbin"  # pgpoolgen'
-if ! grep -qxF "$path_line" "$profile" 2>/dev/null; then
-	append_path() {
-		[ -f "$profile" ] || install -m 0644 -o "$uid" -g "$gid" /dev/null "$profile"
-		printf '%s\n' "$path_line" >>"$profile"
-	}
-	change "add the PATH line to /var/lib/postgresql/.profile" append_path
+look '/var/lib/postgresql/.profile' user
+if [[ $'\n'$have$'\n' != *$'\n'"$path_line"$'\n'* ]]; then
+	content=$have
+	[ -z "$content" ] || [[ $content == *$'\n' ]] || content+=$'\n'
+	content+=$path_line$'\n'
+	profile_mode=0644
+	[ -z "$have_stat" ] || profile_mode=0${have_stat%% *}
+	settle '/var/lib/postgresql/.profile' "$profile_mode" user "add the PATH line to /var/lib/postgresql/.profile"
 fi
 
 # S6: pgpool-II 4.3 itself.
@@ -234,12 +535,14 @@ if [ -z "$(pgpool_series '/usr/sbin/pgpool')" ]; then
 		change "install Debian's package pgpool2" apt-get install -y --no-install-recommends 'pgpool2'
 	fi
 fi
-if [ ! -d "$root"'/var/run/postgresql' ]; then
+locate '/var/run/postgresql' dir
+if [ "$found" = 0 ]; then
 	ensure_dir '/var/run/postgresql' '0755'
-elif [ "$(stat -c '%u' "$root"'/var/run/postgresql')" != "$uid" ]; then
-	change "make postgres the owner of /var/run/postgresql" chown "$uid:$gid" "$root"'/var/run/postgresql'
+elif owner=${info#* } && [ "${owner%% *}" != "$uid" ]; then
+	change "make postgres the owner of /var/run/postgresql" "${by[@]}" chown -h "$uid:$gid" "$root$real"
 fi
-[ -d "$root"'/var/log/postgresql' ] || ensure_dir '/var/log/postgresql' '0755'
+locate '/var/log/postgresql' dir
+[ "$found" = 1 ] || ensure_dir '/var/log/postgresql' '0755'
 ensure_dir '/var/lib/postgresql/.ssh' '0700'
 
 # The bundle's files.
@@ -262,15 +565,11 @@ ensure_parent '/etc/pgpool2'
 merge_users '/etc/pgpool2/pool_passwd' "$here"/'merge/etc/pgpool2/pool_passwd'
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
-merge_block '/var/lib/postgresql/.ssh/authorized_keys' "$here"/'merge/var/lib/postgresql/.ssh/authorized_keys'
-block=$(mktemp)
-{
-	printf '%s\n' '# BEGIN pgpoolgen cluster debian-streaming'
-	printf '%s%s\n' '*:9898:pgpool:' "$(printf '%s' "$secret_pcp" | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')"
-	printf '%s\n' '# END pgpoolgen cluster debian-streaming'
-} >"$block"
+block=$(cat -- "$here"/'merge/var/lib/postgresql/.ssh/authorized_keys' && printf x)
+merge_block '/var/lib/postgresql/.ssh/authorized_keys' "${block%x}"
+pgpass_escape "$secret_pcp"
+block='# BEGIN pgpoolgen cluster debian-streaming'$'\n''*:9898:pgpool:'$escaped$'\n''# END pgpoolgen cluster debian-streaming'$'\n'
 merge_block '/var/lib/postgresql/.pcppass' "$block"
-rm -f "$block"
 for f in "${changed_files[@]}"; do
 	case $f in
 	*/pgpool.conf | */pool_hba.conf | */pcp.conf | */pool_passwd)
