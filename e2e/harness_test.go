@@ -40,6 +40,8 @@ var procs struct {
 	list []*proc
 }
 
+var stopping sync.Mutex
+
 type proc struct {
 	name  string
 	pid   int
@@ -66,6 +68,10 @@ func (p *proc) signal(sig syscall.Signal) error {
 // stopAll stops every recorded process, newest first: SIGTERM, then SIGKILL after 5 s; a
 // group's stragglers get SIGKILL once its leader is gone or 5 s have passed.
 func stopAll() {
+	// Held throughout: the interrupt handler and TestMain may both stop, and the second must
+	// not return (and exit the process) while the first is still stopping.
+	stopping.Lock()
+	defer stopping.Unlock()
 	procs.Lock()
 	list := procs.list
 	procs.list = nil
