@@ -152,8 +152,6 @@ func (l *loader) hosts(root *table, list []*table) {
 	}
 }
 
-// roles reads a host's roles. "master" and "slave", the names of pgpool-II 3.x, stand for
-// primary and standby.
 // trust derives who must reach whom over ssh from what the generated scripts do, and requires a
 // public key of every host that must log in somewhere.
 //
@@ -162,83 +160,76 @@ func (l *loader) hosts(root *table, list []*table) {
 //     reaches every other (online recovery runs on the primary and works on the target);
 //   - native replication: every backend reaches every other (online recovery).
 //
-// Missing keys are reported only when [[host]] is otherwise right.
+// The graph is built only when [[host]] is right: otherwise Load fails anyway, and which keys
+// are needed depends on the hosts that are wrong. [[host]] being right bounds it too (at most
+// 128 backends and one pgpool host), and each step is linear in the number of edges.
 func (l *loader) trust(hostsOK bool) {
-	c := l.c
-	add := func(from, to *Host, why ...string) {
-		if from == to {
-			return
-		}
-		for _, e := range c.Trust {
-			if e.From == from && e.To == to {
-				e.Why = append(e.Why, why...)
-				return
-			}
-		}
-		c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
+	if !hostsOK {
+		return
 	}
+	c := l.c
 	recovery := []string{RecoveryFirstStage, RemoteStartScript}
 	if c.Mode == Native {
 		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
 	}
+	// Each (from, to) pair comes up once, so its reasons are gathered here rather than merged
+	// into an edge found by searching.
+	dest := map[*Host]bool{}
 	for _, from := range c.Hosts {
 		for _, to := range c.Backends {
+			var why []string
 			if from.Pgpool && c.Mode == Streaming {
-				add(from, to, FailoverScript, c.FollowScript())
+				why = append(why, FailoverScript, c.FollowScript())
 			}
 			if from.Backend {
-				add(from, to, recovery...)
+				why = append(why, recovery...)
+			}
+			if from != to && len(why) > 0 {
+				c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
+				dest[to] = true
 			}
 		}
 	}
-	if !hostsOK {
-		return // which keys are needed depends on hosts that are wrong: fix those first
-	}
-	var with, without []string
+	var with, without int
 	for _, h := range c.Hosts {
-		dest := false
-		for _, e := range c.Trust {
-			dest = dest || e.To == h
-		}
 		switch {
-		case !dest:
+		case !dest[h]:
 		case h.HostKey != nil:
-			with = append(with, h.Name)
+			with++
 		default:
-			without = append(without, h.Name)
+			without++
 		}
 	}
-	c.KnownHosts = len(with) > 0 && len(without) == 0
-	if len(with) > 0 && len(without) > 0 {
+	c.KnownHosts = with > 0 && without == 0
+	if with > 0 && without > 0 {
 		for _, h := range c.Hosts {
-			if contains(without, h.Name) {
+			if dest[h] && h.HostKey == nil {
 				l.d.atKey(l.hostPath[h], "other hosts give their host_key, this one does not; the scripts check host keys strictly only when every host they log in to has one: add host_key or host_key_file (its /etc/ssh/ssh_host_ed25519_key.pub)")
 			}
 		}
 	}
-	for _, from := range c.Hosts {
-		if from.SSHKey != nil || l.hostPath[from] == "" {
-			continue
-		}
-		var targets []string
-		var why []string
-		for _, e := range c.Trust {
-			if e.From == from {
-				targets = append(targets, e.To.Name)
-				for _, w := range e.Why {
-					if !contains(why, w) {
-						why = append(why, w)
-					}
+	// The edges are in source order, so each host's are one run of the list.
+	for i := 0; i < len(c.Trust); {
+		from := c.Trust[i].From
+		var targets, why []string
+		for ; i < len(c.Trust) && c.Trust[i].From == from; i++ {
+			e := c.Trust[i]
+			targets = append(targets, e.To.Name)
+			for _, w := range e.Why {
+				if !contains(why, w) {
+					why = append(why, w)
 				}
 			}
 		}
-		if len(targets) > 0 {
+		if from.SSHKey == nil && l.hostPath[from] != "" {
 			l.d.atKey(l.hostPath[from], "logs in over ssh to %s (for %s); give the public key of its %s user: ssh_key = \"ssh-ed25519 AAAA…\" or ssh_key_file = \"keys/%s.pub\"",
 				strings.Join(targets, ", "), strings.Join(why, ", "), c.Layout.User, from.Name)
 		}
 	}
 }
 
+// roles reads a host's roles. "master" and "slave", the names of pgpool-II 3.x, stand for
+// primary and standby.
 func (l *loader) roles(t *table, h *Host) {
 	list, ok := t.strings("roles")
 	if !ok {
