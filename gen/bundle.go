@@ -85,6 +85,7 @@ type Bundle struct {
 // anything that could go wrong was refused by schema.
 func Generate(c *schema.Cluster) *Bundle {
 	b := &Bundle{Cluster: c.Name, Trust: trustEntries(c)}
+	dataDir := dataDirScripts(c)
 	for _, h := range c.Hosts {
 		var files []*File
 		add := func(dest string, install Install, mode fs.FileMode, data []byte) {
@@ -100,7 +101,7 @@ func Generate(c *schema.Cluster) *Bundle {
 			files = append(files, haPgpoolScripts(c, h)...)
 		}
 		if h.Backend {
-			files = append(files, haBackendScripts(c, h)...)
+			files = append(files, inDataDirectory(c, h, dataDir)...)
 		}
 		if h.Pgpool {
 			if tf := tmpfiles(c); tf != nil {
