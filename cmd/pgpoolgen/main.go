@@ -180,12 +180,12 @@ func load(c *command, args []string, stderr io.Writer) (*schema.Cluster, int) {
 		return nil, exitUsage
 	}
 	file := args[0]
-	src, err := os.ReadFile(file)
+	src, err := schema.ReadSpec(file) // regular files only, and bounded: Load checks the size
 	if err != nil {
 		fmt.Fprintf(stderr, "pgpoolgen %s: cannot read the spec: %v\n", c.name, err)
 		return nil, exitUsage
 	}
-	cluster, err := schema.Load(file, src, schema.Env{LookupEnv: os.LookupEnv, ReadFile: os.ReadFile})
+	cluster, err := schema.Load(file, src, schema.Env{LookupEnv: os.LookupEnv, ReadFile: schema.ReadFile})
 	if err != nil {
 		var list schema.ErrorList
 		if errors.As(err, &list) {
