@@ -12,6 +12,7 @@
 package gen
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -117,7 +118,11 @@ func Generate(c *schema.Cluster) *Bundle {
 		secrets := hostSecrets(c, h)
 		b.Secrets = append(b.Secrets, secrets...)
 		b.Files = append(b.Files, files...)
-		b.Files = append(b.Files, setupScript(c, h, files, secrets))
+		setup := setupScript(c, h, files, secrets)
+		// The template's buffer grew by doubling: half of it can be slack, 6 MB of a
+		// 128-backend bundle held until the end.
+		setup.Data = bytes.Clone(setup.Data)
+		b.Files = append(b.Files, setup)
 	}
 	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c)})
 	sortFiles(b.Files)

@@ -172,18 +172,19 @@ func (l *loader) trust(hostsOK bool) {
 	if c.Mode == Native {
 		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
 	}
-	// Each (from, to) pair comes up once, so its reasons are gathered here rather than merged
-	// into an edge found by searching.
+	// Each (from, to) pair comes up once, with reasons that depend on the source only: its
+	// edges share them, rather than merging into an edge found by searching.
 	dest := map[*Host]bool{}
 	for _, from := range c.Hosts {
+		var why []string
+		if from.Pgpool && c.Mode == Streaming {
+			why = append(why, FailoverScript, c.FollowScript())
+		}
+		if from.Backend {
+			why = append(why, recovery...)
+		}
+		why = why[:len(why):len(why)] // an append to one edge's reasons must copy them
 		for _, to := range c.Backends {
-			var why []string
-			if from.Pgpool && c.Mode == Streaming {
-				why = append(why, FailoverScript, c.FollowScript())
-			}
-			if from.Backend {
-				why = append(why, recovery...)
-			}
 			if from != to && len(why) > 0 {
 				c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
 				dest[to] = true
