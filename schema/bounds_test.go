@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-var testEnv = Env{LookupEnv: func(string) (string, bool) { return "secret", true }, ReadFile: os.ReadFile}
+var boundsEnv = Env{LookupEnv: func(string) (string, bool) { return "secret", true }, ReadFile: os.ReadFile}
 
 // loadBounded runs Load and fails the test if it has not returned after a bound far above what
 // a correct run takes (the test binary's -timeout stops what is left behind), or allocated more
@@ -22,7 +22,7 @@ func loadBounded(t *testing.T, src string, maxAlloc uint64) ErrorList {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	go func() {
-		_, err := Load("cluster.toml", []byte(src), testEnv)
+		_, err := Load("cluster.toml", []byte(src), boundsEnv)
 		runtime.ReadMemStats(&after)
 		done <- err
 	}()
