@@ -12,6 +12,7 @@
 package gen
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -85,6 +86,7 @@ type Bundle struct {
 // anything that could go wrong was refused by schema.
 func Generate(c *schema.Cluster) *Bundle {
 	b := &Bundle{Cluster: c.Name, Trust: trustEntries(c)}
+	dataDir := dataDirScripts(c)
 	for _, h := range c.Hosts {
 		var files []*File
 		add := func(dest string, install Install, mode fs.FileMode, data []byte) {
@@ -100,7 +102,7 @@ func Generate(c *schema.Cluster) *Bundle {
 			files = append(files, haPgpoolScripts(c, h)...)
 		}
 		if h.Backend {
-			files = append(files, haBackendScripts(c, h)...)
+			files = append(files, inDataDirectory(c, h, dataDir)...)
 		}
 		if h.Pgpool {
 			if tf := tmpfiles(c); tf != nil {
@@ -116,7 +118,11 @@ func Generate(c *schema.Cluster) *Bundle {
 		secrets := hostSecrets(c, h)
 		b.Secrets = append(b.Secrets, secrets...)
 		b.Files = append(b.Files, files...)
-		b.Files = append(b.Files, setupScript(c, h, files, secrets))
+		setup := setupScript(c, h, files, secrets)
+		// The template's buffer grew by doubling: half of it can be slack, 6 MB of a
+		// 128-backend bundle held until the end.
+		setup.Data = bytes.Clone(setup.Data)
+		b.Files = append(b.Files, setup)
 	}
 	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c)})
 	sortFiles(b.Files)

@@ -219,25 +219,42 @@ func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
 // The scripts are the same on every backend: a base backup copies the primary's data directory,
 // scripts included, so a host-specific copy would end up on another host.
 func haBackendScripts(c *schema.Cluster, h *schema.Host) []*File {
-	dir := h.DataDirectory
+	return inDataDirectory(c, h, dataDirScripts(c))
+}
+
+// dataDirScripts renders the scripts of every backend's data directory once, as files with a
+// Name and no host: Generate shares their bytes between the backends, which keeps the work and
+// memory of a cluster linear in its number of backends.
+func dataDirScripts(c *schema.Cluster) []*File {
+	render := func(s *haScript, tmpl string) *File {
+		return &File{Name: s.Script, Mode: 0o755, Owner: c.Layout.User, Group: c.Layout.Group, Data: s.render(tmpl)}
+	}
 	first := newHAScript(c, nil, schema.RecoveryFirstStage)
 	first.Args = recoveryArgsFor(c.Pgpool)
 	// Native replication copies in the first stage, as a standby that streams until the second
 	// stage promotes it, where PostgreSQL can compare WAL positions (9.4); before that the
 	// second stage copies, while pgpool-II holds every client.
 	first.Copies = c.Mode == schema.Streaming || first.PG.LSN
-	files := []*File{haFile(c, h, dir, first, "recovery_1st_stage.tmpl")}
+	files := []*File{render(first, "recovery_1st_stage.tmpl")}
 	if c.Mode == schema.Native {
 		second := newHAScript(c, nil, schema.RecoverySecondStage)
 		second.Args = recoveryArgsFor(c.Pgpool)
 		second.Copies = !second.PG.LSN
-		files = append(files, haFile(c, h, dir, second, "recovery_2nd_stage.tmpl"))
+		files = append(files, render(second, "recovery_2nd_stage.tmpl"))
 	}
 	start := newHAScript(c, nil, schema.RemoteStartScript)
 	start.Args = []haArg{
 		{N: 1, Name: "target_host", Meaning: "host name of the node to start"},
 		{N: 2, Name: "target_dir", Meaning: "data directory of the node to start"},
 	}
-	files = append(files, haFile(c, h, dir, start, "pgpool_remote_start.tmpl"))
-	return files
+	return append(files, render(start, "pgpool_remote_start.tmpl"))
+}
+
+// inDataDirectory places the data directory's scripts on backend h.
+func inDataDirectory(c *schema.Cluster, h *schema.Host, scripts []*File) []*File {
+	out := make([]*File, len(scripts))
+	for i, s := range scripts {
+		out[i] = &File{Host: h.Name, Dest: h.DataDirectory + "/" + s.Name, Mode: s.Mode, Owner: s.Owner, Group: s.Group, Data: s.Data}
+	}
+	return out
 }

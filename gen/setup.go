@@ -34,11 +34,12 @@ var shellFuncs = template.FuncMap{
 		}, fmt.Sprint(v))
 	},
 	// dq escapes a value for the inside of a double-quoted string.
-	"dq": func(v any) string {
-		r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
-		return r.Replace(fmt.Sprint(v))
-	},
+	"dq": func(v any) string { return dqReplacer.Replace(fmt.Sprint(v)) },
 }
+
+// dqReplacer is built once: a Replacer costs about 5 kB to build, and dq runs for every
+// value of every setup script (a 128-backend bundle calls it some 100,000 times).
+var dqReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
 
 // setupData is what setup.sh.tmpl renders for one host. Every string in it comes from the
 // validated model and is safe inside single quotes.

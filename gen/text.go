@@ -69,17 +69,27 @@ func columns(rows [][]string) string {
 			width[i] = max(width[i], len(w))
 		}
 	}
+	line := 1 // the longest line, with its line break
+	for _, w := range width {
+		line += w + 2
+	}
 	var b strings.Builder
+	b.Grow(len(rows) * line)
 	for _, r := range rows {
-		var line strings.Builder
-		for i, w := range r {
-			line.WriteString(w)
-			if i < len(r)-1 {
-				line.WriteString(strings.Repeat(" ", width[i]-len(w)+2))
+		// The last non-empty word ends the line: no blanks after it.
+		last := len(r) - 1
+		for last > 0 && r[last] == "" {
+			last--
+		}
+		for i, w := range r[:last+1] {
+			b.WriteString(w)
+			if i < last {
+				for n := width[i] - len(w) + 2; n > 0; n-- {
+					b.WriteByte(' ')
+				}
 			}
 		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteString("\n")
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

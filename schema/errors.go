@@ -41,10 +41,20 @@ func (e *Error) Error() string {
 // than stopping at the first: a user fixes them all in one pass.
 type ErrorList []*Error
 
+// Error lists the problems one per line, the first MaxReported of them, then a line that
+// counts the rest: past a hundred, more lines help nobody fix the spec.
 func (l ErrorList) Error() string {
-	lines := make([]string, len(l))
+	lines := make([]string, 0, min(len(l), MaxReported+1))
 	for i, e := range l {
-		lines[i] = e.Error()
+		if i == MaxReported {
+			more := "problems"
+			if len(l)-i == 1 {
+				more = "problem"
+			}
+			lines = append(lines, fmt.Sprintf("... and %d more %s", len(l)-i, more))
+			break
+		}
+		lines = append(lines, e.Error())
 	}
 	return strings.Join(lines, "\n")
 }

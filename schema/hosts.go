@@ -148,8 +148,6 @@ func (l *loader) hosts(root *table, list []*table) {
 	}
 }
 
-// roles reads a host's roles. "master" and "slave", the names of pgpool-II 3.x, stand for
-// primary and standby.
 // trust derives who must reach whom over ssh from what the generated scripts do, and requires a
 // public key of every host that must log in somewhere.
 //
@@ -158,76 +156,69 @@ func (l *loader) hosts(root *table, list []*table) {
 //     reaches every other (online recovery runs on the primary and works on the target);
 //   - native replication: every backend reaches every other (online recovery).
 //
-// Missing keys are reported only when [[host]] is otherwise right.
+// The graph is built only when [[host]] is right: otherwise Load fails anyway, and which keys
+// are needed depends on the hosts that are wrong. [[host]] being right bounds it too (at most
+// 128 backends and one pgpool host), and each step is linear in the number of edges.
 func (l *loader) trust(hostsOK bool) {
-	c := l.c
-	add := func(from, to *Host, why ...string) {
-		if from == to {
-			return
-		}
-		for _, e := range c.Trust {
-			if e.From == from && e.To == to {
-				e.Why = append(e.Why, why...)
-				return
-			}
-		}
-		c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
+	if !hostsOK {
+		return
 	}
+	c := l.c
 	recovery := []string{RecoveryFirstStage, RemoteStartScript}
 	if c.Mode == Native {
 		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
 	}
+	// Each (from, to) pair comes up once, with reasons that depend on the source only: its
+	// edges share them, rather than merging into an edge found by searching.
+	dest := map[*Host]bool{}
 	for _, from := range c.Hosts {
+		var why []string
+		if from.Pgpool && c.Mode == Streaming {
+			why = append(why, FailoverScript, c.FollowScript())
+		}
+		if from.Backend {
+			why = append(why, recovery...)
+		}
+		why = why[:len(why):len(why)] // an append to one edge's reasons must copy them
 		for _, to := range c.Backends {
-			if from.Pgpool && c.Mode == Streaming {
-				add(from, to, FailoverScript, c.FollowScript())
-			}
-			if from.Backend {
-				add(from, to, recovery...)
+			if from != to && len(why) > 0 {
+				c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
+				dest[to] = true
 			}
 		}
 	}
-	if !hostsOK {
-		return // which keys are needed depends on hosts that are wrong: fix those first
-	}
-	var with, without []string
+	var without []string
+	with := 0
 	for _, h := range c.Hosts {
-		dest := false
-		for _, e := range c.Trust {
-			dest = dest || e.To == h
-		}
 		switch {
-		case !dest:
+		case !dest[h]:
 		case h.HostKey != nil:
-			with = append(with, h.Name)
+			with++
 		default:
 			without = append(without, h.Name)
 		}
 	}
-	c.KnownHosts = len(with) > 0 && len(without) == 0
-	if len(with) > 0 && len(without) > 0 {
+	c.KnownHosts = with > 0 && len(without) == 0
+	if with > 0 && len(without) > 0 {
 		l.missingHostKeys(without)
 	}
+	// The edges are in source order, so each host's are one run of the list.
 	var missing []*Host
 	targetsOf := map[*Host][]string{}
 	whyOf := map[*Host][]string{}
-	for _, from := range c.Hosts {
-		if from.SSHKey != nil || l.hostPath[from] == "" {
-			continue
-		}
-		var targets []string
-		var why []string
-		for _, e := range c.Trust {
-			if e.From == from {
-				targets = append(targets, e.To.Name)
-				for _, w := range e.Why {
-					if !contains(why, w) {
-						why = append(why, w)
-					}
+	for i := 0; i < len(c.Trust); {
+		from := c.Trust[i].From
+		var targets, why []string
+		for ; i < len(c.Trust) && c.Trust[i].From == from; i++ {
+			e := c.Trust[i]
+			targets = append(targets, e.To.Name)
+			for _, w := range e.Why {
+				if !contains(why, w) {
+					why = append(why, w)
 				}
 			}
 		}
-		if len(targets) > 0 {
+		if from.SSHKey == nil && l.hostPath[from] != "" {
 			missing = append(missing, from)
 			targetsOf[from], whyOf[from] = targets, why
 		}
@@ -288,6 +279,8 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// roles reads a host's roles. "master" and "slave", the names of pgpool-II 3.x, stand for
+// primary and standby.
 func (l *loader) roles(t *table, h *Host) {
 	list, ok := t.strings("roles")
 	if !ok {

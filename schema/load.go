@@ -17,13 +17,25 @@ import (
 // (password_env, password_file). Tests pass their own; the command passes the process's.
 type Env struct {
 	LookupEnv func(name string) (string, bool)
-	ReadFile  func(name string) ([]byte, error)
+	// ReadFile reads a file the spec names. Nil means schema.ReadFile, which reads regular
+	// files only and stops after MaxFileSize+1 bytes; Load refuses larger files whatever
+	// ReadFile returns.
+	ReadFile func(name string) ([]byte, error)
 }
 
 // Load reads the spec in src, named file in messages, and returns the validated cluster. On
 // failure the error is an ErrorList holding every problem found, sorted by position.
 // Relative paths in the spec (password_file) are relative to the spec's folder.
+//
+// A spec that crosses a limit (MaxSpecSize, MaxDepth, MaxValues) gets that one problem: the
+// limits are checked before the TOML library reads the spec.
 func Load(file string, src []byte, env Env) (*Cluster, error) {
+	if e := checkBounds(file, src); e != nil {
+		return nil, ErrorList{e}
+	}
+	if env.ReadFile == nil {
+		env.ReadFile = ReadFile
+	}
 	var tree map[string]any
 	if _, err := toml.Decode(string(src), &tree); err != nil {
 		var pe toml.ParseError

@@ -50,6 +50,7 @@ var uncovered = map[string]string{
 	"pgpoolgen did not read this key":       "reports a bug in pgpoolgen itself: no spec reaches it while every reader reads the keys it takes",
 	"is %s; %s takes a number":              "only backend_weightN is a double in params.tsv, and pgpoolgen sets it from host.weight; kept for the next double parameter",
 	"the spec's file name is %d bytes long": "a Linux file name cannot be over 255 bytes, so no golden case can be written; TestSpecNameRefused gives Load a longer name",
+	"the spec is larger than %s":            "a case would be a committed file over 1 MiB; TestSpecSizeBounded and TestSpecFileBounded give Load and the command line such a spec",
 	"schema: %s reads %s":                   "a panic on a bug in pgpoolgen (a reader asking for a key tableKeys does not list), which every test of that reader would hit",
 }
 

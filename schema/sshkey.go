@@ -2,6 +2,7 @@ package schema
 
 import (
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,7 +86,8 @@ func (l *loader) publicKey(t *table, key, fileKey string) *PublicKey {
 	return pk
 }
 
-// readFile reads the file a key names, relative to the spec's folder unless absolute.
+// readFile reads the file a key names, relative to the spec's folder unless absolute: a
+// regular file of at most MaxFileSize bytes.
 func (l *loader) readFile(t *table, key string) (data []byte, path string, ok bool) {
 	name, ok := t.str(key)
 	if !ok {
@@ -96,13 +98,18 @@ func (l *loader) readFile(t *table, key string) (data []byte, path string, ok bo
 		path = filepath.Join(l.dir, path)
 	}
 	data, err := l.env.ReadFile(path)
-	if err != nil {
-		why := "cannot be read"
-		if os.IsNotExist(err) {
-			why = "does not exist"
-		}
-		l.d.atValue(t.at(key), "%s %s; a relative path is taken from the spec's folder", path, why)
-		return nil, path, false
+	var notRegular notRegularError
+	switch {
+	case errors.As(err, &notRegular):
+		l.d.atValue(t.at(key), "%s %v; pgpoolgen reads keys and passwords from regular files only", path, notRegular)
+	case os.IsNotExist(err):
+		l.d.atValue(t.at(key), "%s does not exist; a relative path is taken from the spec's folder", path)
+	case err != nil:
+		l.d.atValue(t.at(key), "%s cannot be read; a relative path is taken from the spec's folder", path)
+	case len(data) > MaxFileSize:
+		l.d.atValue(t.at(key), "%s is larger than %s, the most pgpoolgen reads for a key or a password; give the file that holds just the one line", path, sizeString(MaxFileSize))
+	default:
+		return data, path, true
 	}
-	return data, path, true
+	return nil, path, false
 }

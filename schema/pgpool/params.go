@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // params.tsv is a copy of the team's reference table (shared/reference/pgpool-params.tsv):
@@ -169,7 +170,16 @@ func Lookup(name string) *Param {
 }
 
 // Names lists every name form series v accepts (indexed ones ending in N), sorted.
-func Names(v Version) []string {
+func Names(v Version) []string { return append([]string(nil), names(v)...) }
+
+// nameLists holds Names for each series asked about: Check needs it for every unknown
+// parameter, and a spec may have thousands.
+var nameLists sync.Map // Version → []string
+
+func names(v Version) []string {
+	if out, ok := nameLists.Load(v); ok {
+		return out.([]string)
+	}
 	var out []string
 	for _, p := range params {
 		if p.In(v) {
@@ -177,6 +187,7 @@ func Names(v Version) []string {
 		}
 	}
 	sort.Strings(out)
+	nameLists.Store(v, out)
 	return out
 }
 
@@ -186,7 +197,7 @@ func Check(name string, v Version) (*Param, error) {
 	p := Lookup(name)
 	if p == nil {
 		msg := fmt.Sprintf("pgpool-II %s has no parameter %q", v, name)
-		if s := Closest(name, Names(v)); s != "" {
+		if s := Closest(name, names(v)); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return nil, fmt.Errorf("%s", msg)
@@ -232,31 +243,48 @@ func Closest(s string, candidates []string) string {
 	// Two edits for short names, more for long ones: num_init_childs is three from
 	// num_init_children.
 	best, bestD := "", 3+len(s)/12
+	s = strings.ToLower(s)
+	var rows []int
 	for _, c := range candidates {
-		if d := distance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+		// The distance is at least the difference in length (candidates are ASCII names, the
+		// same length in lower case): most candidates need no more.
+		if abs(len(c)-len(s)) >= bestD {
+			continue
+		}
+		if d := distance(s, strings.ToLower(c), bestD, &rows); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+func abs(n int) int { return max(n, -n) }
+
+// distance is the Levenshtein distance between a and b, or bound when it is bound or more.
+// rows is scratch space, kept between calls.
+func distance(a, b string, bound int, rows *[]int) int {
+	if cap(*rows) < 2*(len(b)+1) {
+		*rows = make([]int, 2*(len(b)+1))
+	}
+	prev, cur := (*rows)[:len(b)+1], (*rows)[len(b)+1:2*(len(b)+1)]
 	for j := range prev {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
 		cur[0] = i
+		low := i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			low = min(low, cur[j])
+		}
+		if low >= bound {
+			return bound // every row after this one is at least as far
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return min(prev[len(b)], bound)
 }
