@@ -197,86 +197,15 @@ func FuzzLoad(f *testing.F) {
 		var err error
 		bounded(t, "Load", src, func() { _, err = schema.Load(fuzzSpecName, src, env) })
 		if err != nil {
-			checkErrorList(t, src, err)
+			for _, p := range errorListProblems(src, err) {
+				t.Error(p)
+			}
 		}
 	})
 }
 
-// keyPathRE is a key path as errors print it: dotted keys, bare or quoted as Go quotes them,
-// each with optional [index] suffixes.
-var keyPathRE = regexp.MustCompile(`^(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*")(?:\[[0-9]+\])*(?:\.(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*")(?:\[[0-9]+\])*)*$`)
-
-// checkErrorList checks what Load returned for src: an ErrorList, never empty; each entry names
-// the spec, a place inside src or none, a key path or none, and a one-line message that a
-// terminal shows as it is; sorted by place; no password of the Env anywhere in it, unless the
-// input itself holds that password.
-func checkErrorList(t *testing.T, src []byte, err error) {
-	t.Helper()
-	var list schema.ErrorList
-	if !errors.As(err, &list) {
-		t.Fatalf("Load returned %T, want schema.ErrorList: %v", err, err)
-	}
-	if len(list) == 0 {
-		t.Fatalf("Load returned an empty ErrorList as an error")
-	}
-	lines := strings.Split(string(src), "\n")
-	var prev schema.Pos
-	for i, e := range list {
-		if e == nil {
-			t.Fatalf("error %d is nil", i)
-		}
-		text := e.Error()
-		if e.File != fuzzSpecName {
-			t.Errorf("error %q names file %q, want %q", text, e.File, fuzzSpecName)
-		}
-		switch {
-		case e.Pos == schema.Pos{}:
-		case e.Pos.Line < 1 || e.Pos.Line > len(lines) || e.Pos.Col < 1 ||
-			e.Pos.Col > utf8.RuneCountInString(lines[e.Pos.Line-1])+1:
-			t.Errorf("error %q: position %d:%d lies outside the spec (%d lines)", text, e.Pos.Line, e.Pos.Col, len(lines))
-		}
-		if e.Pos.Line < prev.Line || e.Pos.Line == prev.Line && e.Pos.Col < prev.Col {
-			t.Errorf("error %q comes after one at %d:%d: the list is not sorted by place", text, prev.Line, prev.Col)
-		}
-		prev = e.Pos
-		if e.Path != "" && !keyPathRE.MatchString(e.Path) {
-			t.Errorf("error %q: %q is not a key path", text, e.Path)
-		}
-		if strings.TrimSpace(e.Msg) == "" {
-			t.Errorf("error %q has no message", text)
-		}
-		if r, ok := unsafeRune(e.Path + e.Msg); ok {
-			t.Errorf("error %q holds %U: a message is one line a terminal shows as it is", text, r)
-		}
-	}
-	all := err.Error()
-	for _, pw := range fuzzPasswords {
-		if strings.Contains(all, pw) && !bytes.Contains(src, []byte(pw)) {
-			t.Errorf("an error shows the password the Env gave:\n%s", all)
-		}
-	}
-}
-
-// unsafeRune finds a rune that would break a one-line message or hide text on a terminal:
-// invalid UTF-8, control characters (C0, DEL, C1; a tab included), bidirectional controls,
-// line and paragraph separators.
-func unsafeRune(s string) (rune, bool) {
-	for i, r := range s {
-		if r == utf8.RuneError {
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				return r, true
-			}
-		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.In(r, unicode.Zl, unicode.Zp) {
-			return r, true
-		}
-	}
-	return 0, false
-}
-
-// FuzzGenerate checks every bundle of a spec that validates, whatever the spec file is called:
-// two loads and renderings give the same files, modes and manifest; every path stays inside
-// the bundle; every script parses as bash; no file holds a NUL byte or a password of the Env.
+// FuzzGenerate checks every bundle of a spec that validates, whatever the spec file is called;
+// see bundleProblems.
 func FuzzGenerate(f *testing.F) {
 	keys := fuzzSeeds(f, func(src []byte) { f.Add(fuzzSpecName, src) })
 	f.Add("specs/prod cluster.toml", []byte(haSpec{pgpool: "4.3", pg: "15"}.toml()))
@@ -302,40 +231,125 @@ func FuzzGenerate(f *testing.F) {
 		if loadErr != nil {
 			return
 		}
-		checkBundle(t, src, first, second)
+		for _, p := range bundleProblems(src, first, second) {
+			t.Error(p)
+		}
 	})
 }
 
-// checkBundle checks two renderings of one spec, src; see FuzzGenerate.
-func checkBundle(t *testing.T, src []byte, a, b *Bundle) {
-	t.Helper()
-	if len(a.Files) != len(b.Files) {
-		t.Fatalf("two renderings have %d and %d files", len(a.Files), len(b.Files))
+// keyPathRE is a key path as errors print it: dotted keys, bare or quoted as Go quotes them,
+// each with optional [index] suffixes.
+var keyPathRE = regexp.MustCompile(`^(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*")(?:\[[0-9]+\])*(?:\.(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*")(?:\[[0-9]+\])*)*$`)
+
+// errorListProblems checks what Load returned for src: an ErrorList, never empty; each entry
+// names the spec, a place inside src or none, a key path or none, and a one-line message that a
+// terminal shows as it is; sorted by place; no password of the Env anywhere in it, unless the
+// input itself holds that password.
+func errorListProblems(src []byte, err error) []string {
+	var list schema.ErrorList
+	if !errors.As(err, &list) {
+		return []string{fmt.Sprintf("Load returned %T, want schema.ErrorList: %v", err, err)}
 	}
-	for i := range a.Files {
-		if !reflect.DeepEqual(a.Files[i], b.Files[i]) {
-			t.Errorf("two renderings differ in %s (or %s)", a.Files[i].Path(), b.Files[i].Path())
+	if len(list) == 0 {
+		return []string{"Load returned an empty ErrorList as an error"}
+	}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	lines := strings.Split(string(src), "\n")
+	var prev schema.Pos
+	for i, e := range list {
+		if e == nil {
+			bad("error %d is nil", i)
+			continue
+		}
+		text := e.Error()
+		if e.File != fuzzSpecName {
+			bad("error %q names file %q, want %q", text, e.File, fuzzSpecName)
+		}
+		if e.Pos != (schema.Pos{}) && (e.Pos.Line < 1 || e.Pos.Line > len(lines) || e.Pos.Col < 1 ||
+			e.Pos.Col > utf8.RuneCountInString(lines[e.Pos.Line-1])+1) {
+			bad("error %q: position %d:%d lies outside the spec (%d lines; Col counts characters)", text, e.Pos.Line, e.Pos.Col, len(lines))
+		}
+		if e.Pos.Line < prev.Line || e.Pos.Line == prev.Line && e.Pos.Col < prev.Col {
+			bad("error %q comes after one at %d:%d: the list is not sorted by place", text, prev.Line, prev.Col)
+		}
+		prev = e.Pos
+		if e.Path != "" && !keyPathRE.MatchString(e.Path) {
+			bad("error %q: %q is not a key path", text, e.Path)
+		}
+		if strings.TrimSpace(e.Msg) == "" {
+			bad("error %q has no message", text)
+		}
+		if r, ok := unsafeRune(e.Path + e.Msg); ok {
+			bad("error %q holds %U: a message is one line that a terminal shows as it is", text, r)
+		}
+	}
+	all := err.Error()
+	for _, pw := range fuzzPasswords {
+		if strings.Contains(all, pw) && !bytes.Contains(src, []byte(pw)) {
+			bad("an error shows the password the Env gave:\n%s", all)
+		}
+	}
+	return problems
+}
+
+// unsafeRune finds a rune that would break a one-line message or hide text on a terminal:
+// invalid UTF-8, control characters (C0, DEL, C1; a tab included), bidirectional controls,
+// line and paragraph separators.
+func unsafeRune(s string) (rune, bool) {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return r, true
+			}
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// bundleProblems checks two renderings a and b of the spec src: they are equal, files, modes
+// and manifest; every path is clean, inside the bundle and given once, every destination
+// clean and absolute; every script parses as
+// bash; every file is text in its reader's syntax (fileProblems); no file and not the manifest
+// holds a password of the Env, unless the spec itself holds it.
+func bundleProblems(src []byte, a, b *Bundle) []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if len(a.Files) != len(b.Files) {
+		bad("two renderings have %d and %d files", len(a.Files), len(b.Files))
+	} else {
+		for i := range a.Files {
+			if !reflect.DeepEqual(a.Files[i], b.Files[i]) {
+				bad("two renderings differ in %s (or %s)", a.Files[i].Path(), b.Files[i].Path())
+			}
 		}
 	}
 	manifest := a.Manifest()
 	if !bytes.Equal(manifest, b.Manifest()) {
-		t.Errorf("two renderings give different manifests")
+		bad("two renderings give different manifests")
 	}
-	files := map[string]bool{ManifestName: true}
+	seen := map[string]bool{ManifestName: true}
 	for _, f := range a.Files {
 		p := f.Path()
-		if p != path.Clean(p) || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || files[p] {
-			t.Errorf("bundle path %q is not clean, leaves the bundle, or is given twice", p)
+		if p != path.Clean(p) || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || seen[p] {
+			bad("bundle path %q is not clean, leaves the bundle, or is given twice", p)
 		}
-		files[p] = true
-		if bytes.IndexByte(f.Data, 0) >= 0 {
-			t.Errorf("%s holds a NUL byte", p)
+		if f.Host == "." || f.Host == ".." || strings.Contains(f.Host, "/") {
+			bad("%s: host %q is not a folder name", p, f.Host)
 		}
+		if f.Dest != "" && (!path.IsAbs(f.Dest) || f.Dest != path.Clean(f.Dest)) {
+			bad("%s: destination %q is not a clean absolute path", p, f.Dest)
+		}
+		seen[p] = true
 		if isScript(f) {
 			if err := parseBash(p, f.Data); err != nil {
-				t.Errorf("%s does not parse as bash: %v", p, err)
+				bad("%s does not parse as bash: %v", p, err)
 			}
 		}
+		problems = append(problems, fileProblems(f)...)
 	}
 	for _, pw := range fuzzPasswords {
 		if bytes.Contains(src, []byte(pw)) {
@@ -343,13 +357,70 @@ func checkBundle(t *testing.T, src []byte, a, b *Bundle) {
 		}
 		for _, f := range a.Files {
 			if bytes.Contains(f.Data, []byte(pw)) {
-				t.Errorf("%s holds a password the Env gave", f.Path())
+				bad("%s holds a password the Env gave", f.Path())
 			}
 		}
 		if bytes.Contains(manifest, []byte(pw)) {
-			t.Errorf("manifest.json holds a password the Env gave")
+			bad("manifest.json holds a password the Env gave")
 		}
 	}
+	return problems
+}
+
+// Lines of the files other programs read, in those programs' syntax (not in the templates'
+// layout, which may change): what a line break or stray character let through from a spec
+// value would break.
+var (
+	// pgpool.conf: name = value, the value quoted (no quote, no line break, no backslash
+	// before the closing quote: pgpool-II has no escapes) or a bare word or number.
+	pgpoolConfLine = regexp.MustCompile(`^[a-z_][a-z0-9_]* = (?:'(?:[^'\n]*[^'\n\\])?'|[-+]?[0-9][0-9.]*|[A-Za-z][A-Za-z0-9._:/-]*)$`)
+	// pcp.conf: user:md5 hex.
+	pcpConfLine = regexp.MustCompile(`^[^:\s#]+:[0-9a-f]{32}$`)
+	// pool_passwd: user:md5 or SCRAM hash.
+	poolPasswdLine = regexp.MustCompile(`^[^:\s#]+:(?:md5[0-9a-f]{32}|AES\S+|SCRAM-SHA-256\$\S+|TEXT\S+)$`)
+	// authorized_keys: options, then a key and a one-word comment; known_hosts: hosts, then a
+	// key.
+	authorizedKeysLine = regexp.MustCompile(`^(?:[^\s"]|"[^"\n]*")+ ` + sshKey + `$`)
+	knownHostsLine     = regexp.MustCompile(`^\S+ ` + sshKey + `$`)
+	// pool_hba.conf: a rule starts with its connection type.
+	poolHBALine = regexp.MustCompile(`^(?:local|host|hostssl|hostnossl)\s`)
+)
+
+const sshKey = `(?:ssh-(?:ed25519|rsa)|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+/]+={0,2}(?: \S+)?`
+
+// fileProblems checks that a bundle file is UTF-8 text without NUL or other control characters
+// but tab and line feed, bidirectional controls or line separators, whatever it is; and that
+// each line of a file another program reads is blank, a comment, or a line of that program's
+// syntax.
+func fileProblems(f *File) []string {
+	var problems []string
+	text := string(f.Data)
+	if r, ok := unsafeRune(strings.NewReplacer("\n", "", "\t", "").Replace(text)); ok {
+		problems = append(problems, fmt.Sprintf("%s holds %U", f.Path(), r))
+	}
+	var line *regexp.Regexp
+	switch path.Base(f.Dest) {
+	case "pgpool.conf":
+		line = pgpoolConfLine
+	case "pcp.conf":
+		line = pcpConfLine
+	case "pool_passwd":
+		line = poolPasswdLine
+	case "authorized_keys":
+		line = authorizedKeysLine
+	case "pgpoolgen_known_hosts":
+		line = knownHostsLine
+	case "pool_hba.conf":
+		line = poolHBALine
+	default:
+		return problems
+	}
+	for i, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") && !line.MatchString(l) {
+			problems = append(problems, fmt.Sprintf("%s:%d: %q is not a line of %s", f.Path(), i+1, l, path.Base(f.Dest)))
+		}
+	}
+	return problems
 }
 
 // isScript reports whether a bundle file is a shell script: setup.sh, anything executable, or
@@ -363,4 +434,108 @@ func isScript(f *File) bool {
 func parseBash(name string, data []byte) error {
 	_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(data), name)
 	return err
+}
+
+// TestFuzzChecks shows that each check of the fuzz targets fails when it should: on a sound
+// bundle and error list they find nothing, and on each broken copy they find the break.
+func TestFuzzChecks(t *testing.T) {
+	src := []byte(haSpec{pgpool: "4.3", pg: "15", knownHosts: true}.toml())
+	env := fuzzEnv(fuzzSpecName, nil)
+	load := func() *Bundle {
+		c, err := schema.Load(fuzzSpecName, src, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Generate(c)
+	}
+	if p := bundleProblems(src, load(), load()); p != nil {
+		t.Fatalf("a sound bundle has problems: %q", p)
+	}
+	byName := func(b *Bundle, base string) *File {
+		for _, f := range b.Files {
+			if path.Base(f.Path()) == base {
+				return f
+			}
+		}
+		t.Fatalf("no %s in the bundle", base)
+		return nil
+	}
+	// Each break is made in both renderings but where it says once: only the check it names
+	// can find it.
+	for _, tc := range []struct {
+		name   string
+		once   bool
+		break_ func(b *Bundle)
+	}{
+		{"renderings differ", true, func(b *Bundle) { b.Files[0].Data = append(b.Files[0].Data, '\n') }},
+		{"modes differ", true, func(b *Bundle) { b.Files[0].Mode = 0o666 }},
+		{"file missing", true, func(b *Bundle) { b.Files = b.Files[1:] }},
+		{"destination not clean", false, func(b *Bundle) { byName(b, "pcp.conf").Dest = "/etc/../../x" }},
+		{"host not a name", false, func(b *Bundle) { byName(b, "pcp.conf").Host = ".." }},
+		{"path given twice", false, func(b *Bundle) { b.Files = append(b.Files, b.Files[0]) }},
+		{"script does not parse", false, func(b *Bundle) { f := byName(b, "setup.sh"); f.Data = append(f.Data, "\nif x; then\n"...) }},
+		{"NUL byte", false, func(b *Bundle) { f := byName(b, "trust.txt"); f.Data = append(f.Data, 0) }},
+		{"bidi override in a comment", false, func(b *Bundle) { f := byName(b, "pcp.conf"); f.Data = append(f.Data, "# \u202e\n"...) }},
+		{"password in clear", false, func(b *Bundle) { f := byName(b, "trust.txt"); f.Data = append(f.Data, fuzzEnvPassword...) }},
+		{"pgpool.conf line break in a value", false, func(b *Bundle) {
+			f := byName(b, "pgpool.conf")
+			f.Data = append(f.Data, "log_line_prefix = 'a\nfailover_command = 'touch /x'\n"...)
+		}},
+		{"pgpool.conf backslash before the closing quote", false, func(b *Bundle) {
+			f := byName(b, "pgpool.conf")
+			f.Data = append(f.Data, `log_line_prefix = 'a\'`+"\n"...)
+		}},
+		{"pcp.conf line", false, func(b *Bundle) { f := byName(b, "pcp.conf"); f.Data = append(f.Data, "admin:x\n"...) }},
+		{"authorized_keys key without options", false, func(b *Bundle) {
+			f := byName(b, "authorized_keys")
+			f.Data = append(f.Data, sshKeyLine("evil")+"\n"...)
+		}},
+		{"known_hosts line", false, func(b *Bundle) { f := byName(b, "pgpoolgen_known_hosts"); f.Data = append(f.Data, "host\n"...) }},
+		{"pool_hba.conf line", false, func(b *Bundle) { f := byName(b, "pool_hba.conf"); f.Data = append(f.Data, "all all trust\n"...) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := load(), load()
+			tc.break_(b)
+			if !tc.once {
+				tc.break_(a)
+			}
+			p := bundleProblems(src, a, b)
+			if len(p) == 0 {
+				t.Errorf("the checks found nothing wrong")
+			}
+			t.Logf("%q", p)
+		})
+	}
+
+	// A real error list passes; each broken entry fails.
+	_, err := schema.Load(fuzzSpecName, []byte("[cluster]\nname = 1\n"), env)
+	if err == nil {
+		t.Fatal("a bad spec loaded")
+	}
+	if p := errorListProblems(src, err); p != nil {
+		t.Fatalf("a sound error list has problems: %q", p)
+	}
+	ok := schema.Error{File: fuzzSpecName, Pos: schema.Pos{Line: 2, Col: 1}, Path: "cluster.name", Msg: "is wrong"}
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"not an ErrorList", errors.New("x")},
+		{"empty", schema.ErrorList{}},
+		{"other file", schema.ErrorList{{File: "x.toml", Msg: "m"}}},
+		{"line past the end", schema.ErrorList{{File: fuzzSpecName, Pos: schema.Pos{Line: 99, Col: 1}, Msg: "m"}}},
+		{"column past the end", schema.ErrorList{{File: fuzzSpecName, Pos: schema.Pos{Line: 2, Col: 30}, Msg: "m"}}},
+		{"not sorted", schema.ErrorList{&ok, {File: fuzzSpecName, Pos: schema.Pos{Line: 1, Col: 1}, Msg: "m"}}},
+		{"not a key path", schema.ErrorList{{File: fuzzSpecName, Path: "host[x]", Msg: "m"}}},
+		{"no message", schema.ErrorList{{File: fuzzSpecName, Msg: " "}}},
+		{"line break", schema.ErrorList{{File: fuzzSpecName, Msg: "a\nb"}}},
+		{"invalid UTF-8", schema.ErrorList{{File: fuzzSpecName, Msg: "a\xffb"}}},
+		{"password", schema.ErrorList{{File: fuzzSpecName, Msg: "is " + fuzzFilePassword}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if p := errorListProblems([]byte("a = 1\nname = 2\n"), tc.err); len(p) == 0 {
+				t.Errorf("the checks found nothing wrong")
+			}
+		})
+	}
 }
