@@ -30,12 +30,13 @@ bench:
 # Fuzz each target for FUZZTIME (go test takes one target per run). make test replays the
 # seeds and gen/testdata/fuzz/ without fuzzing; an input that finds something is kept there.
 # Minimizing a new input is capped so that slow inputs do not eat the run.
-FUZZTIME ?= 20s
+FUZZTIME ?= 15s
 FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 fuzz:
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzLoad$$' ./gen
 	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzGenerate$$' ./gen
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzValue$$' ./gen
 
 clean:
 	rm -rf bin out

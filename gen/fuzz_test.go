@@ -22,10 +22,11 @@ import (
 	"pgpoolgen/schema"
 )
 
-// Fuzz targets over the whole compiler: schema.Load on arbitrary bytes (FuzzLoad), and for
-// every spec that validates, gen.Generate (FuzzGenerate). Both live here, where gen's tests
-// can reach schema and their helpers (sshKeyLine, lintSpecs), so there is one fuzz Env and one
-// seed corpus. `make fuzz` runs each for a bounded time; `go test` replays the seeds and
+// Fuzz targets over the whole compiler: schema.Load on arbitrary bytes (FuzzLoad); for every
+// spec that validates, gen.Generate (FuzzGenerate); and one fuzzed value in each place of a
+// sound spec that takes a string (FuzzValue). They live here, where gen's tests reach schema
+// and their helpers (sshKeyLine, haSpec, lintSpecs), so there is one fuzz Env and one seed
+// corpus. `make fuzz` runs each for a bounded time; `go test` replays the seeds and
 // testdata/fuzz/<Target>/.
 
 // The passwords the fuzz Env hands out. They are long and odd enough never to occur in a
@@ -213,25 +214,171 @@ func FuzzGenerate(f *testing.F) {
 		if name == "" {
 			return // there is always a file name; Load's own callers pass one
 		}
-		env := fuzzEnv(name, keys)
-		var first, second *Bundle
-		var loadErr error
-		bounded(t, "Load and Generate", src, func() {
-			var c *schema.Cluster
-			if c, loadErr = schema.Load(name, src, env); loadErr != nil {
-				return
-			}
-			first = Generate(c)
-			c, err := schema.Load(name, src, env)
-			if err != nil {
-				panic(fmt.Sprintf("the second Load of the same spec failed: %v", err))
-			}
-			second = Generate(c)
-		})
-		if loadErr != nil {
+		for _, p := range specProblems(t, name, src, fuzzEnv(name, keys)) {
+			t.Error(p)
+		}
+	})
+}
+
+// specProblems loads src twice and, when it validates, renders it twice, all within the hang
+// limit, and returns what errorListProblems or bundleProblems find.
+func specProblems(t *testing.T, name string, src []byte, env schema.Env) []string {
+	t.Helper()
+	var first, second *Bundle
+	var loadErr error
+	bounded(t, "Load and Generate", src, func() {
+		var c *schema.Cluster
+		if c, loadErr = schema.Load(name, src, env); loadErr != nil {
 			return
 		}
-		for _, p := range bundleProblems(src, first, second) {
+		first = Generate(c)
+		c, err := schema.Load(name, src, env)
+		if err != nil {
+			panic(fmt.Sprintf("the second Load of the same spec failed: %v", err))
+		}
+		second = Generate(c)
+	})
+	if loadErr != nil {
+		if name != fuzzSpecName {
+			return nil // errorListProblems expects fuzzSpecName; FuzzLoad checks errors
+		}
+		return errorListProblems(src, loadErr)
+	}
+	return bundleProblems(src, first, second)
+}
+
+// valueSpec is the spec FuzzValue writes its values into: the HA tests' spec with every
+// section that takes a string a user chooses.
+func valueSpec() string {
+	return haSpec{pgpool: "4.3", pg: "15", knownHosts: true, root: "/srv/fz"}.toml() + `
+[pgpool]
+listen_addresses = "*"
+pcp_listen_addresses = "localhost"
+
+[health_check]
+user = "hc"
+
+[replication]
+user = "repl"
+
+[[pool_user]]
+name = "app"
+password_env = "APP_PASSWORD"
+
+[[hba]]
+user = "app"
+database = "appdb"
+address = "10.0.0.0/8"
+method = "ldap"
+options = "ldapserver=ldap.example.com ldapprefix=cn="
+
+[parameters]
+log_line_prefix = "%m: "
+`
+}
+
+// valueSlots are the places of valueSpec that FuzzValue fills: the first occurrence of each
+// assignment gets the fuzzed value.
+var valueSlots = []string{
+	`name = "ha-test"`,
+	`name = "pgpool1"`,
+	`address = "127.0.0.11"`,
+	`application_name = "app-pg1"`,
+	`data_directory = "/srv/fz/data/pg1"`,
+	`home = "/srv/fz/home"`,
+	`pgpool_config_dir = "/srv/fz/pgpool/etc"`,
+	`pgpool_socket_dir = "/srv/fz/run"`,
+	`postgresql_bin_dir = "/srv/fz/pgsql/bin"`,
+	`listen_addresses = "*"`,
+	`pcp_listen_addresses = "localhost"`,
+	`user = "hc"`,
+	`user = "repl"`,
+	`name = "pgpool"`,
+	`name = "app"`,
+	`user = "app"`,
+	`database = "appdb"`,
+	`address = "10.0.0.0/8"`,
+	`options = "ldapserver=ldap.example.com ldapprefix=cn="`,
+	`log_line_prefix = "%m: "`,
+	`preset = "source"`, // as layout.user, which the spec leaves out
+	`ssh_key = "`,       // host pgpool1's key
+}
+
+// oddRunes are characters that hide or break text: the fuzzer's byte mutations seldom make
+// them, so expand turns each byte that is not UTF-8 into one of them.
+var oddRunes = []rune{'\u0085', '\u00a0', '\u00ad', '\u061c', '\u200b', '\u200e', '\u200f', '\u2028', '\u2029',
+	'\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff',
+	'\ufffd', 'é', '日'}
+
+// expand makes a fuzzed string UTF-8, each invalid byte becoming one of oddRunes.
+func expand(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			r = oddRunes[int(s[i])%len(oddRunes)]
+		}
+		b.WriteRune(r)
+		i += size
+	}
+	return b.String()
+}
+
+// fillSlot writes value, as a TOML string, into slot i of valueSpec.
+func fillSlot(i int, value string) string {
+	spec := valueSpec()
+	slot := valueSlots[i%len(valueSlots)]
+	key, _, _ := strings.Cut(slot, " = ")
+	var repl string
+	switch key {
+	case "preset":
+		repl = slot + "\nuser = " + tomlString(value)
+	case "ssh_key":
+		// Replace the whole key of the first host.
+		at := strings.Index(spec, slot)
+		end := at + strings.IndexByte(spec[at:], '\n')
+		return spec[:at] + "ssh_key = " + tomlString(value) + spec[end:]
+	default:
+		repl = key + " = " + tomlString(value)
+	}
+	return strings.Replace(spec, slot, repl, 1)
+}
+
+// tomlString writes s as a TOML basic string that holds any UTF-8 text.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// FuzzValue puts one fuzzed string into one place of a sound spec, so that the fuzzer spends
+// its time on values rather than on TOML syntax (bytes that are not UTF-8 become oddRunes): a value Load refuses gets a well-formed error
+// that does not show it raw; a value it accepts gives a bundle that passes bundleProblems.
+func FuzzValue(f *testing.F) {
+	hostile := []string{"a\nb", "a\rb", "$(touch /tmp/x)", "`id`", "'", `"`, `\`, "a\\",
+		" * ", "#", "a b", "..", "/a/../b", "日本", ""}
+	for i, slot := range valueSlots {
+		_, v, _ := strings.Cut(slot, " = ")
+		f.Add(uint8(i), strings.Trim(v, `"`))
+		f.Add(uint8(i), hostile[i%len(hostile)])
+		f.Add(uint8(i), hostile[(i+7)%len(hostile)])
+	}
+	env := fuzzEnv(fuzzSpecName, nil)
+	f.Fuzz(func(t *testing.T, slot uint8, value string) {
+		src := fillSlot(int(slot), expand(value))
+		for _, p := range specProblems(t, fuzzSpecName, []byte(src), env) {
 			t.Error(p)
 		}
 	})
