@@ -1,10 +1,10 @@
-# pgpoolgen. `make test` is what CI runs (through .ci/run, which first installs the Debian
-# packages the tests use: pgpool2 for pg_md5).
+# pgpoolgen. `make test` and `make fuzz` are what CI runs (through .ci/run, which first installs
+# the Debian packages the tests use: pgpool2 for pg_md5).
 
 GO ?= go
 export GOFLAGS := -trimpath
 
-.PHONY: all build test lint golden bench clean e2e versions
+.PHONY: all build test lint golden bench fuzz clean e2e versions
 
 all: build
 
@@ -26,6 +26,17 @@ golden:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Fuzz each target for FUZZTIME (go test takes one target per run). make test replays the
+# seeds and gen/testdata/fuzz/ without fuzzing; an input that finds something is kept there.
+# Minimizing a new input is capped so that slow inputs do not eat the run.
+FUZZTIME ?= 15s
+FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+
+fuzz:
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzLoad$$' ./gen
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzGenerate$$' ./gen
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzValue$$' ./gen
 
 clean:
 	rm -rf bin out
