@@ -1,12 +1,14 @@
 package schema
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -27,6 +29,15 @@ type Env struct {
 // failure the error is an ErrorList holding every problem found, sorted by position.
 // Relative paths in the spec (password_file) are relative to the spec's folder.
 //
+// offsetPos is the line and column, in characters, of a byte offset into src. The TOML
+// library's own Line and Col are off by one at the start of a line and count bytes, so the
+// position of a syntax error comes from its byte offset (found by FuzzLoad).
+func offsetPos(src []byte, off int) Pos {
+	off = max(0, min(off, len(src)))
+	lineStart := bytes.LastIndexByte(src[:off], '\n') + 1
+	return Pos{Line: bytes.Count(src[:off], []byte{'\n'}) + 1, Col: utf8.RuneCount(src[lineStart:off]) + 1}
+}
+
 // A spec that crosses a limit (MaxSpecSize, MaxDepth, MaxValues) gets that one problem: the
 // limits are checked before the TOML library reads the spec.
 func Load(file string, src []byte, env Env) (*Cluster, error) {
@@ -40,7 +51,7 @@ func Load(file string, src []byte, env Env) (*Cluster, error) {
 	if _, err := toml.Decode(string(src), &tree); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, ErrorList{{File: file, Pos: Pos{pe.Position.Line, pe.Position.Col}, Msg: "TOML syntax error: " + syntaxMessage(pe.Message)}}
+			return nil, ErrorList{{File: file, Pos: offsetPos(src, pe.Position.Start), Msg: "TOML syntax error: " + syntaxMessage(pe.Message)}}
 		}
 		return nil, ErrorList{{File: file, Msg: "TOML syntax error"}}
 	}
