@@ -20,8 +20,10 @@ type decoder struct {
 	errs ErrorList
 }
 
+// add records a problem. Its message may quote the spec or another library's words (an ssh
+// key's text, say), so it is made visible here, once, for every way it is shown.
 func (d *decoder) add(pos Pos, path, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Pos: pos, Path: path, Msg: Visible(fmt.Sprintf(format, args...))})
 }
 
 // atKey reports a problem with the key at path; atValue one with its value.
