@@ -95,7 +95,12 @@ func (l *loader) checkPath(p, s string) bool {
 		l.d.atValue(p, "%q contains %s; pgpoolgen puts paths in config files and shell commands, so it allows only letters, digits and / . _ - + @", s, what)
 	case containsDotDot(s):
 		l.d.atValue(p, "%q contains \"..\"; give the path without it", s)
-	case s != "/" && path.Clean(s) != s:
+	case s == "/":
+		// Every path of the spec is a folder that holds the bundle's files or a file itself;
+		// files joined onto "/" would be named "//name", and a home or data directory of / is
+		// a mistake.
+		l.d.atValue(p, "is the root folder; name the folder itself")
+	case path.Clean(s) != s:
 		l.d.atValue(p, "%q is not in clean form; write %q", s, path.Clean(s))
 	default:
 		return true
