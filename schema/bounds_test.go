@@ -18,11 +18,12 @@ var boundsEnv = Env{LookupEnv: func(string) (string, bool) { return "secret", tr
 func loadBounded(t *testing.T, src string, maxAlloc uint64) ErrorList {
 	t.Helper()
 	done := make(chan error, 1)
+	spec := []byte(src) // the caller's copy: not Load's work
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	go func() {
-		_, err := Load("cluster.toml", []byte(src), boundsEnv)
+		_, err := Load("cluster.toml", spec, boundsEnv)
 		runtime.ReadMemStats(&after)
 		done <- err
 	}()
