@@ -261,12 +261,12 @@ func checkHA(file string, settings []Setting, last map[string]int, known map[str
 	return ds
 }
 
-// becameEmpty reports whether p's default is ” in v but was not in some earlier series.
+// becameEmpty reports whether p's default is empty in v but was not in some earlier series.
 func becameEmpty(p *pgpool.Param, v pgpool.Version) bool {
 	return emptiedIn(p, v) != (pgpool.Version{})
 }
 
-// emptiedIn is the series from which p's default has been ” up to v, if an earlier series had
+// emptiedIn is the series from which p's default has been empty up to v, if an earlier series had
 // another default.
 func emptiedIn(p *pgpool.Param, v pgpool.Version) pgpool.Version {
 	if p.DefaultIn(v) != "''" {

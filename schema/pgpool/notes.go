@@ -28,8 +28,8 @@ func noteOf(name string) string {
 	return notes[name]
 }
 
-// DefaultIn is the parameter's compiled default in series v, as the table writes it: ''
-// for the empty string, (null) for unset.
+// DefaultIn is the parameter's compiled default in series v, as the table writes it: a pair of single
+// quotes for the empty string, (null) for unset.
 func (p *Param) DefaultIn(v Version) string {
 	return spanIn(notesSpans(noteOf(p.Name), "default:"), v, p.Default)
 }
