@@ -93,7 +93,9 @@ func check(file string, settings []Setting, opt Options) []Diagnostic {
 				add(s, Warning, "renamed %q in %s: pgpool-II %s still takes the old name, with a WARNING; write %s", p.RenamedTo, p.RenamedIn, v, p.RenamedTo)
 			}
 		}
-		if msg := CheckValue(p, s, v); msg != "" {
+		if s.Kind == KindEOL || s.Kind == KindEOF {
+			// parse reported the missing value.
+		} else if msg := CheckValue(p, s, v); msg != "" {
 			add(s, Error, "%s", msg)
 		}
 		if j := last[s.Name]; j != i {
@@ -171,8 +173,10 @@ func (e effective) indexed(record string) []Setting {
 func checkHA(file string, settings []Setting, last map[string]int, known map[string]*pgpool.Param, v pgpool.Version) []Diagnostic {
 	e := effective{settings, last, known, v}
 	var ds []Diagnostic
+	// at reports at setting s, else at the setting of fallback, else at the file as a whole
+	// under the parameter's name.
 	at := func(s *Setting, fallback string, sev Severity, format string, args ...any) {
-		d := Diagnostic{File: file, Severity: sev, Msg: fmt.Sprintf(format, args...)}
+		d := Diagnostic{File: file, Name: fallback, Severity: sev, Msg: fmt.Sprintf(format, args...)}
 		if s != nil {
 			d.File, d.Pos, d.Name = s.File, s.NamePos, s.Name
 		} else if _, f := e.get(fallback); f != nil {
@@ -237,7 +241,7 @@ func checkHA(file string, settings []Setting, last map[string]int, known map[str
 			continue
 		}
 		if val, s := e.get(u.name); strings.TrimSpace(val) == "" {
-			at(s, "", Warning, "%s is empty (the default from %s): %s cannot log in; set a user", u.name, emptiedIn(p, v), u.what)
+			at(s, u.name, Warning, "empty, the default from %s: %s cannot log in; set a user", emptiedIn(p, v), u.what)
 		}
 	}
 
@@ -249,7 +253,13 @@ func checkHA(file string, settings []Setting, last map[string]int, known map[str
 		}
 		s := settings[last[name]]
 		val := strings.TrimSpace(s.Value)
-		if val == "" || md5RE.MatchString(val) || strings.HasPrefix(val, "AES") {
+		if md5RE.MatchString(val) {
+			if from := known[name].MD5RejectedFrom(); !from.IsZero() && v.AtLeast(from) {
+				at(&s, "", Error, "pgpool-II %s refuses the md5 form here (from %s): write pg_enc's AES form, or leave it '' to take it from pool_passwd", v, from)
+			}
+			continue
+		}
+		if val == "" || strings.HasPrefix(val, "AES") {
 			continue
 		}
 		if v.AtLeast(pgpool.Version{Major: 4, Minor: 0}) {

@@ -372,6 +372,11 @@ func parse(file string, src []byte, v pgpool.Version, add func(Setting), inc fun
 		if t.kind == KindEOL {
 			continue
 		}
+		if t.kind == KindBare {
+			errAt(t.pos, "", "syntax error: a name holds only letters, digits and _, and this one has -.:/ in it; pgpool-II does not start with this file")
+			skipLine()
+			continue
+		}
 		if t.kind != KindKey {
 			errAt(t.pos, "", "syntax error: a line starts with %s where pgpool-II wants a parameter name; pgpool-II does not start with this file", t.kind)
 			skipLine()
@@ -416,6 +421,11 @@ func parse(file string, src []byte, v pgpool.Version, add func(Setting), inc fun
 			skipLine()
 			continue
 		case KindKey:
+			if val.kind == KindInteger && after.off == val.off+len(val.text) {
+				errAt(after.pos, name, "a unit after the number: pgpool-II %s takes the number alone and reads the unit as another setting (unit suffixes came in 4.2); write a bare number", v)
+				skipLine()
+				continue
+			}
 			// pgpool-II reads on: the word starts a second setting, with whatever follows it
 			// as that one's value.
 			errAt(after.pos, name, "a second word after the value: pgpool-II reads it as another setting; quote a value that holds spaces, and write one setting per line")

@@ -14,6 +14,7 @@ var (
 	notes     map[string]string
 	unitRE    = regexp.MustCompile(`(?:^|; )unit (B|kB|MB|ms|s|min)\b`)
 	indexRE   = regexp.MustCompile(`(?:^|; )index 0\.\.(\d+)`)
+	md5RE     = regexp.MustCompile(`(\d+\.\d+)\+ rejects md5 format`)
 )
 
 func noteOf(name string) string {
@@ -54,4 +55,13 @@ func (p *Param) MaxIndex() int {
 		return n
 	}
 	return MaxBackends - 1
+}
+
+// MD5RejectedFrom is the first series that refuses a password parameter's value in pg_md5's
+// md5 form (recovery_password and wd_lifecheck_password from 4.2), or zero.
+func (p *Param) MD5RejectedFrom() Version {
+	if m := md5RE.FindStringSubmatch(noteOf(p.Name)); m != nil {
+		return MustVersion(m[1])
+	}
+	return Version{}
 }
