@@ -232,7 +232,7 @@ func checkHA(file string, settings []Setting, last map[string]int, known map[str
 	method, _ := e.get("wd_lifecheck_method")
 	for _, u := range []user{
 		{"health_check_user", healthOn && len(e.indexed("health_check_userN")) == 0, "health checks"},
-		{"sr_check_user", streaming && e.seconds("sr_check_period") > 0, "streaming replication delay checks"},
+		{"sr_check_user", streaming && len(backends) >= 2 && e.seconds("sr_check_period") > 0, "streaming replication delay checks"},
 		{"wd_lifecheck_user", e.on("use_watchdog") && strings.EqualFold(method, "query"), "watchdog query life checks"},
 		{"recovery_user", strings.TrimSpace(recovery) != "", "online recovery"},
 	} {

@@ -426,6 +426,12 @@ func parse(file string, src []byte, v pgpool.Version, add func(Setting), inc fun
 				skipLine()
 				continue
 			}
+			if Secret(name) {
+				// The word is part of a password: it is no name to print.
+				errAt(after.pos, name, "a second word after the value: quote a value that holds spaces")
+				skipLine()
+				continue
+			}
 			// pgpool-II reads on: the word starts a second setting, with whatever follows it
 			// as that one's value.
 			errAt(after.pos, name, "a second word after the value: pgpool-II reads it as another setting; quote a value that holds spaces, and write one setting per line")
