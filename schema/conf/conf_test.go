@@ -157,6 +157,10 @@ func TestLintKeepsSecrets(t *testing.T) {
 			}
 		}
 	}
+	// CheckValue itself never quotes a value under a secret name, whatever the type.
+	if msg := CheckValue(pgpool.Lookup("port"), Setting{Name: "x_password", Value: "hunter2"}, v43); msg == "" || strings.Contains(msg, "hunter") {
+		t.Errorf("CheckValue: %q", msg)
+	}
 	for _, d := range LintPCP("pcp.conf", []byte("admin:hunter2\n")) {
 		if strings.Contains(d.String(), "hunter") {
 			t.Errorf("pcp.conf: %s", d)
