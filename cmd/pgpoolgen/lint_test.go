@@ -210,3 +210,32 @@ func TestLintSamples(t *testing.T) {
 	}
 	t.Logf("%d sample pgpool.conf files of %d series linted, %d without errors", files, len(pgpool.Series), clean)
 }
+
+// "pgpoolgen help lint" documents the command; a wrong command line exits 2.
+func TestLintCommandLine(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"help", "lint"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("help lint: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"Usage: pgpoolgen lint PGPOOL.CONF --pgpool-version X.Y", "--release", "--strict", "--format", "Exit status: 0"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("help lint lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	conf := filepath.Join(goldenDir, "lint", "strict", "pgpool.conf")
+	for _, args := range [][]string{
+		{conf},                            // no series
+		{conf, "--pgpool-version", "5.0"}, // unknown series
+		{conf, "--release", "4.3"},        // not a release
+		{conf, "--pgpool-version", "4.2", "--release", "4.3.5"},
+		{conf, "--pgpool-version", "4.3", "--format", "xml"},
+		{"missing.conf", "--pgpool-version", "4.3"},
+		{conf, conf, "--pgpool-version", "4.3"},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		if code := run(append([]string{"lint"}, args...), &stdout, &stderr); code != exitUsage || stderr.Len() == 0 {
+			t.Errorf("lint %v: exit %d, stderr %q; want exit 2 and a message", args, code, stderr.String())
+		}
+	}
+}
