@@ -23,6 +23,9 @@ func CheckValue(p *pgpool.Param, s Setting, v pgpool.Version) string {
 	if Secret(s.Name) {
 		shown = "the value"
 	}
+	if p.Name == "backend_flagN" {
+		return checkFlags(val, v)
+	}
 	switch p.TypeIn(v) {
 	case "bool":
 		if _, ok := ParseBool(val); !ok {
@@ -57,6 +60,36 @@ func CheckValue(p *pgpool.Param, s Setting, v pgpool.Version) string {
 			}
 		}
 		return fmt.Sprintf("%s is not one of pgpool-II %s's values: %s", shown, v, strings.Join(words, ", "))
+	}
+	return ""
+}
+
+// checkFlags checks backend_flagN's words joined with '|'.
+func checkFlags(val string, v pgpool.Version) string {
+	known := pgpool.BackendFlags(v)
+	seen := map[string]bool{}
+	for _, w := range strings.Split(val, "|") {
+		if w == "" {
+			continue // strtok skips empty pieces
+		}
+		seen[w] = true
+		ok := false
+		for _, k := range known {
+			ok = ok || k == w
+		}
+		if !ok {
+			msg := fmt.Sprintf("%q is not a backend flag of pgpool-II %s: it takes %s, joined with '|' and without spaces", w, v, strings.Join(known, ", "))
+			switch {
+			case w == "ALWAYS_MASTER" && v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+				msg += "; ALWAYS_MASTER was renamed ALWAYS_PRIMARY in 4.2"
+			case w == "ALWAYS_PRIMARY" && v.AtLeast(pgpool.Version{Major: 3, Minor: 7}):
+				msg += "; before 4.2 it is spelled ALWAYS_MASTER"
+			}
+			return msg
+		}
+	}
+	if seen["ALLOW_TO_FAILOVER"] && seen["DISALLOW_TO_FAILOVER"] {
+		return "ALLOW_TO_FAILOVER and DISALLOW_TO_FAILOVER together: pgpool-II refuses to start; keep one"
 	}
 	return ""
 }
