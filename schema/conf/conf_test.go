@@ -311,3 +311,59 @@ func TestLintPCPAndHBA(t *testing.T) {
 		t.Errorf("3.6:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+func TestByteOrderMark(t *testing.T) {
+	ds := lint("\xef\xbb\xbfport = 9999\n", v43)
+	if len(ds) == 0 || !strings.Contains(ds[0], "p.conf:1:1: error: the file starts with a byte order mark") {
+		t.Errorf("got %q", ds)
+	}
+	for _, d := range ds {
+		if strings.ContainsRune(d, 0xfeff) {
+			t.Errorf("the mark is printed as it is: %q", d)
+		}
+	}
+}
+
+// FuzzLint: any input, in any series, gives findings with places inside the file, in order,
+// and the same findings twice.
+func FuzzLint(f *testing.F) {
+	for _, s := range []string{"port = 9999\n", "a 'b''c' d\n", "include 'x'\n", "x = 30s # c", "'\\'", "backend_flag0 = 'A|B'\n"} {
+		f.Add(s, 10)
+	}
+	f.Fuzz(func(t *testing.T, src string, series int) {
+		v := pgpool.Series[(series%len(pgpool.Series)+len(pgpool.Series))%len(pgpool.Series)]
+		opt := Options{Version: v, ReadFile: func(string) ([]byte, error) { return []byte(src), nil }}
+		a := Lint("p.conf", []byte(src), opt)
+		b := Lint("p.conf", []byte(src), opt)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("two runs differ")
+		}
+		lines := strings.Count(src, "\n") + 1
+		for i, d := range a.Diagnostics {
+			if d.Pos.Line > lines || d.Pos.Line < 0 {
+				t.Fatalf("%s: line outside a %d-line file", d, lines)
+			}
+			if i > 0 && d.File == a.Diagnostics[i-1].File && d.Pos.Line < a.Diagnostics[i-1].Pos.Line {
+				t.Fatalf("out of order: %s after %s", d, a.Diagnostics[i-1])
+			}
+		}
+	})
+}
+
+// BenchmarkLint reads a pgpool.conf of every parameter 4.7 knows, each after a comment.
+func BenchmarkLint(b *testing.B) {
+	var sb strings.Builder
+	v47 := pgpool.MustVersion("4.7")
+	for _, n := range pgpool.Names(v47) {
+		if p := pgpool.Lookup(n); p.Indexed {
+			n = strings.TrimSuffix(n, "N") + "0"
+		}
+		sb.WriteString("# " + n + "\n" + n + " = ''\n")
+	}
+	src := []byte(sb.String())
+	b.SetBytes(int64(len(src)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Lint("p.conf", src, Options{Version: v47})
+	}
+}

@@ -156,9 +156,10 @@ func (e effective) seconds(name string) int64 {
 // indexed lists the settings of an indexed parameter that pgpool-II keeps, by index.
 func (e effective) indexed(record string) []Setting {
 	var out []Setting
-	for name, p := range e.known {
-		if p.Name == record && name != strings.TrimSuffix(record, "N") {
-			out = append(out, e.settings[e.last[name]])
+	for i, s := range e.settings {
+		p := e.known[s.Name]
+		if i == e.last[s.Name] && p != nil && p.Name == record && s.Name != strings.TrimSuffix(record, "N") {
+			out = append(out, s)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -246,7 +247,12 @@ func checkHA(file string, settings []Setting, last map[string]int, known map[str
 	}
 
 	// Passwords in clear text: pgpool.conf is readable by whoever reads the configuration.
+	names := make([]string, 0, len(known))
 	for name := range known {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
 		base := strings.TrimRight(name, "0123456789")
 		if !strings.HasSuffix(base, "_password") {
 			continue

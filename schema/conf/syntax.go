@@ -105,7 +105,7 @@ func visible(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			out = fmt.Appendf(out, `\x%02x`, s[i])
-		case r < ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 ||
+		case r < ' ' || r == 0x7f || r == 0xfeff || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 ||
 			r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
 			out = fmt.Appendf(out, `\u%04x`, r)
 		default:
@@ -351,6 +351,10 @@ func parse(file string, src []byte, v pgpool.Version, add func(Setting), inc fun
 		diags = append(diags, Diagnostic{File: file, Pos: pos, Name: name, Severity: Error, Msg: fmt.Sprintf(format, args...)})
 	}
 	l := &lexer{src: src, line: 1, col: 1, units: v.AtLeast(pgpool.Version{Major: 4, Minor: 2})}
+	if len(src) >= 3 && src[0] == 0xef && src[1] == 0xbb && src[2] == 0xbf {
+		// An editor's UTF-8 byte order mark: three letters to flex, so part of the first name.
+		errAt(Pos{1, 1}, "", "the file starts with a byte order mark, which pgpool-II reads as part of the first name: save it without one")
+	}
 	// skipLine moves past the rest of the line after a problem.
 	skipLine := func() {
 		for l.off < len(l.src) && l.src[l.off] != '\n' {
