@@ -87,10 +87,20 @@ func check(file string, settings []Setting, opt Options) []Diagnostic {
 			}
 		}
 		if p.RenamedTo != "" && !p.RenamedIn.IsZero() && v.AtLeast(p.RenamedIn) {
-			if pgpool.IgnoredIn(s.Name, v) {
-				add(s, Error, "renamed %q in %s: pgpool-II %s reads the old name only to warn that it has no effect; write %s", p.RenamedTo, p.RenamedIn, v, p.RenamedTo)
-			} else {
-				add(s, Warning, "renamed %q in %s: pgpool-II %s still takes the old name, with a WARNING; write %s", p.RenamedTo, p.RenamedIn, v, p.RenamedTo)
+			applied, does, ok := pgpool.OldName(s.Name, v)
+			switch {
+			case !ok:
+				add(s, Warning, "renamed %q in %s: write the new name", p.RenamedTo, p.RenamedIn)
+			case applied:
+				add(s, Warning, "renamed %q in %s: pgpool-II %s %s; write the new name", p.RenamedTo, p.RenamedIn, v, does)
+			case s.Name == "replication_mode":
+				if on, _ := ParseBool(s.Value); on {
+					add(s, Error, "from 4.2 pgpool-II %s: write backend_clustering_mode = native_replication", does)
+				} else {
+					add(s, Warning, "from 4.2 pgpool-II %s: remove it, backend_clustering_mode chooses the mode", does)
+				}
+			default:
+				add(s, Error, "renamed %q in %s: pgpool-II %s %s; write the new name", p.RenamedTo, p.RenamedIn, v, does)
 			}
 		}
 		if s.Kind == KindEOL || s.Kind == KindEOF {

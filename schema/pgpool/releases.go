@@ -127,25 +127,3 @@ func mustRelease(s string) Release {
 	}
 	return r
 }
-
-// ignoredAliases are old names that a series still accepts but whose value it does not
-// apply: pgpool-II logs "setting failover_on_backend_error has no effect" and keeps the new
-// name's value (V4_0_STABLE…V4_7_STABLE src/config/pool_config_variables.c,
-// FailOverOnBackendErrorAssignMessage; the record has no variable). delegate_IP (4.4+) and
-// logdir (4.7) are applied to their new names, with a WARNING.
-var ignoredAliases = []struct {
-	name string
-	from Version
-}{
-	{"fail_over_on_backend_error", Version{4, 0}},
-}
-
-// IgnoredIn reports whether series v accepts the name but ignores its value.
-func IgnoredIn(name string, v Version) bool {
-	for _, a := range ignoredAliases {
-		if a.name == name && v.AtLeast(a.from) {
-			return true
-		}
-	}
-	return false
-}
