@@ -150,9 +150,13 @@ func runLint(c *command, fs *pflag.FlagSet, args []string, stdout, stderr io.Wri
 	return exitOK
 }
 
-// readBounded reads a file of at most conf.MaxFileSize bytes: a bigger one is refused before it
-// is read whole.
+// readBounded reads a regular file of at most conf.MaxFileSize bytes: a bigger one is refused
+// before it is read whole.
 func readBounded(name string) ([]byte, error) {
+	// A FIFO or a device would block or never end: only a regular file is read.
+	if info, err := os.Stat(name); err == nil && !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot read %s: not a regular file", name)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %w", err)

@@ -230,6 +230,7 @@ func TestLintCommandLine(t *testing.T) {
 		{conf, "--pgpool-version", "4.2", "--release", "4.3.5"},
 		{conf, "--pgpool-version", "4.3", "--format", "xml"},
 		{"missing.conf", "--pgpool-version", "4.3"},
+		{"/dev/null", "--pgpool-version", "4.3"}, // not a regular file
 		{conf, conf, "--pgpool-version", "4.3"},
 	} {
 		stdout.Reset()
