@@ -27,6 +27,12 @@ func CheckValue(p *pgpool.Param, s Setting, v pgpool.Version) string {
 		return checkFlags(val, v)
 	}
 	switch p.TypeIn(v) {
+	case "string", "list":
+		// 3.1-3.5 test the token of every string parameter but the indexed ones: a number
+		// stops pgpool-II ("parse error").
+		if v.Less(pgpool.Version{Major: 3, Minor: 6}) && !p.Indexed && s.Kind != KindString && s.Kind != KindBare && s.Kind != KindKey {
+			return fmt.Sprintf("%s is %s: pgpool-II %s takes a string only in quotes (or as a bare word)", shown, s.Kind, v)
+		}
 	case "bool":
 		if _, ok := ParseBool(val); !ok {
 			return fmt.Sprintf("%s is not a boolean: write on or off", shown)
