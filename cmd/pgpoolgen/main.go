@@ -72,6 +72,7 @@ password_file from beside the spec; neither is ever written into the bundle.`,
 			help: `Check reads and validates the cluster spec SPEC exactly as build does, renders the
 bundle in memory, and writes nothing. It prints every problem at once.`,
 			run: runCheck},
+		lintCommand,
 		{name: "version", summary: "print pgpoolgen's version", help: "Version prints pgpoolgen's version.",
 			run: runVersion},
 		{name: "help", args: "[COMMAND]", summary: "show help for pgpoolgen or a command",

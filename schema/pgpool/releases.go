@@ -1,0 +1,129 @@
+package pgpool
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// A Release is one pgpool-II minor release, such as 4.3.5.
+type Release struct {
+	Version     // its series
+	Patch   int // 5 in 4.3.5
+}
+
+// ParseRelease reads "major.minor.patch".
+func ParseRelease(s string) (Release, error) {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 || strings.Count(s, ".") != 2 {
+		return Release{}, fmt.Errorf("%q is not a release of the form major.minor.patch, such as 4.3.5", s)
+	}
+	v, err := ParseVersion(s[:i])
+	p, err2 := strconv.Atoi(s[i+1:])
+	if err != nil || err2 != nil || p < 0 || strings.ContainsAny(s[i+1:], "+- ") {
+		return Release{}, fmt.Errorf("%q is not a release of the form major.minor.patch, such as 4.3.5", s)
+	}
+	return Release{v, p}, nil
+}
+
+func (r Release) String() string { return fmt.Sprintf("%d.%d.%d", r.Major, r.Minor, r.Patch) }
+
+// Less reports whether r is older than s.
+func (r Release) Less(s Release) bool {
+	if r.Version != s.Version {
+		return r.Version.Less(s.Version)
+	}
+	return r.Patch < s.Patch
+}
+
+// backports lists the parameters that a minor release added to (or, with last, took from) a
+// series after its .0 release: the parameter table's first and last columns are series and
+// say nothing of them. One row per name and series; a series without a row has the name in
+// every release the table says it has it. The releases are the first (or last) tags of
+// pgpool-II's repository whose config parser knows the name (src/config/pool_config.l up to
+// 3.5, src/config/pool_config_variables.c from 3.6), checked against the real builds (see
+// ../shared/pgpool-builds/README.md: Debian 12's 4.3.5 answers `config variable
+// "notice_per_node_statement" not found`).
+var backports = []struct {
+	name        string
+	first, last string // first release that reads the name, last one that does ("" for none)
+}{
+	{"pcp_socket_dir", "3.5.4", ""},
+	{"ssl_ciphers", "3.4.23", ""},
+	{"ssl_ciphers", "3.5.20", ""},
+	{"ssl_ciphers", "3.6.16", ""},
+	{"ssl_ciphers", "3.7.9", ""},
+	{"ssl_ciphers", "4.0.4", ""},
+	{"ssl_prefer_server_ciphers", "3.4.23", ""},
+	{"ssl_prefer_server_ciphers", "3.5.20", ""},
+	{"ssl_prefer_server_ciphers", "3.6.16", ""},
+	{"ssl_prefer_server_ciphers", "3.7.9", ""},
+	{"ssl_prefer_server_ciphers", "4.0.4", ""},
+	{"health_check_test", "3.7.23", ""},
+	{"health_check_test", "4.0.18", ""},
+	{"health_check_test", "4.1.11", ""},
+	{"health_check_test", "4.2.8", ""},
+	{"health_check_test", "4.3.1", ""},
+	{"notice_per_node_statement", "4.1.22", ""},
+	{"notice_per_node_statement", "4.2.19", ""},
+	{"notice_per_node_statement", "4.3.12", ""},
+	{"notice_per_node_statement", "4.4.9", ""},
+	{"wd_no_show_node_removal_timeout", "4.3.1", ""},
+	{"wd_listen_address", "4.7.1", ""},
+	{"wd_listen_port", "4.7.1", ""},
+	{"wd_heartbeat_listen_addresses", "4.7.1", ""},
+	{"wd_heartbeat_listen_port", "4.7.1", ""},
+	// 3.4.23 overwrote its key block with a second ssl_ca_cert block (commit 3f8d1f0e6): the
+	// table's gap for 3.4 is the tip's, and 3.4.0-3.4.22 still read the name.
+	{"ssl_ca_cert_dir", "3.4.0", "3.4.22"},
+}
+
+// ReleaseCheck says whether release r reads the parameter name, as far as the minor releases
+// of r's series differ from the series' tip; the series itself is Check's business. The
+// message completes a sentence that begins with the name.
+func ReleaseCheck(name string, r Release) error {
+	p := Lookup(name)
+	if p == nil {
+		return nil
+	}
+	for _, b := range backports {
+		if b.name != p.Name {
+			continue
+		}
+		first := mustRelease(b.first)
+		if first.Version != r.Version {
+			continue
+		}
+		if r.Less(first) {
+			return fmt.Errorf("pgpool-II %s does not read it: it was added in %s", r, first)
+		}
+		if b.last != "" {
+			if last := mustRelease(b.last); last.Less(r) {
+				return fmt.Errorf("pgpool-II %s does not read it: %s was the last %s release that did", r, last, r.Version)
+			}
+		}
+	}
+	return nil
+}
+
+// ReleaseReads reports whether release r reads the name even though its series' tip does not
+// (ssl_ca_cert_dir in 3.4.0-3.4.22).
+func ReleaseReads(name string, r Release) bool {
+	for _, b := range backports {
+		if b.name == name && b.last != "" {
+			first, last := mustRelease(b.first), mustRelease(b.last)
+			if first.Version == r.Version && !r.Less(first) && !last.Less(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func mustRelease(s string) Release {
+	r, err := ParseRelease(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
