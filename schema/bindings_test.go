@@ -103,6 +103,26 @@ func TestSpecDocNeeds(t *testing.T) {
 	}
 }
 
+// TestBindingRecords checks that every binding names a parameter of params.tsv by its newest
+// name, and that no parameter has two bindings: a misspelt record would be written nowhere.
+func TestBindingRecords(t *testing.T) {
+	seen := map[string]bool{}
+	for _, b := range Bindings {
+		for _, rec := range []string{b.Record, b.Unless} {
+			if rec != "" && (pgpool.Since(rec).IsZero() || pgpool.Record(rec) != rec) {
+				t.Errorf("binding %s: %q is not the newest name of a parameter in params.tsv", b.Record, rec)
+			}
+		}
+		if seen[b.Record] {
+			t.Errorf("%s has two bindings", b.Record)
+		}
+		seen[b.Record] = true
+		if (b.Key == "") == (b.Why == "") && !isSecret(b.Record) {
+			t.Errorf("binding %s: give exactly one of Key and Why", b.Record)
+		}
+	}
+}
+
 // TestSpellings checks the rename chains read from params.tsv (pgpool-facts.md §13).
 func TestSpellings(t *testing.T) {
 	for _, tc := range []struct{ record, series, want string }{
