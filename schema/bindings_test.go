@@ -151,6 +151,30 @@ func TestSpellings(t *testing.T) {
 	}
 }
 
+// TestModesIn checks which series have each mode (pgpool-facts.md §2) as the descriptor and
+// params.tsv answer it.
+func TestModesIn(t *testing.T) {
+	want := map[string][2]string{ // first and last series
+		"streaming_replication": {"3.1", "4.7"}, "native_replication": {"3.1", "4.7"}, "raw": {"3.1", "4.7"},
+		"logical_replication": {"3.7", "4.7"}, "slony": {"3.1", "4.6"}, "snapshot_isolation": {"4.2", "4.7"},
+	}
+	for _, m := range Modes {
+		var got, wanted []string
+		for _, v := range pgpool.Series {
+			if m.In(v) {
+				got = append(got, v.String())
+			}
+			r := want[m.Name]
+			if !v.Less(pgpool.MustVersion(r[0])) && !pgpool.MustVersion(r[1]).Less(v) {
+				wanted = append(wanted, v.String())
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(wanted, " ") {
+			t.Errorf("mode %s is in %v, want %v", m.Name, got, wanted)
+		}
+	}
+}
+
 // TestModesRefused checks that the modes pgpoolgen does not generate are refused as before.
 func TestModesRefused(t *testing.T) {
 	for _, m := range Modes {
