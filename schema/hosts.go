@@ -173,18 +173,14 @@ func (l *loader) trust(hostsOK bool) {
 		}
 		c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
 	}
-	mode := c.Mode.Info()
 	recovery := []string{RecoveryFirstStage, RemoteStartScript}
 	if c.Mode.Info().Has(FeatSecondStage) {
 		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
 	}
 	for _, from := range c.Hosts {
 		for _, to := range c.Backends {
-			if from.Pgpool && mode.Has(FeatFailover) {
-				add(from, to, FailoverScript)
-			}
-			if from.Pgpool && mode.Has(FeatFollow) {
-				add(from, to, c.FollowScript())
+			if from.Pgpool && c.Mode == Streaming {
+				add(from, to, FailoverScript, c.FollowScript())
 			}
 			if from.Backend {
 				add(from, to, recovery...)
