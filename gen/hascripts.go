@@ -67,11 +67,6 @@ type haScript struct {
 	KnownHostsFile  string // with c.KnownHosts
 }
 
-var (
-	haV31 = pgpool.Version{Major: 3, Minor: 1}
-	haV43 = pgpool.Version{Major: 4, Minor: 3}
-)
-
 // escapeMeanings explains pgpool-II's escapes, for failover_command and the follow command.
 var escapeMeanings = map[string][2]string{
 	//     failover_command                              follow command
@@ -108,13 +103,13 @@ var recoveryArgs = []struct {
 	since         pgpool.Version
 	name, meaning string
 }{
-	{haV31, "PGDATA", "data directory of this node, the main node"},
-	{haV31, "target_host", "host name of the node to recover"},
-	{haV31, "target_dir", "data directory of the node to recover"},
-	{v34, "main_port", "port of this node (pgpool-II 3.4+)"},
-	{v40, "target_id", "node id of the node to recover (4.0+)"},
-	{v41, "target_port", "port of the node to recover (4.1+)"},
-	{haV43, "main_host", "host name of this node (4.3+)"},
+	{pgpool.V31, "PGDATA", "data directory of this node, the main node"},
+	{pgpool.V31, "target_host", "host name of the node to recover"},
+	{pgpool.V31, "target_dir", "data directory of the node to recover"},
+	{pgpool.V34, "main_port", "port of this node (pgpool-II 3.4+)"},
+	{pgpool.V40, "target_id", "node id of the node to recover (4.0+)"},
+	{pgpool.V41, "target_port", "port of the node to recover (4.1+)"},
+	{pgpool.V43, "main_host", "host name of this node (4.3+)"},
 }
 
 func recoveryArgsFor(v pgpool.Version) []haArg {
@@ -157,9 +152,9 @@ func newHAScript(c *schema.Cluster, h *schema.Host, name string) *haScript {
 		Host:            h,
 		PG:              pgFeaturesOf(c.PostgreSQL),
 		Native:          c.Mode == schema.Native,
-		TargetID:        c.Pgpool.AtLeast(v40),
-		AppNameParam:    c.Pgpool.AtLeast(v41),
-		PCPOptions:      c.Pgpool.AtLeast(v35),
+		TargetID:        c.Pgpool.AtLeast(pgpool.V40),
+		AppNameParam:    c.Pgpool.AtLeast(pgpool.V41),
+		PCPOptions:      c.Pgpool.AtLeast(pgpool.V35),
 		PCPPasswordFile: c.Layout.Home + "/.pgpoolgen/pcp_password",
 		KnownHostsFile:  c.Layout.Home + "/.ssh/pgpoolgen_known_hosts",
 	}
@@ -194,16 +189,13 @@ func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
 	failover := newHAScript(c, h, schema.FailoverScript)
 	failover.Param = "failover_command"
 	failover.Escapes = failoverArgs(c.Pgpool)
-	failover.Command = dir + "/" + schema.FailoverScript + " " + failover.Escapes
+	failover.Command = c.FailoverCommand()
 	failover.Args = escapeArgs(failover.Escapes, false)
 
 	follow := newHAScript(c, h, c.FollowScript())
-	follow.Param = "follow_primary_command"
-	if !c.Pgpool.AtLeast(v42) {
-		follow.Param = "follow_master_command"
-	}
+	follow.Param = pgpool.Spelling("follow_primary_command", c.Pgpool)
 	follow.Escapes = followArgs(c.Pgpool)
-	follow.Command = dir + "/" + c.FollowScript() + " " + follow.Escapes
+	follow.Command = c.FollowCommand()
 	follow.Args = escapeArgs(follow.Escapes, true)
 	follow.Copies = true
 

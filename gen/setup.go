@@ -131,18 +131,18 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		DataDir:    h.DataDirectory,
 		RecoveryDB: "template1",
 	}
-	if !c.Pgpool.AtLeast(pgpool.Version{Major: 3, Minor: 4}) {
+	if !c.Pgpool.AtLeast(pgpool.V34) {
 		d.SQLDir = "sql"
 	}
-	if c.Pgpool.AtLeast(v47) {
+	if c.Pgpool.AtLeast(pgpool.V47) {
 		d.RecoveryDB = "postgres"
 		for _, p := range c.Parameters {
-			if p.Name == "recovery_database" && p.Value != "''" {
-				d.RecoveryDB = strings.Trim(p.Value, "'")
+			if db, _ := p.Value.Text(); p.Name == "recovery_database" && db != "" {
+				d.RecoveryDB = db
 			}
 		}
 	}
-	if c.Pgpool.AtLeast(pgpool.Version{Major: 3, Minor: 3}) {
+	if c.Pgpool.AtLeast(pgpool.V33) {
 		d.ExtensionSQL = "CREATE EXTENSION IF NOT EXISTS pgpool_recovery"
 	}
 	d.HasIsReady = c.PostgreSQL.AtLeast(9, 3)
@@ -152,7 +152,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		for _, p := range c.Parameters {
 			switch p.Name {
 			case "ssl_key", "ssl_cert", "ssl_ca_cert", "ssl_crl_file", "ssl_dh_params_file":
-				if v := strings.Trim(p.Value, "'"); strings.HasPrefix(v, "/") {
+				if v, _ := p.Value.Text(); strings.HasPrefix(v, "/") {
 					d.RequiredFiles = append(d.RequiredFiles, program{v, p.Name + " in pgpool.conf"})
 				}
 			}
@@ -260,7 +260,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 				d.Pgpass = append(d.Pgpass, addr+":"+strconv.Itoa(b.Port)+":*:"+c.Replication.User+":")
 			}
 		case secretPCP:
-			if c.Pgpool.AtLeast(v35) {
+			if c.Pgpool.AtLeast(pgpool.V35) {
 				d.PCPPass = "*:" + strconv.Itoa(c.PCPPort) + ":" + c.PCPUsers[0].Name + ":"
 			} else {
 				d.PCPPasswordFile = lay.Home + "/.pgpoolgen/pcp_password"

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
 )
 
 // keyOptions restrict every key pgpoolgen authorizes: the scripts run commands and copy data,
@@ -139,7 +140,7 @@ func hostSecrets(c *schema.Cluster, h *schema.Host) []secretEntry {
 	}
 	if h.Pgpool && len(c.PCPUsers) > 0 {
 		file := "~" + c.Layout.User + "/.pcppass"
-		if !c.Pgpool.AtLeast(v35) {
+		if !c.Pgpool.AtLeast(pgpool.V35) {
 			file = "~" + c.Layout.User + "/.pgpoolgen/pcp_password"
 		}
 		out = append(out, secretEntry{Host: h.Name, Name: secretPCP, Env: secretEnv(secretPCP),

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"pgpoolgen/schema/pgpool"
 )
 
 // The character sets below are what pgpoolgen writes unquoted into pgpool.conf commands and
@@ -174,7 +176,7 @@ func isDNSName(s string) bool {
 // Each part is checked exactly as it is written, without trimming: a space or line break is
 // refused, not dropped.
 func (l *loader) checkListen(p, s string) bool {
-	list := l.c.Pgpool.AtLeast(v44)
+	list := pgpool.Lookup("listen_addresses").TypeIn(l.c.Pgpool) == "list"
 	want := "want \"*\" (all addresses), one address or one host name; a comma-separated list needs pgpool_version 4.4 or later"
 	if list {
 		want = "want \"*\" (all addresses), or a comma-separated list of addresses and host names"

@@ -83,13 +83,13 @@ func (l *loader) hosts(root *table, list []*table) {
 			}
 		}
 		h.ApplicationName = h.Name
-		if l.needs(t, "application_name", pgpool.Version{Major: 4, Minor: 1}, "backend_application_name") {
+		if l.needs(t, "application_name") {
 			if s, ok := t.str("application_name"); ok && l.checkName(t.at("application_name"), s) {
 				h.ApplicationName = s
 			}
 		}
 		// A duplicate name was reported already; its default application_name repeats it.
-		if h.Backend && h.ApplicationName != "" && (t.has("application_name") || !nameDup) && l.c.Pgpool.AtLeast(pgpool.Version{Major: 4, Minor: 1}) {
+		if h.Backend && h.ApplicationName != "" && (t.has("application_name") || !nameDup) && pgpool.Spelling("backend_application_nameN", l.c.Pgpool) != "" {
 			if first, dup := appNames[h.ApplicationName]; dup {
 				key := "application_name"
 				if !t.has(key) {
@@ -138,7 +138,7 @@ func (l *loader) hosts(root *table, list []*table) {
 	case len(pgpools) > 1:
 		l.d.atKey(pgpools[1]+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)%s", pgpools[0], alsoHosts(pgpools[2:]))
 	}
-	if c.Mode == Streaming && len(c.Backends) > 0 {
+	if c.Mode.Info().Has(FeatPrimaryStandby) && len(c.Backends) > 0 {
 		switch {
 		case len(primaries) == 0:
 			l.d.atKey("host", `streaming replication needs exactly one host with the role "primary"; none has it`)
@@ -165,7 +165,7 @@ func (l *loader) trust(hostsOK bool) {
 	}
 	c := l.c
 	recovery := []string{RecoveryFirstStage, RemoteStartScript}
-	if c.Mode == Native {
+	if c.Mode.Info().Has(FeatSecondStage) {
 		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
 	}
 	// Each (from, to) pair comes up once, with reasons that depend on the source only: its
@@ -308,12 +308,12 @@ func (l *loader) roles(t *table, h *Host) {
 		case "pgpool":
 			h.Pgpool = true
 		case "backend":
-			if l.c.Mode == Streaming {
+			if l.c.Mode.Info().Has(FeatPrimaryStandby) {
 				l.d.atValue(at, `in streaming replication a backend is "primary" or "standby"; say which`)
 			}
 			h.Backend = true
 		case "primary", "standby":
-			if l.c.Mode == Native {
+			if l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatPrimaryStandby) {
 				l.d.atValue(at, "native replication has no %s: every server takes every write; use the role \"backend\"", canon)
 			}
 			if h.Role != NoRole {
@@ -356,7 +356,7 @@ func (l *loader) pcpUsers(root *table, list []*table) {
 func (l *loader) poolUsers(list []*table) {
 	for i, u := range l.users(list, poolHash) {
 		l.c.PoolUsers = append(l.c.PoolUsers, u)
-		if u.Name == l.c.Recovery.User && l.versionOK && l.c.Pgpool.AtLeast(pgpool.Version{Major: 4, Minor: 2}) {
+		if u.Name == l.c.Recovery.User && l.versionOK && l.c.Pgpool.AtLeast(pgpool.V42) {
 			l.d.atValue(list[i].at("name"), "%s is recovery.user, and pgpool-II %s refuses an md5 entry for the recovery user (it needs the password itself, as an AES entry that pg_enc -m writes); leave this user out of [[pool_user]]", u.Name, l.c.Pgpool)
 		}
 	}

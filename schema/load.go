@@ -126,12 +126,10 @@ func (l *loader) cluster(t *table) {
 		c.Name = s
 	}
 	if s, ok := t.str("mode"); ok {
-		switch s {
-		case "streaming_replication", "master_slave":
-			c.Mode = Streaming
-		case "native_replication", "replication":
-			c.Mode = Native
-		case "logical_replication", "slony", "snapshot_isolation", "raw":
+		switch m := modeNamed(s); {
+		case m != nil && m.Generated:
+			c.Mode = m.Mode
+		case m != nil:
 			l.d.atValue(t.at("mode"), "%q is a pgpool-II mode pgpoolgen does not generate yet; use \"streaming_replication\" or \"native_replication\"", s)
 		default:
 			msg := fmt.Sprintf("unknown mode %q; use \"streaming_replication\" (also called \"master_slave\") or \"native_replication\" (also called \"replication\")", s)
@@ -313,24 +311,6 @@ const (
 	defaultRecoveryTime   = 90
 )
 
-var (
-	v32 = pgpool.Version{Major: 3, Minor: 2}
-	v34 = pgpool.Version{Major: 3, Minor: 4}
-	v35 = pgpool.Version{Major: 3, Minor: 5}
-	v44 = pgpool.Version{Major: 4, Minor: 4}
-)
-
-// needs reports, when the target is older than v, that key needs v or later. It returns
-// whether the key may be used.
-func (l *loader) needs(t *table, key string, v pgpool.Version, param string) bool {
-	if !t.has(key) || !l.versionOK || l.c.Pgpool.AtLeast(v) {
-		return true
-	}
-	l.d.atKey(t.at(key), "sets %s, which pgpool-II %s does not have (it was added in %s); remove the key or target a later pgpool_version", param, l.c.Pgpool, v)
-	t.get(key)
-	return false
-}
-
 func (l *loader) pgpoolSection(t *table) {
 	c := l.c
 	c.Port, c.PCPPort = defaultPort, defaultPCPPort
@@ -345,7 +325,7 @@ func (l *loader) pgpoolSection(t *table) {
 	if s, ok := t.str("listen_addresses"); ok && l.checkListen(t.at("listen_addresses"), s) {
 		c.ListenAddresses = s
 	}
-	if l.needs(t, "pcp_listen_addresses", v34, "pcp_listen_addresses") {
+	if l.needs(t, "pcp_listen_addresses") {
 		if s, ok := t.str("pcp_listen_addresses"); ok && l.checkListen(t.at("pcp_listen_addresses"), s) {
 			c.PCPListenAddresses = s
 		}
@@ -378,17 +358,17 @@ func (l *loader) healthCheck(t *table) {
 	if n, ok := t.integer("timeout", 0, 86400); ok {
 		h.Timeout = n
 	}
-	if l.needs(t, "max_retries", v32, "health_check_max_retries") {
+	if l.needs(t, "max_retries") {
 		if n, ok := t.integer("max_retries", 0, 100); ok {
 			h.MaxRetries = n
 		}
 	}
-	if l.needs(t, "retry_delay", v32, "health_check_retry_delay") {
+	if l.needs(t, "retry_delay") {
 		if n, ok := t.integer("retry_delay", 0, 86400); ok {
 			h.RetryDelay = n
 		}
 	}
-	if l.needs(t, "connect_timeout", v34, "connect_timeout") {
+	if l.needs(t, "connect_timeout") {
 		if n, ok := t.integer("connect_timeout", 0, 86400000); ok {
 			h.ConnectTimeout = n
 		}
@@ -396,7 +376,7 @@ func (l *loader) healthCheck(t *table) {
 	if s, ok := t.str("user"); ok && l.checkUser(t.at("user"), s) {
 		h.User = s
 	}
-	if l.needs(t, "database", v35, "health_check_database") {
+	if l.needs(t, "database") {
 		if s, ok := t.str("database"); ok && l.checkUser(t.at("database"), s) {
 			h.Database = s
 		}
@@ -407,7 +387,7 @@ func (l *loader) healthCheck(t *table) {
 func (l *loader) srCheck(t *table) {
 	s := &l.c.SRCheck
 	*s = SRCheck{Period: defaultSRPeriod, User: defaultDBUser, Database: defaultDatabase}
-	if t.present() && l.c.Mode == Native {
+	if t.present() && l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatSRCheck) {
 		l.d.atKey(t.path, "the streaming replication check runs in streaming_replication mode only; remove [sr_check] or change cluster.mode")
 	}
 	if n, ok := t.integer("period", 0, 86400); ok {
@@ -416,7 +396,7 @@ func (l *loader) srCheck(t *table) {
 	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
 		s.User = v
 	}
-	if l.needs(t, "database", v35, "sr_check_database") {
+	if l.needs(t, "database") {
 		if v, ok := t.str("database"); ok && l.checkUser(t.at("database"), v) {
 			s.Database = v
 		}

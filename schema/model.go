@@ -10,7 +10,7 @@ import (
 	"pgpoolgen/schema/pgpool"
 )
 
-// Mode is the clustering mode.
+// Mode is the clustering mode; Modes describes each.
 type Mode int
 
 const (
@@ -19,14 +19,16 @@ const (
 	Streaming Mode = iota + 1
 	// Native is pgpool-II's own replication: pgpool sends every write to every backend.
 	Native
+	// Logical, Slony, SnapshotIsolation and Raw are modes pgpoolgen does not generate yet.
+	Logical
+	Slony
+	SnapshotIsolation
+	Raw
 )
 
 func (m Mode) String() string {
-	switch m {
-	case Streaming:
-		return "streaming_replication"
-	case Native:
-		return "native_replication"
+	if n := m.Info().Name; n != "" {
+		return n
 	}
 	return "unknown"
 }
@@ -147,14 +149,6 @@ const (
 	RemoteStartScript   = "pgpool_remote_start"
 )
 
-// FollowScript is the follow command's script: follow_primary.sh, follow_master.sh before 4.2.
-func (c *Cluster) FollowScript() string {
-	if c.Pgpool.AtLeast(pgpool.Version{Major: 4, Minor: 2}) {
-		return "follow_primary.sh"
-	}
-	return "follow_master.sh"
-}
-
 // Layout says where things live on the hosts. Presets fill it; the spec may override any field.
 type Layout struct {
 	Preset          string
@@ -237,9 +231,10 @@ type HBARule struct {
 }
 
 // A Parameter is a pgpool.conf setting the user gave in [parameters], checked against the
-// target version and rendered to pgpool.conf syntax.
+// target version.
 type Parameter struct {
 	Name   string // as written: backend_flag1
 	Record string // the parameter record: backend_flagN
-	Value  string // pgpool.conf syntax, quoted where needed
+	Index  int    // the number of an indexed name, else 0
+	Value  Value
 }

@@ -8,52 +8,6 @@ import (
 	"pgpoolgen/schema/pgpool"
 )
 
-// generated lists the pgpool.conf parameters pgpoolgen sets itself, with the spec key that sets
-// them, or why no key does. [parameters] may not set them: a second, conflicting value would
-// be silently taken or silently lost.
-var generated = map[string]string{
-	"backend_clustering_mode":    "key:cluster.mode",
-	"master_slave_mode":          "key:cluster.mode",
-	"master_slave_sub_mode":      "key:cluster.mode",
-	"replication_mode":           "key:cluster.mode",
-	"listen_addresses":           "key:pgpool.listen_addresses",
-	"port":                       "key:pgpool.port",
-	"pcp_listen_addresses":       "key:pgpool.pcp_listen_addresses",
-	"pcp_port":                   "key:pgpool.pcp_port",
-	"socket_dir":                 "key:layout.pgpool_socket_dir",
-	"unix_socket_directories":    "key:layout.pgpool_socket_dir",
-	"pcp_socket_dir":             "key:layout.pcp_socket_dir",
-	"backend_hostnameN":          "key:host[].address",
-	"backend_portN":              "key:host[].port",
-	"backend_weightN":            "key:host[].weight",
-	"backend_data_directoryN":    "key:host[].data_directory",
-	"backend_application_nameN":  "key:host[].application_name",
-	"pid_file_name":              "key:layout.pgpool_run_dir",
-	"logdir":                     "key:layout.pgpool_log_dir",
-	"work_dir":                   "key:layout.pgpool_log_dir",
-	"load_balance_mode":          "key:pgpool.load_balance",
-	"sr_check_period":            "key:sr_check.period",
-	"sr_check_user":              "key:sr_check.user",
-	"sr_check_database":          "key:sr_check.database",
-	"health_check_period":        "key:health_check.period",
-	"health_check_timeout":       "key:health_check.timeout",
-	"health_check_user":          "key:health_check.user",
-	"health_check_database":      "key:health_check.database",
-	"health_check_max_retries":   "key:health_check.max_retries",
-	"health_check_retry_delay":   "key:health_check.retry_delay",
-	"connect_timeout":            "key:health_check.connect_timeout",
-	"recovery_user":              "key:recovery.user",
-	"recovery_timeout":           "key:recovery.timeout",
-	"enable_pool_hba":            "pgpoolgen always turns it on and writes pool_hba.conf from the [[hba]] rules",
-	"pool_passwd":                "pgpoolgen always uses pool_passwd beside pgpool.conf",
-	"failover_command":           "pgpoolgen points it at the failover script it generates",
-	"follow_master_command":      "pgpoolgen points it at the follow script it generates",
-	"follow_primary_command":     "pgpoolgen points it at the follow script it generates",
-	"recovery_1st_stage_command": "pgpoolgen points it at the recovery script it generates",
-	"recovery_2nd_stage_command": "pgpoolgen points it at the recovery script it generates",
-	"use_watchdog":               "pgpoolgen does not generate watchdog configurations yet and keeps it off",
-}
-
 // isSecret reports whether a parameter holds a password or key. pgpoolgen never writes one into
 // the bundle: pgpool-II 4.0 and later look passwords up in pool_passwd when these are empty.
 func isSecret(record string) bool {
@@ -76,16 +30,16 @@ func (l *loader) parameters(t *table) {
 		// What pgpoolgen sets, and secrets, are refused whatever the version: telling the
 		// user the right name for the target would only lead to the next refusal.
 		if p := pgpool.Lookup(name); p != nil {
-			if why, ok := generated[p.Name]; ok {
-				if key, isKey := strings.CutPrefix(why, "key:"); isKey {
-					l.d.atKey(at, "pgpoolgen sets %s from the spec key %s; set that instead", name, key)
-				} else {
-					l.d.atKey(at, "%s cannot be set here: %s", name, why)
-				}
-				continue
-			}
 			if isSecret(p.Name) {
 				l.d.atKey(at, "%s", secretMessage(name, p.Name, v))
+				continue
+			}
+			if b := bindingOf(name); b != nil {
+				if b.Key != "" {
+					l.d.atKey(at, "pgpoolgen sets %s from the spec key %s; set that instead", name, b.Key)
+				} else {
+					l.d.atKey(at, "%s cannot be set here: %s", name, b.Why)
+				}
 				continue
 			}
 		}
@@ -107,16 +61,16 @@ func (l *loader) parameters(t *table) {
 				continue
 			}
 		}
-		value, err := renderValue(p, v, raw)
+		value, err := checkValue(p, v, raw)
 		if err != nil {
 			l.d.atValue(at, "%v", err)
 			continue
 		}
-		if strings.HasPrefix(p.Name, "health_check_period") && value == "0" {
+		if strings.HasPrefix(p.Name, "health_check_period") && value == IntValue(0) {
 			l.d.atValue(at, "0 turns health checking off for this backend, and pgpool-II then does not notice it die; use 1 or more seconds")
 			continue
 		}
-		l.c.Parameters = append(l.c.Parameters, Parameter{Name: name, Record: p.Name, Value: value})
+		l.c.Parameters = append(l.c.Parameters, Parameter{Name: name, Record: p.Name, Index: max(index, 0), Value: value})
 	}
 }
 
@@ -144,7 +98,7 @@ func secretMessage(name, record string, v pgpool.Version) string {
 	switch {
 	case record == "wd_authkey":
 		return name + " is the watchdog's shared key, a secret; pgpoolgen never writes secrets into the bundle (and does not generate watchdog yet)"
-	case v.AtLeast(pgpool.Version{Major: 4}):
+	case v.AtLeast(pgpool.V40):
 		return name + " is a password, and pgpoolgen never writes one into the bundle; leave it out: pgpool-II " + v.String() + " reads the password from pool_passwd when it is empty"
 	}
 	return name + " is a password, and pgpoolgen never writes one into the bundle; leave it out: with pgpool-II " + v.String() + " the backends must admit this user without a password"
@@ -154,42 +108,42 @@ func secretMessage(name, record string, v pgpool.Version) string {
 func backendFlags(v pgpool.Version) []string {
 	f := []string{"ALLOW_TO_FAILOVER", "DISALLOW_TO_FAILOVER"}
 	switch {
-	case v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+	case v.AtLeast(pgpool.V42):
 		f = append(f, "ALWAYS_PRIMARY")
-	case v.AtLeast(pgpool.Version{Major: 4}):
+	case v.AtLeast(pgpool.V40):
 		f = append(f, "ALWAYS_MASTER")
 	}
 	return f
 }
 
-// renderValue checks a TOML value against the parameter's type and values in series v and
-// writes it in pgpool.conf syntax: strings in single quotes, booleans as on/off.
-func renderValue(p *pgpool.Param, v pgpool.Version, raw any) (string, error) {
+// checkValue checks a TOML value against the parameter's type and values in series v and
+// returns it typed; a string is also checked for pgpool.conf's quoting (checkConf).
+func checkValue(p *pgpool.Param, v pgpool.Version, raw any) (Value, error) {
 	values := p.ValuesIn(v)
 	oneOf := func() string { return strings.ReplaceAll(values, "|", ", ") }
 	switch p.TypeIn(v) {
 	case "bool":
 		b, ok := raw.(bool)
 		if !ok {
-			return "", fmt.Errorf("is %s; %s is a boolean in pgpool-II %s: write true or false", tomlType(raw), p.Name, v)
+			return Value{}, fmt.Errorf("is %s; %s is a boolean in pgpool-II %s: write true or false", tomlType(raw), p.Name, v)
 		}
-		return onOff(b), nil
+		return BoolValue(b), nil
 	case "int":
 		n, ok := raw.(int64)
 		if !ok {
-			return "", fmt.Errorf("is %s; %s takes an integer", tomlType(raw), p.Name)
+			return Value{}, fmt.Errorf("is %s; %s takes an integer", tomlType(raw), p.Name)
 		}
 		lo, hi, octal, ok := intRange(values)
 		if ok && (n < lo || n > hi) {
 			if octal {
-				return "", fmt.Errorf("0o%o is out of range for %s: want 0o%o to 0o%o (write the mode in TOML's octal form, such as 0o770)", n, p.Name, lo, hi)
+				return Value{}, fmt.Errorf("0o%o is out of range for %s: want 0o%o to 0o%o (write the mode in TOML's octal form, such as 0o770)", n, p.Name, lo, hi)
 			}
-			return "", fmt.Errorf("%d is out of range for %s: want %d to %d", n, p.Name, lo, hi)
+			return Value{}, fmt.Errorf("%d is out of range for %s: want %d to %d", n, p.Name, lo, hi)
 		}
 		if octal {
-			return fmt.Sprintf("0%o", n), nil
+			return OctalValue(n), nil
 		}
-		return strconv.FormatInt(n, 10), nil
+		return IntValue(n), nil
 	case "double":
 		var f float64
 		switch x := raw.(type) {
@@ -198,62 +152,62 @@ func renderValue(p *pgpool.Param, v pgpool.Version, raw any) (string, error) {
 		case float64:
 			f = x
 		default:
-			return "", fmt.Errorf("is %s; %s takes a number", tomlType(raw), p.Name)
+			return Value{}, fmt.Errorf("is %s; %s takes a number", tomlType(raw), p.Name)
 		}
 		if lo, hi, ok := floatRange(values); ok && (f < lo || f > hi) {
-			return "", fmt.Errorf("%s is out of range for %s: want %s to %s", fmtFloat(f), p.Name, fmtFloat(lo), fmtFloat(hi))
+			return Value{}, fmt.Errorf("%s is out of range for %s: want %s to %s", fmtFloat(f), p.Name, fmtFloat(lo), fmtFloat(hi))
 		}
-		return strconv.FormatFloat(f, 'f', -1, 64), nil
+		return FloatValue(f), nil
 	case "enum":
 		s, ok := raw.(string)
 		if !ok {
-			return "", fmt.Errorf("is %s; %s takes one of %s", tomlType(raw), p.Name, oneOf())
+			return Value{}, fmt.Errorf("is %s; %s takes one of %s", tomlType(raw), p.Name, oneOf())
 		}
 		if values != "" && !contains(strings.Split(values, "|"), s) {
-			return "", fmt.Errorf("%q is not a value of %s in pgpool-II %s; it takes one of %s%s", s, p.Name, v, oneOf(), renamedValue(p.Name, s, v))
+			return Value{}, fmt.Errorf("%q is not a value of %s in pgpool-II %s; it takes one of %s%s", s, p.Name, v, oneOf(), renamedValue(p.Name, s, v))
 		}
-		return quoteConf(s)
+		return stringValue(s)
 	case "list":
 		switch x := raw.(type) {
 		case string:
-			return quoteConf(x)
+			return stringValue(x)
 		case []any:
 			var items []string
 			for _, e := range x {
 				s, ok := e.(string)
 				if !ok {
-					return "", fmt.Errorf("holds %s; %s takes strings", tomlType(e), p.Name)
+					return Value{}, fmt.Errorf("holds %s; %s takes strings", tomlType(e), p.Name)
 				}
 				if strings.Contains(s, p.Sep) {
-					return "", fmt.Errorf("item %q holds %q, which separates the items of %s", s, p.Sep, p.Name)
+					return Value{}, fmt.Errorf("item %q holds %q, which separates the items of %s", s, p.Sep, p.Name)
 				}
 				items = append(items, s)
 			}
-			return quoteConf(strings.Join(items, p.Sep))
+			return stringValue(strings.Join(items, p.Sep))
 		}
-		return "", fmt.Errorf("is %s; %s takes a string or an array of strings", tomlType(raw), p.Name)
+		return Value{}, fmt.Errorf("is %s; %s takes a string or an array of strings", tomlType(raw), p.Name)
 	default: // string
 		s, ok := raw.(string)
 		if !ok {
-			return "", fmt.Errorf("is %s; %s takes a string", tomlType(raw), p.Name)
+			return Value{}, fmt.Errorf("is %s; %s takes a string", tomlType(raw), p.Name)
 		}
 		switch p.Name {
 		case "backend_flagN":
 			flags := backendFlags(v)
 			for _, w := range strings.Split(s, "|") {
 				if !contains(flags, w) {
-					return "", fmt.Errorf("%q is not a flag of pgpool-II %s; join with | the words %s%s", w, v, strings.Join(flags, ", "), renamedValue(p.Name, w, v))
+					return Value{}, fmt.Errorf("%q is not a flag of pgpool-II %s; join with | the words %s%s", w, v, strings.Join(flags, ", "), renamedValue(p.Name, w, v))
 				}
 			}
 		case "log_destination":
 			// Checked as written, without trimming: what is checked is what pgpool-II reads.
 			for _, w := range strings.Split(s, ",") {
 				if !contains(strings.Split(values, "|"), w) {
-					return "", fmt.Errorf("%q is not a log destination; use %s, or several joined with \",\" and no space", w, oneOf())
+					return Value{}, fmt.Errorf("%q is not a log destination; use %s, or several joined with \",\" and no space", w, oneOf())
 				}
 			}
 		}
-		return quoteConf(s)
+		return stringValue(s)
 	}
 }
 
@@ -268,35 +222,37 @@ func renamedValue(record, value string, v pgpool.Version) string {
 	r, ok := valueRenames[record]
 	switch {
 	case !ok:
-	case value == r[0] && v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+	case value == r[0] && v.AtLeast(pgpool.V42):
 		return fmt.Sprintf(" (%s was renamed %s in 4.2)", r[0], r[1])
-	case value == r[1] && !v.AtLeast(pgpool.Version{Major: 4, Minor: 2}):
+	case value == r[1] && !v.AtLeast(pgpool.V42):
 		return fmt.Sprintf(" (%s is called %s before 4.2)", r[1], r[0])
 	}
 	return ""
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
+// stringValue checks s with checkConf and returns it as a string Value.
+func stringValue(s string) (Value, error) {
+	if err := checkConf(s); err != nil {
+		return Value{}, err
 	}
-	return "off"
+	return StringValue(s), nil
 }
 
-// quoteConf puts s in single quotes for pgpool.conf. pgpool-II's parser has no escapes: a quote
-// or line break cannot be written at all, and a backslash before the closing quote would keep
-// the string open. Beyond that, the value is free text and passes textFault.
-func quoteConf(s string) (string, error) {
+// checkConf says whether s can be written in single quotes in pgpool.conf. pgpool-II's parser
+// has no escapes: a quote or line break cannot be written at all, and a backslash before the
+// closing quote would keep the string open. Beyond that, the value is free text and passes
+// textFault.
+func checkConf(s string) error {
 	if strings.Contains(s, "'") {
-		return "", fmt.Errorf("contains a single quote ('), which pgpool.conf cannot hold in a value")
+		return fmt.Errorf("contains a single quote ('), which pgpool.conf cannot hold in a value")
 	}
 	if d := textFault(s); d != "" {
-		return "", fmt.Errorf("contains %s, which pgpool.conf cannot hold in a value", d)
+		return fmt.Errorf("contains %s, which pgpool.conf cannot hold in a value", d)
 	}
 	if strings.HasSuffix(s, `\`) {
-		return "", fmt.Errorf("ends in a backslash, which pgpool-II would read as escaping the closing quote")
+		return fmt.Errorf("ends in a backslash, which pgpool-II would read as escaping the closing quote")
 	}
-	return "'" + s + "'", nil
+	return nil
 }
 
 // intRange reads "min..max"; a range written with leading zeros (0000..0777) is octal.

@@ -4,10 +4,10 @@ package pgpool
 // pgpool-II's documentation gives them. pam and ldap also need pgpool-II built with them.
 func HBAMethods(v Version) []string {
 	m := []string{"trust", "reject", "md5", "pam"}
-	if v.AtLeast(Version{4, 0}) {
+	if v.AtLeast(V40) {
 		m = append(m, "cert", "password", "scram-sha-256")
 	}
-	if v.AtLeast(Version{4, 2}) {
+	if v.AtLeast(V42) {
 		m = append(m, "ldap")
 	}
 	return m
@@ -15,7 +15,7 @@ func HBAMethods(v Version) []string {
 
 // HBASpecialAddresses are the address keywords pool_hba.conf accepts instead of a CIDR from 3.7.
 func HBASpecialAddresses(v Version) []string {
-	if v.AtLeast(Version{3, 7}) {
+	if v.AtLeast(V37) {
 		return []string{"samehost", "samenet"}
 	}
 	return nil

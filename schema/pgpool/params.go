@@ -27,6 +27,8 @@ type Param struct {
 	// RenamedTo and RenamedIn say what the name became and from which series, if it was renamed.
 	RenamedTo string
 	RenamedIn Version
+	// renamedFrom is the table's renamed_from cell, read by Spelling (spelling.go).
+	renamedFrom string
 	// Sep separates the items of a list parameter: ',' for most, ';' for query lists.
 	Sep string
 	// types and values hold what the notes column says changed between series: the
@@ -97,7 +99,7 @@ func init() {
 		if len(f) < 12 {
 			panic("params.tsv: short row: " + line)
 		}
-		p := &Param{Name: f[0], Type: f[1], Default: f[2], First: MustVersion(f[3]), Values: f[6]}
+		p := &Param{Name: f[0], Type: f[1], Default: f[2], First: MustVersion(f[3]), Values: f[6], renamedFrom: f[7]}
 		if f[4] != "" {
 			p.Last = MustVersion(f[4])
 		}

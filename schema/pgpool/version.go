@@ -15,10 +15,7 @@ import (
 type Version struct{ Major, Minor int }
 
 // Series lists every pgpool-II series pgpoolgen can target, oldest first.
-var Series = []Version{
-	{3, 1}, {3, 2}, {3, 3}, {3, 4}, {3, 5}, {3, 6}, {3, 7},
-	{4, 0}, {4, 1}, {4, 2}, {4, 3}, {4, 4}, {4, 5}, {4, 6}, {4, 7},
-}
+var Series = []Version{V31, V32, V33, V34, V35, V36, V37, V40, V41, V42, V43, V44, V45, V46, V47}
 
 // ParseVersion reads "major.minor". It accepts any well-formed pair; Known says whether
 // pgpoolgen can target it.

@@ -1,0 +1,252 @@
+package schema
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"pgpoolgen/schema/pgpool"
+)
+
+// A Binding says how pgpoolgen sets one pgpool.conf parameter: from which spec key, or by
+// which fixed rule, in which clustering modes, and to what value. Bindings is the only place
+// this is written: the renderer (Cluster.Settings), the names [parameters] may not set, the
+// "needs pgpool-II X+" checks of spec keys and the table in docs/spec.md all read it.
+type Binding struct {
+	// Record is the parameter's newest name in schema/pgpool/params.tsv. Which name a series
+	// spells, and whether it has the parameter at all, is that table's answer
+	// (pgpool.Spelling), never a version comparison here.
+	Record string
+	// Key is the spec key that sets the value ("health_check.max_retries",
+	// "host[].port"), or "" for a fixed rule.
+	Key string
+	// Why says, for a fixed rule, why [parameters] may not set the parameter. It is shown in
+	// errors and in docs/spec.md.
+	Why string
+	// Needs is the mode feature the parameter belongs to; 0 for every mode.
+	Needs Feature
+	// Unless is a parameter record that replaces this one in the series that have it: the
+	// three mode switches are written only where backend_clustering_mode is not.
+	Unless string
+	// Value is the setting for cluster c and, for an indexed record, backend b; false
+	// writes nothing (master_slave_sub_mode in a mode without one).
+	Value func(c *Cluster, b *Host) (Value, bool)
+	// Note, if set, is a comment written above the setting.
+	Note func(c *Cluster, b *Host) string
+}
+
+// Indexed reports whether the parameter has one setting per backend.
+func (b *Binding) Indexed() bool { return strings.HasSuffix(b.Record, "N") }
+
+// Spelling is the name series v writes the parameter under, or "" where the binding writes
+// nothing in v: the series lacks the parameter, or has the one that replaces it.
+func (b *Binding) Spelling(v pgpool.Version) string {
+	if b.Unless != "" && pgpool.Spelling(b.Unless, v) != "" {
+		return ""
+	}
+	return pgpool.Spelling(b.Record, v)
+}
+
+func str(f func(c *Cluster) string) func(*Cluster, *Host) (Value, bool) {
+	return func(c *Cluster, _ *Host) (Value, bool) { return StringValue(f(c)), true }
+}
+
+func integer(f func(c *Cluster) int) func(*Cluster, *Host) (Value, bool) {
+	return func(c *Cluster, _ *Host) (Value, bool) { return IntValue(int64(f(c))), true }
+}
+
+func boolean(f func(c *Cluster) bool) func(*Cluster, *Host) (Value, bool) {
+	return func(c *Cluster, _ *Host) (Value, bool) { return BoolValue(f(c)), true }
+}
+
+func fixed(v Value) func(*Cluster, *Host) (Value, bool) {
+	return func(*Cluster, *Host) (Value, bool) { return v, true }
+}
+
+// noPassword is the note on the empty password parameters.
+func noPassword(c *Cluster, _ *Host) string {
+	if c.Pgpool.AtLeast(pgpool.V40) { // 4.0 looks an empty password up in pool_passwd
+		return "no password here: pgpool-II reads it from pool_passwd"
+	}
+	return "no password here: the backends must admit this user without one"
+}
+
+// Bindings lists every parameter pgpoolgen writes into pgpool.conf besides [parameters], in
+// the order docs/spec.md lists them; pgpool.conf follows the sample's order instead.
+var Bindings = []Binding{
+	// Mode.
+	{Record: "backend_clustering_mode", Key: "cluster.mode", Value: str(func(c *Cluster) string { return c.Mode.Info().Name })},
+	{Record: "master_slave_mode", Key: "cluster.mode", Unless: "backend_clustering_mode",
+		Value: boolean(func(c *Cluster) bool { return c.Mode.Info().MasterSlave })},
+	{Record: "master_slave_sub_mode", Key: "cluster.mode", Unless: "backend_clustering_mode",
+		Value: func(c *Cluster, _ *Host) (Value, bool) {
+			m := c.Mode.Info()
+			return StringValue(m.SubMode), m.SubMode != ""
+		}},
+	{Record: "replication_mode", Key: "cluster.mode", Unless: "backend_clustering_mode",
+		Value: boolean(func(c *Cluster) bool { return c.Mode.Info().ReplicationMode })},
+
+	// Connections.
+	{Record: "listen_addresses", Key: "pgpool.listen_addresses", Value: str(func(c *Cluster) string { return c.ListenAddresses })},
+	{Record: "port", Key: "pgpool.port", Value: integer(func(c *Cluster) int { return c.Port })},
+	{Record: "pcp_listen_addresses", Key: "pgpool.pcp_listen_addresses", Value: str(func(c *Cluster) string { return c.PCPListenAddresses })},
+	{Record: "pcp_port", Key: "pgpool.pcp_port", Value: integer(func(c *Cluster) int { return c.PCPPort })},
+	{Record: "unix_socket_directories", Key: "layout.pgpool_socket_dir", Value: str(func(c *Cluster) string { return c.Layout.PgpoolSocketDir })},
+	{Record: "pcp_socket_dir", Key: "layout.pcp_socket_dir", Value: str(func(c *Cluster) string { return c.Layout.PCPSocketDir })},
+	{Record: "backend_hostnameN", Key: "host[].address",
+		Value: func(_ *Cluster, b *Host) (Value, bool) { return StringValue(b.Address), true },
+		Note: func(_ *Cluster, b *Host) string {
+			return "backend " + strconv.Itoa(b.NodeID) + ": host " + b.Name + " (" + b.Role.String() + ")"
+		}},
+	{Record: "backend_portN", Key: "host[].port", Value: func(_ *Cluster, b *Host) (Value, bool) { return IntValue(int64(b.Port)), true }},
+	{Record: "backend_weightN", Key: "host[].weight", Value: func(_ *Cluster, b *Host) (Value, bool) { return FloatValue(b.Weight), true }},
+	{Record: "backend_data_directoryN", Key: "host[].data_directory", Value: func(_ *Cluster, b *Host) (Value, bool) { return StringValue(b.DataDirectory), true }},
+	{Record: "backend_application_nameN", Key: "host[].application_name", Value: func(_ *Cluster, b *Host) (Value, bool) { return StringValue(b.ApplicationName), true }},
+
+	// Files.
+	{Record: "pid_file_name", Key: "layout.pgpool_run_dir", Value: str(func(c *Cluster) string { return c.Layout.PgpoolRunDir + "/pgpool.pid" })},
+	{Record: "work_dir", Key: "layout.pgpool_log_dir", Value: str(func(c *Cluster) string { return c.Layout.PgpoolLogDir })},
+
+	{Record: "load_balance_mode", Key: "pgpool.load_balance", Value: boolean(func(c *Cluster) bool { return c.LoadBalance })},
+
+	// Streaming replication check.
+	{Record: "sr_check_period", Key: "sr_check.period", Needs: FeatSRCheck, Value: integer(func(c *Cluster) int { return c.SRCheck.Period })},
+	{Record: "sr_check_user", Key: "sr_check.user", Needs: FeatSRCheck, Value: str(func(c *Cluster) string { return c.SRCheck.User })},
+	{Record: "sr_check_password", Needs: FeatSRCheck, Value: fixed(StringValue("")), Note: noPassword},
+	{Record: "sr_check_database", Key: "sr_check.database", Needs: FeatSRCheck, Value: str(func(c *Cluster) string { return c.SRCheck.Database })},
+
+	// Health check: on, and quick enough to notice a dead primary within seconds.
+	{Record: "health_check_period", Key: "health_check.period", Value: integer(func(c *Cluster) int { return c.HealthCheck.Period })},
+	{Record: "health_check_timeout", Key: "health_check.timeout", Value: integer(func(c *Cluster) int { return c.HealthCheck.Timeout })},
+	{Record: "health_check_user", Key: "health_check.user", Value: str(func(c *Cluster) string { return c.HealthCheck.User })},
+	{Record: "health_check_password", Value: fixed(StringValue("")), Note: noPassword},
+	{Record: "health_check_database", Key: "health_check.database", Value: str(func(c *Cluster) string { return c.HealthCheck.Database })},
+	{Record: "health_check_max_retries", Key: "health_check.max_retries", Value: integer(func(c *Cluster) int { return c.HealthCheck.MaxRetries })},
+	{Record: "health_check_retry_delay", Key: "health_check.retry_delay", Value: integer(func(c *Cluster) int { return c.HealthCheck.RetryDelay })},
+	{Record: "connect_timeout", Key: "health_check.connect_timeout", Value: integer(func(c *Cluster) int { return c.HealthCheck.ConnectTimeout })},
+
+	// Online recovery: the scripts are looked up in the primary's (main node's) data directory.
+	{Record: "recovery_user", Key: "recovery.user", Value: str(func(c *Cluster) string { return c.Recovery.User })},
+	{Record: "recovery_password", Value: fixed(StringValue("")), Note: noPassword},
+	{Record: "recovery_timeout", Key: "recovery.timeout", Value: integer(func(c *Cluster) int { return c.Recovery.Timeout })},
+
+	// Fixed rules.
+	{Record: "enable_pool_hba", Why: "pgpoolgen always turns it on and writes pool_hba.conf from the [[hba]] rules", Value: fixed(BoolValue(true))},
+	{Record: "pool_passwd", Why: "pgpoolgen always uses pool_passwd beside pgpool.conf", Value: fixed(StringValue("pool_passwd"))},
+	{Record: "failover_command", Why: "pgpoolgen points it at the failover script it generates", Needs: FeatFailover,
+		Value: str((*Cluster).FailoverCommand), Note: func(*Cluster, *Host) string { return "promotes a standby when the primary fails" }},
+	{Record: "follow_primary_command", Why: "pgpoolgen points it at the follow script it generates", Needs: FeatFollow,
+		Value: str((*Cluster).FollowCommand), Note: func(*Cluster, *Host) string {
+			return "re-points the remaining standbys at the new primary after a failover"
+		}},
+	{Record: "recovery_1st_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Value: fixed(StringValue(RecoveryFirstStage))},
+	{Record: "recovery_2nd_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Needs: FeatSecondStage, Value: fixed(StringValue(RecoverySecondStage))},
+	{Record: "use_watchdog", Why: "pgpoolgen does not generate watchdog configurations yet and keeps it off", Value: fixed(BoolValue(false))},
+}
+
+// FailoverCommand is failover_command: the generated failover script with every escape the
+// series passes.
+func (c *Cluster) FailoverCommand() string {
+	return c.Layout.PgpoolConfigDir + "/" + FailoverScript + " " + strings.Join(pgpool.EscapesIn(c.Pgpool, -1), " ")
+}
+
+// FollowCommand is the follow command: the generated follow script with the first ten
+// escapes.
+func (c *Cluster) FollowCommand() string {
+	return c.Layout.PgpoolConfigDir + "/" + c.FollowScript() + " " + strings.Join(pgpool.EscapesIn(c.Pgpool, pgpool.FollowEscapes), " ")
+}
+
+// FollowScript is the follow command's script, named for the parameter the series spells:
+// follow_primary.sh, follow_master.sh before 4.2.
+func (c *Cluster) FollowScript() string {
+	return strings.TrimSuffix(pgpool.Spelling("follow_primary_command", c.Pgpool), "_command") + ".sh"
+}
+
+// A Setting is one line pgpoolgen writes into pgpool.conf.
+type Setting struct {
+	Name   string // as the series spells it: backend_port0, socket_dir
+	Record string // the series' parameter record: backend_portN, socket_dir
+	Index  int    // backend number of an indexed parameter
+	Value  Value
+	Note   string // a comment line written above it, if any
+}
+
+// Settings lists what pgpool.conf sets for the cluster: every binding that applies to its
+// mode and series, then [parameters]. The order is the table's; the renderer orders them as
+// the series' sample.
+func (c *Cluster) Settings() []Setting {
+	v, mode := c.Pgpool, c.Mode.Info()
+	var out []Setting
+	for i := range Bindings {
+		b := &Bindings[i]
+		name := b.Spelling(v)
+		if name == "" || b.Needs != 0 && !mode.Has(b.Needs) {
+			continue
+		}
+		hosts := []*Host{nil}
+		if b.Indexed() {
+			hosts = c.Backends
+		}
+		for _, h := range hosts {
+			val, ok := b.Value(c, h)
+			if !ok {
+				continue
+			}
+			s := Setting{Name: name, Record: name, Value: val}
+			if h != nil {
+				s.Name, s.Index = strings.TrimSuffix(name, "N")+strconv.Itoa(h.NodeID), h.NodeID
+			}
+			if b.Note != nil {
+				s.Note = b.Note(c, h)
+			}
+			out = append(out, s)
+		}
+	}
+	for _, p := range c.Parameters {
+		out = append(out, Setting{Name: p.Name, Record: p.Record, Index: p.Index, Value: p.Value})
+	}
+	return out
+}
+
+// bindingOf finds the binding that sets the parameter a pgpool.conf name refers to, under any
+// of its names (logdir as well as work_dir), or nil.
+func bindingOf(name string) *Binding {
+	rec := pgpool.Record(name)
+	for i := range Bindings {
+		if Bindings[i].Record == rec {
+			return &Bindings[i]
+		}
+	}
+	return nil
+}
+
+// bindingForKey finds the binding a spec key sets, or nil. Keys of [[host]] entries are
+// written with empty brackets: host[].port.
+func bindingForKey(key string) *Binding {
+	for i := range Bindings {
+		if Bindings[i].Key == key {
+			return &Bindings[i]
+		}
+	}
+	return nil
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
+
+// needs reports, when the target series lacks the parameter that spec key sets, that the key
+// needs a later series; it returns whether the key may be used. The binding of the key and
+// params.tsv say which series have the parameter.
+func (l *loader) needs(t *table, key string) bool {
+	path := indexRE.ReplaceAllString(t.at(key), "[]")
+	b := bindingForKey(path)
+	if b == nil {
+		panic("schema: needs(" + path + "): no binding sets a parameter from this key")
+	}
+	if !t.has(key) || !l.versionOK || pgpool.Spelling(b.Record, l.c.Pgpool) != "" {
+		return true
+	}
+	l.d.atKey(t.at(key), "sets %s, which pgpool-II %s does not have (it was added in %s); remove the key or target a later pgpool_version",
+		strings.TrimSuffix(b.Record, "N"), l.c.Pgpool, pgpool.Since(b.Record))
+	t.get(key)
+	return false
+}
