@@ -12,18 +12,31 @@ type Release struct {
 	Patch   int // 5 in 4.3.5
 }
 
-// ParseRelease reads "major.minor.patch".
+// MaxPatch bounds a release's patch number: the longest series of
+// ../shared/pgpool-builds/README.md ended at 3.5.28 and 3.6.28.
+const MaxPatch = 99
+
+// ParseRelease reads "major.minor.patch", written as pgpool-II writes it: digits without
+// leading zeros, the patch at most MaxPatch.
 func ParseRelease(s string) (Release, error) {
+	bad := fmt.Errorf("%q is not a release of the form major.minor.patch, such as 4.3.5", s)
 	i := strings.LastIndexByte(s, '.')
-	if i < 0 || strings.Count(s, ".") != 2 {
-		return Release{}, fmt.Errorf("%q is not a release of the form major.minor.patch, such as 4.3.5", s)
+	if i < 0 || strings.Count(s, ".") != 2 || len(s) > 16 {
+		return Release{}, bad
 	}
 	v, err := ParseVersion(s[:i])
 	p, err2 := strconv.Atoi(s[i+1:])
 	if err != nil || err2 != nil || p < 0 || strings.ContainsAny(s[i+1:], "+- ") {
-		return Release{}, fmt.Errorf("%q is not a release of the form major.minor.patch, such as 4.3.5", s)
+		return Release{}, bad
 	}
-	return Release{v, p}, nil
+	if p > MaxPatch {
+		return Release{}, fmt.Errorf("%q: no pgpool-II series has a patch release above %d", s, MaxPatch)
+	}
+	r := Release{v, p}
+	if r.String() != s {
+		return Release{}, fmt.Errorf("%q has a leading zero; pgpool-II writes it %q", s, r.String())
+	}
+	return r, nil
 }
 
 func (r Release) String() string { return fmt.Sprintf("%d.%d.%d", r.Major, r.Minor, r.Patch) }
@@ -78,29 +91,34 @@ var backports = []struct {
 	{"ssl_ca_cert_dir", "3.4.0", "3.4.22"},
 }
 
+// A ReleaseError says that a minor release does not read a name its series' tip reads: the
+// name came in a later release of the series.
+type ReleaseError struct {
+	Release Release // the release asked about
+	Added   Release // the first release of its series that reads the name
+}
+
+// Error completes a sentence that begins with the name.
+func (e *ReleaseError) Error() string {
+	return fmt.Sprintf("pgpool-II %s does not read it: it was added in %s", e.Release, e.Added)
+}
+
 // ReleaseCheck says whether release r reads the parameter name, as far as the minor releases
 // of r's series differ from the series' tip; the series itself is Check's business. The
-// message completes a sentence that begins with the name.
+// error, a *ReleaseError, completes a sentence that begins with the name. A row with a last
+// release needs no check here: the tip lacks the name, so Check refuses it outside the
+// releases ReleaseReads admits.
 func ReleaseCheck(name string, r Release) error {
 	p := Lookup(name)
 	if p == nil {
 		return nil
 	}
 	for _, b := range backports {
-		if b.name != p.Name {
+		if b.name != p.Name || b.last != "" {
 			continue
 		}
-		first := mustRelease(b.first)
-		if first.Version != r.Version {
-			continue
-		}
-		if r.Less(first) {
-			return fmt.Errorf("pgpool-II %s does not read it: it was added in %s", r, first)
-		}
-		if b.last != "" {
-			if last := mustRelease(b.last); last.Less(r) {
-				return fmt.Errorf("pgpool-II %s does not read it: %s was the last %s release that did", r, last, r.Version)
-			}
+		if first := mustRelease(b.first); first.Version == r.Version && r.Less(first) {
+			return &ReleaseError{Release: r, Added: first}
 		}
 	}
 	return nil
