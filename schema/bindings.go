@@ -250,3 +250,34 @@ func (l *loader) needs(t *table, key string) bool {
 	t.get(key)
 	return false
 }
+
+// bindingsInRelease refuses, when the spec names a release, each parameter a binding writes
+// that the release does not read yet (pcp_socket_dir before 3.5.4): pgpool-II would skip it
+// without a word. It checks what Settings writes, so the rule cannot miss a binding; the
+// error stands at the binding's spec key when the spec sets it, else at pgpool_release.
+func (l *loader) bindingsInRelease() {
+	if l.release == nil {
+		return
+	}
+	done := map[string]bool{} // one error per parameter, not per backend
+	for _, s := range l.c.Settings() {
+		b := bindingOf(s.Record)
+		if b == nil || done[s.Record] { // [parameters], checked where they are read
+			continue
+		}
+		done[s.Record] = true
+		err := l.releaseReads(s.Name)
+		if err == nil {
+			continue
+		}
+		at, from := "cluster.pgpool_release", "a fixed rule"
+		if b.Key != "" {
+			from = b.Key
+			if _, ok := l.d.pos.key[b.Key]; ok {
+				at = b.Key
+			}
+		}
+		l.d.atKey(at, "pgpoolgen writes %s (from %s), which came in %s; pgpool-II %s would skip it without a word: raise cluster.pgpool_release to %s or later",
+			strings.TrimSuffix(s.Record, "N"), from, err.Added, err.Release, err.Added)
+	}
+}

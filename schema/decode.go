@@ -56,7 +56,7 @@ var userKeys = []string{"name", "password_env", "password_file", "md5", "passwor
 var tableKeys = map[string][]string{
 	"": {"cluster", "layout", "pgpool", "health_check", "sr_check", "recovery", "ssh", "replication",
 		"install", "host", "pcp_user", "pool_user", "hba", "parameters"},
-	"cluster":      {"name", "mode", "pgpool_version", "postgresql_version"},
+	"cluster":      {"name", "mode", "pgpool_version", "pgpool_release", "postgresql_version"},
 	"layout":       append([]string{"preset", "user", "group"}, (&Layout{}).pathKeys()...),
 	"pgpool":       {"port", "pcp_port", "listen_addresses", "pcp_listen_addresses", "load_balance"},
 	"health_check": {"period", "timeout", "max_retries", "retry_delay", "connect_timeout", "user", "database"},

@@ -84,6 +84,9 @@ type loader struct {
 	versionOK bool
 	// hostPath is the key path of each host, for errors found after [[host]] is read.
 	hostPath map[*Host]string
+	// release is cluster.pgpool_release, nil when the spec names none: then the bundle is
+	// checked against the series' tip.
+	release *pgpool.Release
 	// sslParam is whether [parameters] turns ssl on, which hostssl rules need; the rules are
 	// read before [parameters].
 	sslParam bool
@@ -113,6 +116,7 @@ func (l *loader) load(root *table) {
 	l.hba(root, root.list("hba"))
 	l.poolUserMethods(root.list("pool_user"))
 	l.parameters(root.sub("parameters"))
+	l.bindingsInRelease()
 	root.finish()
 }
 
@@ -143,7 +147,7 @@ func (l *loader) cluster(t *table) {
 		} else if ver, err := pgpool.ParseVersion(s); err != nil {
 			hint := `write a pgpool-II series such as "4.3"`
 			if parts := strings.Split(s, "."); len(parts) == 3 {
-				hint = fmt.Sprintf("pgpoolgen targets a series, not a release: write %q", parts[0]+"."+parts[1])
+				hint = fmt.Sprintf("pgpoolgen targets a series, not a release: write %q, and pgpool_release = %q to name the release", parts[0]+"."+parts[1], s)
 			}
 			l.d.atValue(t.at("pgpool_version"), "%v; %s", err, hint)
 		} else if !ver.Known() {
@@ -152,6 +156,7 @@ func (l *loader) cluster(t *table) {
 			c.Pgpool, l.versionOK = ver, true
 		}
 	}
+	l.pgpoolRelease(t)
 	if v, ok := t.get("postgresql_version"); ok {
 		if pv, err := parsePGVersion(v); err != nil {
 			l.d.atValue(t.at("postgresql_version"), "%v", err)
@@ -160,6 +165,32 @@ func (l *loader) cluster(t *table) {
 		}
 	}
 	t.finish()
+}
+
+// pgpoolRelease reads cluster.pgpool_release, the exact minor release of the series, such as
+// "4.3.5" (Debian 12's): names that came in a later release of the series are then refused
+// (checkRelease).
+func (l *loader) pgpoolRelease(t *table) {
+	v, ok := t.get("pgpool_release")
+	if !ok {
+		return
+	}
+	at := t.at("pgpool_release")
+	s, isStr := v.(string)
+	if !isStr {
+		t.wrongType("pgpool_release", v, `a release in quotes, such as "4.3.5"`)
+		return
+	}
+	r, err := pgpool.ParseRelease(s)
+	switch {
+	case err != nil:
+		l.d.atValue(at, "%v", err)
+	case !l.versionOK:
+	case r.Version != l.c.Pgpool:
+		l.d.atValue(at, "%s is a release of pgpool-II %s, not of pgpool_version %s; write a %s release (such as %q) or change pgpool_version", r, r.Version, l.c.Pgpool, l.c.Pgpool, pgpool.Release{Version: l.c.Pgpool, Patch: r.Patch}.String())
+	default:
+		l.release = &r
+	}
 }
 
 // parsePGVersion accepts "15", 15, or "9.6".

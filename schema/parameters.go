@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,8 +45,15 @@ func (l *loader) parameters(t *table) {
 			}
 		}
 		p, err := pgpool.Check(name, v)
+		if err != nil && l.release != nil && pgpool.ReleaseReads(name, *l.release) {
+			p, err = pgpool.Lookup(name), nil // ssl_ca_cert_dir in 3.4.0-3.4.22
+		}
 		if err != nil {
 			l.d.atKey(at, "%v", err)
+			continue
+		}
+		if err := l.releaseReads(name); err != nil {
+			l.d.atKey(at, "%s came in %s; pgpool-II %s skips it without a word: remove it or raise cluster.pgpool_release to %s or later", name, err.Added, err.Release, err.Added)
 			continue
 		}
 		index := -1
@@ -72,6 +80,19 @@ func (l *loader) parameters(t *table) {
 		}
 		l.c.Parameters = append(l.c.Parameters, Parameter{Name: name, Record: p.Name, Index: max(index, 0), Value: value})
 	}
+}
+
+// releaseReads says, when the spec names a release, whether it reads the parameter name; the
+// message begins with the name.
+func (l *loader) releaseReads(name string) *pgpool.ReleaseError {
+	if l.release == nil {
+		return nil
+	}
+	var re *pgpool.ReleaseError
+	if err := pgpool.ReleaseCheck(name, *l.release); errors.As(err, &re) {
+		return re
+	}
+	return nil
 }
 
 // indexLimit says how many indexes an indexed parameter has in this cluster, and what they

@@ -52,8 +52,7 @@ var uncovered = map[string]string{
 	"the spec's file name is %d bytes long": "a Linux file name cannot be over 255 bytes, so no golden case can be written; TestSpecNameRefused gives Load a longer name",
 	"the spec is larger than %s":            "a case would be a committed file over 1 MiB; TestSpecSizeBounded and TestSpecFileBounded give Load and the command line such a spec",
 	"schema: %s reads %s":                   "a panic on a bug in pgpoolgen (a reader asking for a key tableKeys does not list), which every test of that reader would hit",
-	"pgpool-II %s does not read it: ":       "a minor release's names (pgpool/releases.go): the spec names no release yet; pgpoolgen lint --release shows it (golden/lint/release-4.3.5, schema/conf TestRelease)",
-	"%q is not a release of the form":       "read from pgpoolgen lint --release, not from a spec (TestLintCommandLine, schema/conf TestRelease)",
+	"pgpool-II %s does not read it: ":       "ReleaseError's text for pgpoolgen lint --release (golden/lint/release-4.3.5, schema/conf TestRelease); a spec's cluster.pgpool_release words it its own way (golden/errors/release-*)",
 }
 
 var verbRE = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z%]`)
