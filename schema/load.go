@@ -169,7 +169,7 @@ func (l *loader) cluster(t *table) {
 
 // pgpoolRelease reads cluster.pgpool_release, the exact minor release of the series, such as
 // "4.3.5" (Debian 12's): names that came in a later release of the series are then refused
-// (checkRelease).
+// (parameters, bindingsInRelease).
 func (l *loader) pgpoolRelease(t *table) {
 	v, ok := t.get("pgpool_release")
 	if !ok {
