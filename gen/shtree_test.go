@@ -1,0 +1,443 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"mvdan.cc/sh/v3/syntax"
+
+	"pgpoolgen/schema"
+)
+
+// The structural test of the generated scripts: each spec shape is rendered twice, with plain
+// values and with hostile values the schema accepts (every character its character sets allow,
+// at the edges where allowed, at the longest length), and the two renders of every script are
+// parsed as bash and walked together. They must be the same tree: the same commands, words,
+// word parts, expansions, substitutions and redirections, differing only inside quoted text
+// and comments. A value that adds a word, an expansion, a command or a redirection, or that
+// lands outside quotes (where a value of another shape would), fails naming the script, the
+// place and what appeared.
+
+// hostileFill is the filler of hostile names: every punctuation character of the name and user
+// character sets, in every order.
+const hostileFill = "-._.-_-"
+
+// hostileWord makes a value of length n that starts with first, ends with last and is filled
+// with hostileFill; distinct last parts keep distinct values distinct.
+func hostileWord(first, last string, n int) string {
+	fill := n - len(first) - len(last)
+	return first + strings.Repeat(hostileFill, fill/len(hostileFill)+1)[:fill] + last
+}
+
+// hostileDNS is a DNS name of 253 characters, the longest there is: four labels with '-'
+// inside each, the last not all digits, ending in tag.
+func hostileDNS(tag string) string {
+	label := func(last string) string {
+		return "a" + strings.Repeat("-0", 31)[:61-len(last)] + "-" + last
+	}
+	return label("b") + "." + label("c") + "." + label("d") + "." + label(tag)[:61-len(tag)] + tag
+}
+
+// hostilePath is the root under which every path of the hostile spec lies: every character
+// the path set allows, '.', '-', '_', '+' and '@', at the start and end of its names.
+var hostilePath = "/+@-._x" + "/" + hostileWord("@", "+", 60) + "/" + hostileWord(".", "_", 60) + "/-x-@+.+@"
+
+// shtreeValue is one value of the plain spec and the hostile value it becomes. scripts says
+// whether the value reaches a script (else it must not).
+type shtreeValue struct {
+	plain, hostile string
+	scripts        bool
+}
+
+// shtreeValues are the string values of shtreeSpec, as TOML strings in the spec: each plain
+// one is replaced wherever it occurs.
+func shtreeValues(s haSpec) []shtreeValue {
+	vals := []shtreeValue{
+		{`"ha-test"`, hostileWord("9", "Z0", 63), true},
+		{`"pgpool1"`, hostileWord("0", "p1", 63), true},
+		{`"pg1"`, hostileWord("Z", "g1", 63), true},
+		{`"pg2"`, hostileWord("a", "g2", 63), true},
+		{`"pg3"`, hostileWord("9", "g3", 63), true},
+		{`"127.0.0.10"`, hostileDNS("p"), true},
+		{`"127.0.0.11"`, "fd00:0000:0000:0000:0000:0000:0000:0011", true},
+		{`"127.0.0.12"`, "fd00::12", true},
+		{`"127.0.0.13"`, "255.255.255.254", true},
+		{`"/srv/p`, hostilePath, true}, // every layout path and data directory: a prefix
+		{`"osuser"`, hostileWord("_", "u", 63), true},
+		{`"osgroup"`, hostileWord("G", "g", 63), true},
+		{`"hcuser"`, hostileWord("_", "h", 63), false},
+		{`"recuser"`, hostileWord("_", "r", 63), false},
+		{`"repl"`, hostileWord("R", "_", 63), true},
+		{`"pcpadmin"`, hostileWord("_", "-pcp", 63), true},
+		{`"appuser"`, hostileWord("A", "-a", 63), false},
+		{`"appdb"`, hostileWord("_", "db", 63), false},
+	}
+	if !s.native {
+		vals = append(vals, shtreeValue{`"sruser"`, hostileWord("_", "s", 63), false})
+	}
+	if !pgpoolBefore(s.pgpool, "3.4") {
+		vals = append(vals, shtreeValue{`"localhost"`, "fd00:0000:0000:0000:0000:0000:0000:ffff", false},
+			// Free text, as pgpool.conf takes it: everything but a single quote.
+			shtreeValue{`"%m: "`, `%m "$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 `, false})
+	}
+	if !pgpoolBefore(s.pgpool, "3.5") {
+		vals = append(vals, shtreeValue{`"hcdb"`, hostileWord("d", "-h", 63), false})
+		if !s.native {
+			vals = append(vals, shtreeValue{`"srdb"`, hostileWord("D", "-s", 63), false})
+		}
+	}
+	if !pgpoolBefore(s.pgpool, "4.1") {
+		vals = append(vals,
+			shtreeValue{`"app-pg1"`, hostileWord("0", "a1", 63), true},
+			shtreeValue{`"app-pg2"`, hostileWord("z", "a2", 63), true},
+			shtreeValue{`"app-pg3"`, hostileWord("Z", "a3", 63), true})
+	}
+	return vals
+}
+
+// hostileSpecName is the spec's file name in the hostile render: free text, which reaches the
+// scripts' comments, with every shell metacharacter.
+const hostileSpecName = `specs/a'b"c$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 x.toml`
+
+// shtreeSpec is the plain spec of a shape: haSpec with its paths under /srv/p, a source install,
+// and every user, database and address field set.
+func shtreeSpec(s haSpec) string {
+	s.root, s.knownHosts = "/srv/p", true
+	toml := s.toml()
+	layout := "preset = \"source\"\nuser = \"osuser\"\ngroup = \"osgroup\"\n"
+	install := "method = \"source\"\nsource_tarball = \"/srv/p/src/pgpool-II-" + s.pgpool + ".0.tar.gz\"\n"
+	for _, r := range [][2]string{
+		{"preset = \"source\"\n", layout},
+		{"method = \"none\"\n", install},
+		{`name = "pgpool"`, `name = "pcpadmin"`},
+	} {
+		if !strings.Contains(toml, r[0]) {
+			panic("haSpec no longer writes " + r[0])
+		}
+		toml = strings.Replace(toml, r[0], r[1], 1)
+	}
+	var b strings.Builder
+	b.WriteString(toml)
+	b.WriteString("\n[pgpool]\nlisten_addresses = \"*\"\n")
+	if !pgpoolBefore(s.pgpool, "3.4") {
+		b.WriteString("pcp_listen_addresses = \"localhost\"\n")
+	}
+	b.WriteString("\n[health_check]\nuser = \"hcuser\"\n")
+	if !pgpoolBefore(s.pgpool, "3.5") {
+		b.WriteString("database = \"hcdb\"\n")
+	}
+	if !s.native {
+		b.WriteString("\n[sr_check]\nuser = \"sruser\"\n")
+		if !pgpoolBefore(s.pgpool, "3.5") {
+			b.WriteString("database = \"srdb\"\n")
+		}
+	}
+	b.WriteString("\n[recovery]\nuser = \"recuser\"\n\n[replication]\nuser = \"repl\"\n")
+	b.WriteString("\n[[pool_user]]\nname = \"appuser\"\npassword_env = \"APP_PASSWORD\"\n")
+	b.WriteString("\n[[hba]]\nuser = \"appuser\"\ndatabase = \"appdb\"\naddress = \"10.0.0.0/8\"\nmethod = \"md5\"\n")
+	if !pgpoolBefore(s.pgpool, "3.4") {
+		b.WriteString("\n[parameters]\nlog_line_prefix = \"%m: \"\n")
+	}
+	return b.String()
+}
+
+// hostileSpec replaces every plain value of the spec by its hostile value.
+func hostileSpec(t *testing.T, plain string, vals []shtreeValue) string {
+	t.Helper()
+	out := plain
+	for _, v := range vals {
+		if !strings.Contains(out, v.plain) {
+			t.Fatalf("the plain spec holds no %s to replace", v.plain)
+		}
+		repl := tomlString(v.hostile)
+		if !strings.HasSuffix(v.plain, `"`) { // a prefix: keep what follows it
+			repl = strings.TrimSuffix(repl, `"`)
+		}
+		out = strings.ReplaceAll(out, v.plain, repl)
+	}
+	return out
+}
+
+// shtreeShapes are the spec shapes: a series of each era in both modes, each with a
+// PostgreSQL version that takes other branches of the scripts.
+func shtreeShapes() []haSpec {
+	var shapes []haSpec
+	for _, native := range []bool{false, true} {
+		for _, v := range [][2]string{{"3.1", "9.0"}, {"3.4", "9.2"}, {"4.1", "9.6"}, {"4.3", "12"}, {"4.7", "15"}} {
+			shapes = append(shapes, haSpec{pgpool: v[0], pg: v[1], native: native})
+		}
+	}
+	return shapes
+}
+
+// scriptsByPlace returns the scripts of a bundle by host number (in spec order) and file name,
+// so that the plain and hostile renders, whose host names and paths differ, can be matched.
+func scriptsByPlace(c *schema.Cluster, b *Bundle) map[string]*File {
+	index := map[string]int{}
+	for i, h := range c.Hosts {
+		index[h.Name] = i
+	}
+	out := map[string]*File{}
+	for _, f := range b.Files {
+		if !isScript(f) {
+			continue
+		}
+		name := f.Name
+		if f.Dest != "" {
+			name = path.Base(f.Dest)
+		}
+		out[fmt.Sprintf("host%d/%s", index[f.Host], name)] = f
+	}
+	return out
+}
+
+// TestScriptTrees renders every script of every shape with plain and with hostile values, and
+// fails when the two differ anywhere but inside quoted text and comments; every file of the
+// hostile bundles must also pass the fuzz targets' checks (no NUL or control character, every
+// script parses, every config line in its reader's syntax).
+func TestScriptTrees(t *testing.T) {
+	kinds := map[string]int{}
+	for _, shape := range shtreeShapes() {
+		label := fmt.Sprintf("pgpool%s-pg%s-native=%v", shape.pgpool, shape.pg, shape.native)
+		t.Run(label, func(t *testing.T) {
+			vals := shtreeValues(shape)
+			plainSrc := shtreeSpec(shape)
+			hostileSrc := hostileSpec(t, plainSrc, vals)
+			plainC, err := schema.Load("cluster.toml", []byte(plainSrc), haEnv)
+			if err != nil {
+				t.Fatalf("plain spec: %v\n%s", err, plainSrc)
+			}
+			hostileC, err := schema.Load(hostileSpecName, []byte(hostileSrc), haEnv)
+			if err != nil {
+				t.Fatalf("hostile spec: %v\n%s", err, hostileSrc)
+			}
+			plainB, hostileB := Generate(plainC), Generate(hostileC)
+			for _, p := range bundleProblems([]byte(hostileSrc), hostileB, Generate(hostileC)) {
+				t.Errorf("hostile bundle: %s", p)
+			}
+			var scriptText bytes.Buffer
+			for _, f := range hostileB.Files {
+				if i := bytes.IndexByte(f.Data, 0); i >= 0 {
+					t.Errorf("%s holds a NUL byte at offset %d", f.Path(), i)
+				}
+				if isScript(f) {
+					scriptText.Write(f.Data)
+				}
+			}
+			for _, v := range vals {
+				if got := bytes.Contains(scriptText.Bytes(), []byte(v.hostile)); got != v.scripts {
+					t.Errorf("hostile value %q for %s: in the scripts %v, want %v", v.hostile, v.plain, got, v.scripts)
+				}
+			}
+
+			plain, hostile := scriptsByPlace(plainC, plainB), scriptsByPlace(hostileC, hostileB)
+			places := make([]string, 0, len(plain))
+			for p := range plain {
+				places = append(places, p)
+			}
+			sort.Strings(places)
+			if len(plain) != len(hostile) {
+				t.Errorf("%d scripts with plain values, %d with hostile ones", len(plain), len(hostile))
+			}
+			for _, place := range places {
+				h := hostile[place]
+				if h == nil {
+					t.Errorf("%s: no such script with hostile values", place)
+					continue
+				}
+				kinds[path.Base(place)]++
+				for _, p := range treeDiff(plain[place].Data, h.Data) {
+					t.Errorf("%s: %s", place, p)
+				}
+			}
+		})
+	}
+	for _, k := range []string{"setup.sh", "failover.sh", "follow_primary.sh", "follow_master.sh",
+		"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start"} {
+		if kinds[k] == 0 {
+			t.Errorf("no shape gives a %s to compare", k)
+		}
+	}
+}
+
+// treeDiff parses two renders of one script as bash and returns where their trees differ
+// other than inside quoted text and comments: at most a few places, each with its line and
+// column in the second render and what is there.
+func treeDiff(plain, hostile []byte) []string {
+	parse := func(what string, data []byte) *syntax.File {
+		f, err := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false)).Parse(bytes.NewReader(data), what)
+		if err != nil {
+			return nil
+		}
+		return f
+	}
+	a, b := parse("script", plain), parse("script", hostile)
+	switch {
+	case a == nil:
+		return []string{"the render with plain values does not parse as bash"}
+	case b == nil:
+		_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(hostile), "")
+		return []string{fmt.Sprintf("the render with hostile values does not parse as bash: %v", err)}
+	}
+	w := &treeWalk{}
+	w.walk(reflect.ValueOf(a), reflect.ValueOf(b), false)
+	return w.diffs
+}
+
+// treeWalk walks two syntax trees together.
+type treeWalk struct {
+	diffs      []string
+	stmt, node [2]syntax.Node // the innermost statement and node around the walk, in each tree
+}
+
+var (
+	posType     = reflect.TypeOf(syntax.Pos{})
+	commentType = reflect.TypeOf(syntax.Comment{})
+	nodeType    = reflect.TypeOf((*syntax.Node)(nil)).Elem()
+)
+
+// maxTreeDiffs bounds the report of one script: the first difference usually explains the rest.
+const maxTreeDiffs = 5
+
+func (w *treeWalk) fail(what string) {
+	if len(w.diffs) >= maxTreeDiffs {
+		return
+	}
+	at := w.node[1].Pos()
+	w.diffs = append(w.diffs, fmt.Sprintf("%d:%d: %s\n\thostile: %s\n\tplain:   %s",
+		at.Line(), at.Col(), what, printNode(w.stmt[1]), printNode(w.stmt[0])))
+}
+
+// printNode prints a node back as shell, on one line, for a failure message.
+func printNode(n syntax.Node) string {
+	if n == nil {
+		return "(none)"
+	}
+	var buf bytes.Buffer
+	if err := syntax.NewPrinter(syntax.SingleLine(true)).Print(&buf, n); err != nil {
+		return fmt.Sprintf("(%T: %v)", n, err)
+	}
+	s := strings.TrimSpace(buf.String())
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// walk compares a and b, values of the same static type. quoted says whether they lie inside
+// double quotes or a here-document, where literal text may differ.
+func (w *treeWalk) walk(a, b reflect.Value, quoted bool) {
+	if len(w.diffs) >= maxTreeDiffs {
+		return
+	}
+	if a.Type() == posType || a.Type() == commentType {
+		return
+	}
+	switch a.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() != b.IsNil() {
+				w.fail(fmt.Sprintf("%s where the template has %s", describeValue(b), describeValue(a)))
+			}
+			return
+		}
+		if a.Kind() == reflect.Interface {
+			a, b = a.Elem(), b.Elem()
+			if a.Type() != b.Type() {
+				w.fail(fmt.Sprintf("%s where the template has %s", describeValue(b), describeValue(a)))
+				return
+			}
+			w.walk(a, b, quoted)
+			return
+		}
+		if a.Type().Implements(nodeType) {
+			saved := w.node
+			w.node = [2]syntax.Node{a.Interface().(syntax.Node), b.Interface().(syntax.Node)}
+			defer func() { w.node = saved }()
+			if _, ok := a.Interface().(*syntax.Stmt); ok {
+				savedStmt := w.stmt
+				w.stmt = w.node
+				defer func() { w.stmt = savedStmt }()
+			}
+		}
+		switch x := a.Interface().(type) {
+		case *syntax.Lit:
+			y := b.Interface().(*syntax.Lit)
+			if x.Value != y.Value && !quoted {
+				w.fail(fmt.Sprintf("a value lands outside quotes: %q where the plain render has %q", y.Value, x.Value))
+			}
+			return
+		case *syntax.SglQuoted:
+			if y := b.Interface().(*syntax.SglQuoted); x.Dollar != y.Dollar {
+				w.fail("a $'…' string where the template has '…', or the other way round")
+			}
+			return
+		case *syntax.DblQuoted:
+			quoted = true
+		case *syntax.Redirect:
+			y := b.Interface().(*syntax.Redirect)
+			w.walk(reflect.ValueOf(x.Op), reflect.ValueOf(y.Op), false)
+			w.walk(reflect.ValueOf(x.N), reflect.ValueOf(y.N), false)
+			w.walk(reflect.ValueOf(x.Word), reflect.ValueOf(y.Word), false)
+			w.walk(reflect.ValueOf(x.Hdoc), reflect.ValueOf(y.Hdoc), true)
+			return
+		case *syntax.CmdSubst, *syntax.ProcSubst, *syntax.ArithmExp, *syntax.ArithmCmd, *syntax.ParamExp:
+			// Inside these, text is a command, an expression or a name again.
+			quoted = false
+		}
+		w.walk(a.Elem(), b.Elem(), quoted)
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			w.walk(a.Field(i), b.Field(i), quoted)
+		}
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			w.fail(fmt.Sprintf("%d %s where the template has %d", b.Len(), describeType(a.Type().Elem()), a.Len()))
+			return
+		}
+		for i := 0; i < a.Len(); i++ {
+			w.walk(a.Index(i), b.Index(i), quoted)
+		}
+	case reflect.String:
+		if a.String() != b.String() {
+			w.fail(fmt.Sprintf("%q where the template has %q", b.String(), a.String()))
+		}
+	default:
+		if a.CanInterface() && a.Interface() != b.Interface() {
+			w.fail(fmt.Sprintf("%v where the template has %v (%s)", b.Interface(), a.Interface(), a.Type()))
+		}
+	}
+}
+
+// describeValue names what a tree holds at a place: the node's kind and text.
+func describeValue(v reflect.Value) string {
+	if !v.IsValid() || (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) && v.IsNil() {
+		return "nothing"
+	}
+	if n, ok := v.Interface().(syntax.Node); ok {
+		return fmt.Sprintf("%s `%s`", describeType(reflect.TypeOf(n)), printNode(n))
+	}
+	return v.Type().String()
+}
+
+// describeType names a node type as a reader of shell would: "word part", "command", ….
+func describeType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	names := map[string]string{
+		"Stmt": "commands", "Word": "words", "WordPart": "word parts", "Redirect": "redirections",
+		"Assign": "assignments", "Command": "command", "Lit": "literal", "SglQuoted": "single-quoted string",
+		"DblQuoted": "double-quoted string", "ParamExp": "parameter expansion", "CmdSubst": "command substitution",
+		"ArithmExp": "arithmetic expansion", "ProcSubst": "process substitution", "CallExpr": "simple command",
+	}
+	if n, ok := names[t.Name()]; ok {
+		return n
+	}
+	return t.Name()
+}
