@@ -309,14 +309,20 @@ func (w *treeWalk) fail(what string) {
 		return
 	}
 	at := w.node[1].Pos()
-	w.diffs = append(w.diffs, fmt.Sprintf("%d:%d: %s\n\thostile: %s\n\tplain:   %s",
-		at.Line(), at.Col(), what, printNode(w.stmt[1]), printNode(w.stmt[0])))
+	msg := fmt.Sprintf("%d:%d: %s", at.Line(), at.Col(), what)
+	if w.stmt[1] != nil {
+		msg += fmt.Sprintf("\n\thostile: %s\n\tplain:   %s", printNode(w.stmt[1]), printNode(w.stmt[0]))
+	}
+	w.diffs = append(w.diffs, msg)
 }
 
 // printNode prints a node back as shell, on one line, for a failure message.
 func printNode(n syntax.Node) string {
 	if n == nil {
 		return "(none)"
+	}
+	if r, ok := n.(*syntax.Redirect); ok { // the printer takes no redirection alone
+		return r.Op.String() + printNode(r.Word)
 	}
 	var buf bytes.Buffer
 	if err := syntax.NewPrinter(syntax.SingleLine(true)).Print(&buf, n); err != nil {
@@ -393,11 +399,15 @@ func (w *treeWalk) walk(a, b reflect.Value, quoted bool) {
 		w.walk(a.Elem(), b.Elem(), quoted)
 	case reflect.Struct:
 		for i := 0; i < a.NumField(); i++ {
+			if f := a.Type().Field(i); f.Type.Kind() == reflect.Bool && a.Field(i).Bool() != b.Field(i).Bool() {
+				w.fail(fmt.Sprintf("%s is %v where the template has %v", f.Name, b.Field(i).Bool(), a.Field(i).Bool()))
+				continue
+			}
 			w.walk(a.Field(i), b.Field(i), quoted)
 		}
 	case reflect.Slice:
 		if a.Len() != b.Len() {
-			w.fail(fmt.Sprintf("%d %s where the template has %d", b.Len(), describeType(a.Type().Elem()), a.Len()))
+			w.fail(fmt.Sprintf("%d %ss where the template has %d%s", b.Len(), describeType(a.Type().Elem()), a.Len(), firstChange(a, b)))
 			return
 		}
 		for i := 0; i < a.Len(); i++ {
@@ -412,6 +422,23 @@ func (w *treeWalk) walk(a, b reflect.Value, quoted bool) {
 			w.fail(fmt.Sprintf("%v where the template has %v (%s)", b.Interface(), a.Interface(), a.Type()))
 		}
 	}
+}
+
+// firstChange shows the first element of two slices of nodes that differs, for a report of
+// an element too many or too few.
+func firstChange(a, b reflect.Value) string {
+	at := func(v reflect.Value, i int) string {
+		if i >= v.Len() {
+			return "nothing"
+		}
+		return describeValue(v.Index(i))
+	}
+	for i := 0; i < max(a.Len(), b.Len()); i++ {
+		if x, y := at(a, i), at(b, i); x != y {
+			return fmt.Sprintf(": %s where the template has %s", y, x)
+		}
+	}
+	return ""
 }
 
 // describeValue names what a tree holds at a place: the node's kind and text.
@@ -431,8 +458,8 @@ func describeType(t reflect.Type) string {
 		t = t.Elem()
 	}
 	names := map[string]string{
-		"Stmt": "commands", "Word": "words", "WordPart": "word parts", "Redirect": "redirections",
-		"Assign": "assignments", "Command": "command", "Lit": "literal", "SglQuoted": "single-quoted string",
+		"Stmt": "command", "Word": "word", "WordPart": "word part", "Redirect": "redirection",
+		"Assign": "assignment", "Command": "command", "Lit": "literal", "SglQuoted": "single-quoted string",
 		"DblQuoted": "double-quoted string", "ParamExp": "parameter expansion", "CmdSubst": "command substitution",
 		"ArithmExp": "arithmetic expansion", "ProcSubst": "process substitution", "CallExpr": "simple command",
 	}
@@ -440,4 +467,43 @@ func describeType(t reflect.Type) string {
 		return n
 	}
 	return t.Name()
+}
+
+// TestTreeDiff shows what the comparison accepts and what it refuses: values that change only
+// quoted text or comments pass; every way a value could change the script's structure fails.
+func TestTreeDiff(t *testing.T) {
+	for _, tc := range []struct {
+		name, plain, hostile string
+		fails                bool
+	}{
+		{"single-quoted value", "x='a'\n", "x='b c;$(d)`e`\"'\n", false},
+		{"double-quoted value", "echo \"at a\"\n", "echo \"at b\\$c\\`d\\\\\"\n", false},
+		{"comment", "# from a\nx=1\n", "# from b $(c); d\nx=1\n", false},
+		{"quoted here-document", "cat <<'E'\na\nE\n", "cat <<'E'\nb $(c)\nE\n", false},
+		{"value outside quotes", "x=a\n", "x=b\n", true},
+		{"value as a glob pattern", "[[ $x == a ]]\n", "[[ $x == b ]]\n", true},
+		{"word split", "cmd 'a'\n", "cmd 'a' 'b'\n", true},
+		{"extra command", "x='a'\n", "x='a'\ntouch /tmp/p\n", true},
+		{"command after a semicolon", "x='a'\n", "x='a'; touch /tmp/p\n", true},
+		{"command substitution", "echo \"a\"\n", "echo \"$(id)\"\n", true},
+		{"parameter expansion", "echo \"a\"\n", "echo \"$HOME\"\n", true},
+		{"arithmetic", "echo \"a\"\n", "echo \"$((1))\"\n", true},
+		{"process substitution", "diff 'a' 'b'\n", "diff 'a' <(id)\n", true},
+		{"redirection", "echo 'a'\n", "echo 'a' >/tmp/p\n", true},
+		{"quote kind", "x='a'\n", "x=\"a\"\n", true},
+		{"$'' string", "x='a'\n", "x=$'a'\n", true},
+		{"comment that ends", "# a\nx=1\n", "# a\nid\nx=1\n", true},
+		{"pipeline", "echo 'a'\n", "echo 'a' | sh\n", true},
+		{"background", "echo 'a'\n", "echo 'a' &\n", true},
+		{"unquoted here-document expansion", "cat <<E\na\nE\n", "cat <<E\n$(id)\nE\n", true},
+		{"does not parse", "x='a'\n", "x='a\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diffs := treeDiff([]byte(tc.plain), []byte(tc.hostile))
+			if (len(diffs) > 0) != tc.fails {
+				t.Errorf("treeDiff(%q, %q) = %q; want a difference: %v", tc.plain, tc.hostile, diffs, tc.fails)
+			}
+			t.Logf("%q", diffs)
+		})
+	}
 }
