@@ -3,8 +3,12 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -196,6 +200,11 @@ func scriptsByPlace(c *schema.Cluster, b *Bundle) map[string]*File {
 	return out
 }
 
+// scriptKinds are the scripts the generator writes; follow_master.sh is follow_primary.sh
+// before pgpool-II 4.2, recovery_2nd_stage is native replication's.
+var scriptKinds = []string{"setup.sh", "failover.sh", "follow_primary.sh", "follow_master.sh",
+	"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start"}
+
 // TestScriptTrees renders every script of every shape with plain and with hostile values, and
 // fails when the two differ anywhere but inside quoted text and comments; every file of the
 // hostile bundles must also pass the fuzz targets' checks (no NUL or control character, every
@@ -208,61 +217,206 @@ func TestScriptTrees(t *testing.T) {
 			vals := shtreeValues(shape)
 			plainSrc := shtreeSpec(shape)
 			hostileSrc := hostileSpec(t, plainSrc, vals)
-			plainC, err := schema.Load("cluster.toml", []byte(plainSrc), haEnv)
-			if err != nil {
-				t.Fatalf("plain spec: %v\n%s", err, plainSrc)
-			}
-			hostileC, err := schema.Load(hostileSpecName, []byte(hostileSrc), haEnv)
-			if err != nil {
-				t.Fatalf("hostile spec: %v\n%s", err, hostileSrc)
-			}
-			plainB, hostileB := Generate(plainC), Generate(hostileC)
-			for _, p := range bundleProblems([]byte(hostileSrc), hostileB, Generate(hostileC)) {
-				t.Errorf("hostile bundle: %s", p)
-			}
-			var scriptText bytes.Buffer
-			for _, f := range hostileB.Files {
-				if i := bytes.IndexByte(f.Data, 0); i >= 0 {
-					t.Errorf("%s holds a NUL byte at offset %d", f.Path(), i)
-				}
-				if isScript(f) {
-					scriptText.Write(f.Data)
-				}
-			}
+			scripts := compareRenders(t, kinds, "cluster.toml", plainSrc, hostileSpecName, hostileSrc)
 			for _, v := range vals {
-				if got := bytes.Contains(scriptText.Bytes(), []byte(v.hostile)); got != v.scripts {
+				if got := bytes.Contains(scripts, []byte(v.hostile)); got != v.scripts {
 					t.Errorf("hostile value %q for %s: in the scripts %v, want %v", v.hostile, v.plain, got, v.scripts)
-				}
-			}
-
-			plain, hostile := scriptsByPlace(plainC, plainB), scriptsByPlace(hostileC, hostileB)
-			places := make([]string, 0, len(plain))
-			for p := range plain {
-				places = append(places, p)
-			}
-			sort.Strings(places)
-			if len(plain) != len(hostile) {
-				t.Errorf("%d scripts with plain values, %d with hostile ones", len(plain), len(hostile))
-			}
-			for _, place := range places {
-				h := hostile[place]
-				if h == nil {
-					t.Errorf("%s: no such script with hostile values", place)
-					continue
-				}
-				kinds[path.Base(place)]++
-				for _, p := range treeDiff(plain[place].Data, h.Data) {
-					t.Errorf("%s: %s", place, p)
 				}
 			}
 		})
 	}
-	for _, k := range []string{"setup.sh", "failover.sh", "follow_primary.sh", "follow_master.sh",
-		"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start"} {
+	for _, k := range scriptKinds {
 		if kinds[k] == 0 {
 			t.Errorf("no shape gives a %s to compare", k)
 		}
 	}
+}
+
+// compareRenders loads and renders a plain and a hostile spec of one shape and compares the
+// tree of each script (counted in kinds by name); the hostile bundle must pass bundleProblems
+// and hold no NUL byte. It returns the hostile scripts' text.
+func compareRenders(t *testing.T, kinds map[string]int, plainName, plainSrc, hostileName, hostileSrc string) []byte {
+	t.Helper()
+	plainC, err := schema.Load(plainName, []byte(plainSrc), haEnv)
+	if err != nil {
+		t.Fatalf("plain spec: %v\n%s", err, plainSrc)
+	}
+	hostileC, err := schema.Load(hostileName, []byte(hostileSrc), haEnv)
+	if err != nil {
+		t.Fatalf("hostile spec: %v\n%s", err, hostileSrc)
+	}
+	plainB, hostileB := Generate(plainC), Generate(hostileC)
+	for _, p := range bundleProblems([]byte(hostileSrc), hostileB, Generate(hostileC)) {
+		t.Errorf("hostile bundle: %s", p)
+	}
+	var scripts bytes.Buffer
+	for _, f := range hostileB.Files {
+		// Go's templates copy values as they are; the schema refuses control characters, so
+		// no NUL can reach any file.
+		if i := bytes.IndexByte(f.Data, 0); i >= 0 {
+			t.Errorf("%s holds a NUL byte at offset %d", f.Path(), i)
+		}
+		if isScript(f) {
+			scripts.Write(f.Data)
+		}
+	}
+
+	plain, hostile := scriptsByPlace(plainC, plainB), scriptsByPlace(hostileC, hostileB)
+	places := make([]string, 0, len(plain))
+	for p := range plain {
+		places = append(places, p)
+	}
+	sort.Strings(places)
+	if len(plain) != len(hostile) {
+		t.Errorf("%d scripts with plain values, %d with hostile ones", len(plain), len(hostile))
+	}
+	for _, place := range places {
+		h := hostile[place]
+		if h == nil {
+			t.Errorf("%s: no such script with hostile values", place)
+			continue
+		}
+		kinds[path.Base(place)]++
+		for _, p := range treeDiff(plain[place].Data, h.Data) {
+			t.Errorf("%s: %s", place, p)
+		}
+	}
+	return scripts.Bytes()
+}
+
+// TestGoldenScriptTrees does the same for every golden spec: its own values against hostile
+// ones, each value of a character set replaced by one at that set's limits (see goldenHostile).
+func TestGoldenScriptTrees(t *testing.T) {
+	files, err := filepath.Glob("../golden/*/cluster.toml")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("found %d golden specs (%v), want at least 4", len(files), err)
+	}
+	kinds := map[string]int{}
+	for _, f := range files {
+		t.Run(filepath.Base(filepath.Dir(f)), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hostile, n := goldenHostile(string(src))
+			if n < 10 {
+				t.Fatalf("only %d values of %s to make hostile", n, f)
+			}
+			// In the spec's folder, so that its key files are found.
+			compareRenders(t, kinds, f, string(src), filepath.Join(filepath.Dir(f), path.Base(hostileSpecName)), hostile)
+		})
+	}
+	for _, k := range scriptKinds {
+		if kinds[k] == 0 {
+			t.Errorf("no golden spec gives a %s to compare", k)
+		}
+	}
+}
+
+// goldenKinds says which character set each string key of a spec takes, by section.
+var goldenKinds = map[string]string{
+	"cluster.name": "name", "host.name": "name", "host.application_name": "name",
+	"host.address": "address", "host.data_directory": "path", "install.source_tarball": "path",
+	"layout.user": "user", "layout.group": "user",
+	"health_check.user": "user", "health_check.database": "user", "sr_check.user": "user",
+	"sr_check.database": "user", "recovery.user": "user", "replication.user": "user",
+	"pcp_user.name": "user", "pool_user.name": "user", "hba.user": "users", "hba.database": "users",
+	"pgpool.listen_addresses": "addresses", "pgpool.pcp_listen_addresses": "addresses",
+}
+
+var (
+	tomlSectionRE = regexp.MustCompile(`^\[\[?([a-z_]+)\]\]?`)
+	tomlStringRE  = regexp.MustCompile(`^([a-z_]+)( *= *)"([^"\\]*)"(.*)$`)
+)
+
+// goldenHostile rewrites a spec's string values, line by line, into hostile ones of the same
+// character set: names and users of 63 characters with '.', '-' and '_' at the edges the set
+// allows; paths with hostilePath inserted after their first folder (so that /run/… stays
+// under /run and a path under another stays under it); addresses as a 253-character DNS name
+// or IPv6 in long and short form. One value always becomes the same hostile value, so equal
+// values stay equal and distinct ones distinct. It returns the spec and how many values it
+// changed.
+func goldenHostile(src string) (string, int) {
+	seen := map[string]string{}
+	changed := 0
+	var addrs int
+	hostile := func(kind, v string) string {
+		if h, ok := seen[kind+"\x00"+v]; ok {
+			return h
+		}
+		h := v
+		switch kind {
+		case "name":
+			if len(v) <= 61 {
+				h = hostileWord("0", "_"+v, 63)
+			}
+		case "user":
+			if len(v) <= 61 {
+				h = hostileWord("_", "."+v, 63)
+			}
+		case "path":
+			if v != "" {
+				first, rest, _ := strings.Cut(v[1:], "/")
+				h = "/" + first + hostilePath
+				if rest != "" {
+					h += "/" + rest
+				}
+			}
+		case "address":
+			switch addrs++; addrs % 3 {
+			case 0:
+				h = hostileDNS(fmt.Sprintf("h%d", addrs))
+			case 1:
+				h = fmt.Sprintf("fd00:0000:0000:0000:0000:0000:0000:%04x", addrs)
+			case 2:
+				h = fmt.Sprintf("fd00::%x", addrs)
+			}
+		}
+		seen[kind+"\x00"+v] = h
+		return h
+	}
+	list := func(kind, v string, keep ...string) string {
+		parts := strings.Split(v, ",")
+		for i, p := range parts {
+			if !slices.Contains(keep, p) {
+				parts[i] = hostile(kind, p)
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	section := ""
+	lines := strings.Split(src, "\n")
+	for i, line := range lines {
+		if m := tomlSectionRE.FindStringSubmatch(line); m != nil {
+			section = m[1]
+			continue
+		}
+		m := tomlStringRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		key, v := section+"."+m[1], m[3]
+		kind := goldenKinds[key]
+		if section == "layout" && m[1] != "preset" && kind == "" {
+			kind = "path" // every other layout key is a path
+		}
+		var h string
+		switch kind {
+		case "":
+			continue
+		case "users":
+			h = list("user", v, "all")
+		case "addresses":
+			h = list("address", v, "*", "localhost")
+		default:
+			h = hostile(kind, v)
+		}
+		if h != v {
+			changed++
+			lines[i] = m[1] + m[2] + tomlString(h) + m[4]
+		}
+	}
+	return strings.Join(lines, "\n"), changed
 }
 
 // treeDiff parses two renders of one script as bash and returns where their trees differ
