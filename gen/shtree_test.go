@@ -661,3 +661,23 @@ func TestTreeDiff(t *testing.T) {
 		})
 	}
 }
+
+// TestNULRefused puts a NUL byte into each place of a spec that takes a string (FuzzValue's
+// slots) and in the spec's file name: the schema must refuse every one, so that no NUL can
+// reach a template, which copies values as they are.
+func TestNULRefused(t *testing.T) {
+	env := fuzzEnv(fuzzSpecName, nil)
+	if _, err := schema.Load(fuzzSpecName, []byte(valueSpec()), env); err != nil {
+		t.Fatalf("the spec without a NUL is refused: %v", err)
+	}
+	for i, slot := range valueSlots {
+		for _, v := range []string{"\x00", "a\x00", "\x00a", "pg\x001"} {
+			if _, err := schema.Load(fuzzSpecName, []byte(fillSlot(i, v)), env); err == nil {
+				t.Errorf("%s with %q: accepted", slot, v)
+			}
+		}
+	}
+	if _, err := schema.Load("cluster\x00.toml", []byte(valueSpec()), env); err == nil {
+		t.Errorf("a spec file name with a NUL byte is accepted")
+	}
+}
