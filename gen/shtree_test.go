@@ -38,8 +38,8 @@ func hostileWord(first, last string, n int) string {
 	return first + strings.Repeat(hostileFill, fill/len(hostileFill)+1)[:fill] + last
 }
 
-// hostileDNS is a DNS name of 253 characters, the longest there is: four labels with '-'
-// inside each, the last not all digits, ending in tag.
+// hostileDNS is a DNS name of 253 characters, the longest there is: three labels of 63
+// characters and one of 61, '-' inside each, the last not all digits and ending in tag.
 func hostileDNS(tag string) string {
 	label := func(last string) string {
 		return "a" + strings.Repeat("-0", 31)[:61-len(last)] + "-" + last
@@ -52,7 +52,8 @@ func hostileDNS(tag string) string {
 var hostilePath = "/+@-._x" + "/" + hostileWord("@", "+", 60) + "/" + hostileWord(".", "_", 60) + "/-x-@+.+@"
 
 // shtreeValue is one value of the plain spec and the hostile value it becomes. scripts says
-// whether the value reaches a script (else it must not).
+// that the value reaches a script, so the test checks that it is there; the others go only
+// into config files, which bundleProblems checks.
 type shtreeValue struct {
 	plain, hostile string
 	scripts        bool
@@ -72,10 +73,10 @@ func shtreeValues(s haSpec) []shtreeValue {
 		{`"127.0.0.12"`, "fd00::12", true},
 		{`"127.0.0.13"`, "255.255.255.254", true},
 		{`"/srv/p`, hostilePath, true}, // every layout path and data directory: a prefix
-		{`"osuser"`, hostileWord("_", "u", 63), true},
-		{`"osgroup"`, hostileWord("G", "g", 63), true},
+		{`"osuser"`, hostileWord("_", "u-", 63), true},
+		{`"osgroup"`, hostileWord("G", "g.", 63), true},
 		{`"hcuser"`, hostileWord("_", "h", 63), false},
-		{`"recuser"`, hostileWord("_", "r", 63), false},
+		{`"recuser"`, hostileWord("_", "r.", 63), false},
 		{`"repl"`, hostileWord("R", "_", 63), true},
 		{`"pcpadmin"`, hostileWord("_", "-pcp", 63), true},
 		{`"appuser"`, hostileWord("A", "-a", 63), false},
@@ -105,8 +106,12 @@ func shtreeValues(s haSpec) []shtreeValue {
 }
 
 // hostileSpecName is the spec's file name in the hostile render: free text, which reaches the
-// scripts' comments, with every shell metacharacter.
-const hostileSpecName = `specs/a'b"c$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 x.toml`
+// scripts' comments, with every shell metacharacter, 255 bytes long (the most a name may be).
+var hostileSpecName = func() string {
+	core := `a'b"c$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 `
+	n := 255 - len(core) - len(".toml")
+	return "specs/" + core + strings.Repeat(`$'";`, n/4+1)[:n] + ".toml"
+}()
 
 // shtreeSpec is the plain spec of a shape: haSpec with its paths under /srv/p, a source install,
 // and every user, database and address field set.
@@ -219,9 +224,12 @@ func TestScriptTrees(t *testing.T) {
 			hostileSrc := hostileSpec(t, plainSrc, vals)
 			scripts := compareRenders(t, kinds, "cluster.toml", plainSrc, hostileSpecName, hostileSrc)
 			for _, v := range vals {
-				if got := bytes.Contains(scripts, []byte(v.hostile)); got != v.scripts {
-					t.Errorf("hostile value %q for %s: in the scripts %v, want %v", v.hostile, v.plain, got, v.scripts)
+				if v.scripts && !bytes.Contains(scripts, []byte(v.hostile)) {
+					t.Errorf("hostile value %q for %s is in no script", v.hostile, v.plain)
 				}
+			}
+			if name := path.Base(hostileSpecName); !bytes.Contains(scripts, []byte(name)) {
+				t.Errorf("the hostile spec name %q is in no script", name)
 			}
 		})
 	}
