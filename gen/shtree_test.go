@@ -1,0 +1,691 @@
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"mvdan.cc/sh/v3/syntax"
+
+	"pgpoolgen/schema"
+)
+
+// The structural test of the generated scripts: each spec shape is rendered twice, with plain
+// values and with hostile values the schema accepts (every character its character sets allow,
+// at the edges where allowed, at the longest length), and the two renders of every script are
+// parsed as bash and walked together. They must be the same tree: the same commands, words,
+// word parts, expansions, substitutions and redirections, differing only inside quoted text
+// and comments. A value that adds a word, an expansion, a command or a redirection, or that
+// lands outside quotes (where a value of another shape would), fails naming the script, the
+// place and what appeared.
+
+// hostileFill is the filler of hostile names: every punctuation character of the name and user
+// character sets, in every order.
+const hostileFill = "-._.-_-"
+
+// hostileWord makes a value of length n that starts with first, ends with last and is filled
+// with hostileFill; distinct last parts keep distinct values distinct.
+func hostileWord(first, last string, n int) string {
+	fill := n - len(first) - len(last)
+	return first + strings.Repeat(hostileFill, fill/len(hostileFill)+1)[:fill] + last
+}
+
+// hostileDNS is a DNS name of 253 characters, the longest there is: three labels of 63
+// characters and one of 61, '-' inside each, the last not all digits and ending in tag.
+func hostileDNS(tag string) string {
+	label := func(last string) string {
+		return "a" + strings.Repeat("-0", 31)[:61-len(last)] + "-" + last
+	}
+	return label("b") + "." + label("c") + "." + label("d") + "." + label(tag)[:61-len(tag)] + tag
+}
+
+// hostilePath is the root under which every path of the hostile spec lies: every character
+// the path set allows, '.', '-', '_', '+' and '@', at the start and end of its names.
+var hostilePath = "/+@-._x" + "/" + hostileWord("@", "+", 60) + "/" + hostileWord(".", "_", 60) + "/-x-@+.+@"
+
+// shtreeValue is one value of the plain spec and the hostile value it becomes. scripts says
+// that the value reaches a script, so the test checks that it is there; the others go only
+// into config files, which bundleProblems checks.
+type shtreeValue struct {
+	plain, hostile string
+	scripts        bool
+}
+
+// shtreeValues are the string values of shtreeSpec, as TOML strings in the spec: each plain
+// one is replaced wherever it occurs.
+func shtreeValues(s haSpec) []shtreeValue {
+	vals := []shtreeValue{
+		{`"ha-test"`, hostileWord("9", "Z0", 63), true},
+		{`"pgpool1"`, hostileWord("0", "p1", 63), true},
+		{`"pg1"`, hostileWord("Z", "g1", 63), true},
+		{`"pg2"`, hostileWord("a", "g2", 63), true},
+		{`"pg3"`, hostileWord("9", "g3", 63), true},
+		{`"127.0.0.10"`, hostileDNS("p"), true},
+		{`"127.0.0.11"`, "fd00:0000:0000:0000:0000:0000:0000:0011", true},
+		{`"127.0.0.12"`, "fd00::12", true},
+		{`"127.0.0.13"`, "255.255.255.254", true},
+		{`"/srv/p`, hostilePath, true}, // every layout path and data directory: a prefix
+		{`"osuser"`, hostileWord("_", "u-", 63), true},
+		{`"osgroup"`, hostileWord("G", "g.", 63), true},
+		{`"hcuser"`, hostileWord("_", "h", 63), false},
+		{`"recuser"`, hostileWord("_", "r.", 63), false},
+		{`"repl"`, hostileWord("R", "_", 63), true},
+		{`"pcpadmin"`, hostileWord("_", "-pcp", 63), true},
+		{`"appuser"`, hostileWord("A", "-a", 63), false},
+		{`"appdb"`, hostileWord("_", "db", 63), false},
+	}
+	if !s.native {
+		vals = append(vals, shtreeValue{`"sruser"`, hostileWord("_", "s", 63), false})
+	}
+	if !pgpoolBefore(s.pgpool, "3.4") {
+		vals = append(vals, shtreeValue{`"localhost"`, "fd00:0000:0000:0000:0000:0000:0000:ffff", false},
+			// Free text, as pgpool.conf takes it: everything but a single quote.
+			shtreeValue{`"%m: "`, `%m "$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 `, false})
+	}
+	if !pgpoolBefore(s.pgpool, "3.5") {
+		vals = append(vals, shtreeValue{`"hcdb"`, hostileWord("d", "-h", 63), false})
+		if !s.native {
+			vals = append(vals, shtreeValue{`"srdb"`, hostileWord("D", "-s", 63), false})
+		}
+	}
+	if !pgpoolBefore(s.pgpool, "4.1") {
+		vals = append(vals,
+			shtreeValue{`"app-pg1"`, hostileWord("0", "a1", 63), true},
+			shtreeValue{`"app-pg2"`, hostileWord("z", "a2", 63), true},
+			shtreeValue{`"app-pg3"`, hostileWord("Z", "a3", 63), true})
+	}
+	return vals
+}
+
+// hostileSpecName is the spec's file name in the hostile render: free text, which reaches the
+// scripts' comments, with every shell metacharacter, 255 bytes long (the most a name may be).
+var hostileSpecName = func() string {
+	core := `a'b"c$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 `
+	n := 255 - len(core) - len(".toml")
+	return "specs/" + core + strings.Repeat(`$'";`, n/4+1)[:n] + ".toml"
+}()
+
+// shtreeSpec is the plain spec of a shape: haSpec with its paths under /srv/p, a source install,
+// and every user, database and address field set.
+func shtreeSpec(s haSpec) string {
+	s.root, s.knownHosts = "/srv/p", true
+	toml := s.toml()
+	layout := "preset = \"source\"\nuser = \"osuser\"\ngroup = \"osgroup\"\n"
+	install := "method = \"source\"\nsource_tarball = \"/srv/p/src/pgpool-II-" + s.pgpool + ".0.tar.gz\"\n"
+	for _, r := range [][2]string{
+		{"preset = \"source\"\n", layout},
+		{"method = \"none\"\n", install},
+		{`name = "pgpool"`, `name = "pcpadmin"`},
+	} {
+		if !strings.Contains(toml, r[0]) {
+			panic("haSpec no longer writes " + r[0])
+		}
+		toml = strings.Replace(toml, r[0], r[1], 1)
+	}
+	var b strings.Builder
+	b.WriteString(toml)
+	b.WriteString("\n[pgpool]\nlisten_addresses = \"*\"\n")
+	if !pgpoolBefore(s.pgpool, "3.4") {
+		b.WriteString("pcp_listen_addresses = \"localhost\"\n")
+	}
+	b.WriteString("\n[health_check]\nuser = \"hcuser\"\n")
+	if !pgpoolBefore(s.pgpool, "3.5") {
+		b.WriteString("database = \"hcdb\"\n")
+	}
+	if !s.native {
+		b.WriteString("\n[sr_check]\nuser = \"sruser\"\n")
+		if !pgpoolBefore(s.pgpool, "3.5") {
+			b.WriteString("database = \"srdb\"\n")
+		}
+	}
+	b.WriteString("\n[recovery]\nuser = \"recuser\"\n\n[replication]\nuser = \"repl\"\n")
+	b.WriteString("\n[[pool_user]]\nname = \"appuser\"\npassword_env = \"APP_PASSWORD\"\n")
+	b.WriteString("\n[[hba]]\nuser = \"appuser\"\ndatabase = \"appdb\"\naddress = \"10.0.0.0/8\"\nmethod = \"md5\"\n")
+	if !pgpoolBefore(s.pgpool, "3.4") {
+		b.WriteString("\n[parameters]\nlog_line_prefix = \"%m: \"\n")
+	}
+	return b.String()
+}
+
+// hostileSpec replaces every plain value of the spec by its hostile value.
+func hostileSpec(t *testing.T, plain string, vals []shtreeValue) string {
+	t.Helper()
+	out := plain
+	for _, v := range vals {
+		if !strings.Contains(out, v.plain) {
+			t.Fatalf("the plain spec holds no %s to replace", v.plain)
+		}
+		repl := tomlString(v.hostile)
+		if !strings.HasSuffix(v.plain, `"`) { // a prefix: keep what follows it
+			repl = strings.TrimSuffix(repl, `"`)
+		}
+		out = strings.ReplaceAll(out, v.plain, repl)
+	}
+	return out
+}
+
+// shtreeShapes are the spec shapes: a series of each era in both modes, each with a
+// PostgreSQL version that takes other branches of the scripts.
+func shtreeShapes() []haSpec {
+	var shapes []haSpec
+	for _, native := range []bool{false, true} {
+		for _, v := range [][2]string{{"3.1", "9.0"}, {"3.4", "9.2"}, {"4.1", "9.6"}, {"4.3", "12"}, {"4.7", "15"}} {
+			shapes = append(shapes, haSpec{pgpool: v[0], pg: v[1], native: native})
+		}
+	}
+	return shapes
+}
+
+// scriptsByPlace returns the scripts of a bundle by host number (in spec order) and file name,
+// so that the plain and hostile renders, whose host names and paths differ, can be matched.
+func scriptsByPlace(c *schema.Cluster, b *Bundle) map[string]*File {
+	index := map[string]int{}
+	for i, h := range c.Hosts {
+		index[h.Name] = i
+	}
+	out := map[string]*File{}
+	for _, f := range b.Files {
+		if !isScript(f) {
+			continue
+		}
+		name := f.Name
+		if f.Dest != "" {
+			name = path.Base(f.Dest)
+		}
+		out[fmt.Sprintf("host%d/%s", index[f.Host], name)] = f
+	}
+	return out
+}
+
+// scriptKinds are the scripts the generator writes; follow_master.sh is follow_primary.sh
+// before pgpool-II 4.2, recovery_2nd_stage is native replication's.
+var scriptKinds = []string{"setup.sh", "failover.sh", "follow_primary.sh", "follow_master.sh",
+	"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start"}
+
+// TestScriptTrees renders every script of every shape with plain and with hostile values, and
+// fails when the two differ anywhere but inside quoted text and comments; every file of the
+// hostile bundles must also pass the fuzz targets' checks (no NUL or control character, every
+// script parses, every config line in its reader's syntax).
+func TestScriptTrees(t *testing.T) {
+	kinds := map[string]int{}
+	for _, shape := range shtreeShapes() {
+		label := fmt.Sprintf("pgpool%s-pg%s-native=%v", shape.pgpool, shape.pg, shape.native)
+		t.Run(label, func(t *testing.T) {
+			vals := shtreeValues(shape)
+			plainSrc := shtreeSpec(shape)
+			hostileSrc := hostileSpec(t, plainSrc, vals)
+			scripts := compareRenders(t, kinds, "cluster.toml", plainSrc, hostileSpecName, hostileSrc)
+			for _, v := range vals {
+				if v.scripts && !bytes.Contains(scripts, []byte(v.hostile)) {
+					t.Errorf("hostile value %q for %s is in no script", v.hostile, v.plain)
+				}
+			}
+			if name := path.Base(hostileSpecName); !bytes.Contains(scripts, []byte(name)) {
+				t.Errorf("the hostile spec name %q is in no script", name)
+			}
+		})
+	}
+	for _, k := range scriptKinds {
+		if kinds[k] == 0 {
+			t.Errorf("no shape gives a %s to compare", k)
+		}
+	}
+}
+
+// compareRenders loads and renders a plain and a hostile spec of one shape and compares the
+// tree of each script (counted in kinds by name); the hostile bundle must pass bundleProblems
+// and hold no NUL byte. It returns the hostile scripts' text.
+func compareRenders(t *testing.T, kinds map[string]int, plainName, plainSrc, hostileName, hostileSrc string) []byte {
+	t.Helper()
+	plainC, err := schema.Load(plainName, []byte(plainSrc), haEnv)
+	if err != nil {
+		t.Fatalf("plain spec: %v\n%s", err, plainSrc)
+	}
+	hostileC, err := schema.Load(hostileName, []byte(hostileSrc), haEnv)
+	if err != nil {
+		t.Fatalf("hostile spec: %v\n%s", err, hostileSrc)
+	}
+	plainB, hostileB := Generate(plainC), Generate(hostileC)
+	for _, p := range bundleProblems([]byte(hostileSrc), hostileB, Generate(hostileC)) {
+		t.Errorf("hostile bundle: %s", p)
+	}
+	var scripts bytes.Buffer
+	for _, f := range hostileB.Files {
+		// Go's templates copy values as they are; the schema refuses control characters, so
+		// no NUL can reach any file.
+		if i := bytes.IndexByte(f.Data, 0); i >= 0 {
+			t.Errorf("%s holds a NUL byte at offset %d", f.Path(), i)
+		}
+		if isScript(f) {
+			scripts.Write(f.Data)
+		}
+	}
+
+	plain, hostile := scriptsByPlace(plainC, plainB), scriptsByPlace(hostileC, hostileB)
+	places := make([]string, 0, len(plain))
+	for p := range plain {
+		places = append(places, p)
+	}
+	sort.Strings(places)
+	if len(plain) != len(hostile) {
+		t.Errorf("%d scripts with plain values, %d with hostile ones", len(plain), len(hostile))
+	}
+	for _, place := range places {
+		h := hostile[place]
+		if h == nil {
+			t.Errorf("%s: no such script with hostile values", place)
+			continue
+		}
+		kinds[path.Base(place)]++
+		for _, p := range treeDiff(plain[place].Data, h.Data) {
+			t.Errorf("%s: %s", place, p)
+		}
+	}
+	return scripts.Bytes()
+}
+
+// TestGoldenScriptTrees does the same for every golden spec: its own values against hostile
+// ones, each value of a character set replaced by one at that set's limits (see goldenHostile).
+func TestGoldenScriptTrees(t *testing.T) {
+	files, err := filepath.Glob("../golden/*/cluster.toml")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("found %d golden specs (%v), want at least 4", len(files), err)
+	}
+	kinds := map[string]int{}
+	for _, f := range files {
+		t.Run(filepath.Base(filepath.Dir(f)), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hostile, n := goldenHostile(string(src))
+			if n < 10 {
+				t.Fatalf("only %d values of %s to make hostile", n, f)
+			}
+			// In the spec's folder, so that its key files are found.
+			compareRenders(t, kinds, f, string(src), filepath.Join(filepath.Dir(f), path.Base(hostileSpecName)), hostile)
+		})
+	}
+	for _, k := range scriptKinds {
+		if kinds[k] == 0 {
+			t.Errorf("no golden spec gives a %s to compare", k)
+		}
+	}
+}
+
+// goldenKinds says which character set each string key of a spec takes, by section.
+var goldenKinds = map[string]string{
+	"cluster.name": "name", "host.name": "name", "host.application_name": "name",
+	"host.address": "address", "host.data_directory": "path", "install.source_tarball": "path",
+	"layout.user": "user", "layout.group": "user",
+	"health_check.user": "user", "health_check.database": "user", "sr_check.user": "user",
+	"sr_check.database": "user", "recovery.user": "user", "replication.user": "user",
+	"pcp_user.name": "user", "pool_user.name": "user", "hba.user": "users", "hba.database": "users",
+	"pgpool.listen_addresses": "addresses", "pgpool.pcp_listen_addresses": "addresses",
+}
+
+var (
+	tomlSectionRE = regexp.MustCompile(`^\[\[?([a-z_]+)\]\]?`)
+	tomlStringRE  = regexp.MustCompile(`^([a-z_]+)( *= *)"([^"\\]*)"(.*)$`)
+)
+
+// goldenHostile rewrites a spec's string values, line by line, into hostile ones of the same
+// character set: names and users of 63 characters with '.', '-' and '_' at the edges the set
+// allows; paths with hostilePath inserted after their first folder (so that /run/… stays
+// under /run and a path under another stays under it); addresses as a 253-character DNS name
+// or IPv6 in long and short form. One value always becomes the same hostile value, so equal
+// values stay equal and distinct ones distinct. It returns the spec and how many values it
+// changed.
+func goldenHostile(src string) (string, int) {
+	seen := map[string]string{}
+	changed := 0
+	var addrs int
+	hostile := func(kind, v string) string {
+		if h, ok := seen[kind+"\x00"+v]; ok {
+			return h
+		}
+		h := v
+		switch kind {
+		case "name":
+			if len(v) <= 61 {
+				h = hostileWord("0", "_"+v, 63)
+			}
+		case "user":
+			if len(v) <= 61 {
+				h = hostileWord("_", "."+v, 63)
+			}
+		case "path":
+			if v != "" {
+				first, rest, _ := strings.Cut(v[1:], "/")
+				h = "/" + first + hostilePath
+				if rest != "" {
+					h += "/" + rest
+				}
+			}
+		case "address":
+			switch addrs++; addrs % 3 {
+			case 0:
+				h = hostileDNS(fmt.Sprintf("h%d", addrs))
+			case 1:
+				h = fmt.Sprintf("fd00:0000:0000:0000:0000:0000:0000:%04x", addrs)
+			case 2:
+				h = fmt.Sprintf("fd00::%x", addrs)
+			}
+		}
+		seen[kind+"\x00"+v] = h
+		return h
+	}
+	list := func(kind, v string, keep ...string) string {
+		parts := strings.Split(v, ",")
+		for i, p := range parts {
+			if !slices.Contains(keep, p) {
+				parts[i] = hostile(kind, p)
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	section := ""
+	lines := strings.Split(src, "\n")
+	for i, line := range lines {
+		if m := tomlSectionRE.FindStringSubmatch(line); m != nil {
+			section = m[1]
+			continue
+		}
+		m := tomlStringRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		key, v := section+"."+m[1], m[3]
+		kind := goldenKinds[key]
+		if section == "layout" && m[1] != "preset" && kind == "" {
+			kind = "path" // every other layout key is a path
+		}
+		var h string
+		switch kind {
+		case "":
+			continue
+		case "users":
+			h = list("user", v, "all")
+		case "addresses":
+			h = list("address", v, "*", "localhost")
+		default:
+			h = hostile(kind, v)
+		}
+		if h != v {
+			changed++
+			lines[i] = m[1] + m[2] + tomlString(h) + m[4]
+		}
+	}
+	return strings.Join(lines, "\n"), changed
+}
+
+// treeDiff parses two renders of one script as bash and returns where their trees differ
+// other than inside quoted text and comments: at most a few places, each with its line and
+// column in the second render and what is there.
+func treeDiff(plain, hostile []byte) []string {
+	parse := func(what string, data []byte) *syntax.File {
+		f, err := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false)).Parse(bytes.NewReader(data), what)
+		if err != nil {
+			return nil
+		}
+		return f
+	}
+	a, b := parse("script", plain), parse("script", hostile)
+	switch {
+	case a == nil:
+		return []string{"the render with plain values does not parse as bash"}
+	case b == nil:
+		_, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(hostile), "")
+		return []string{fmt.Sprintf("the render with hostile values does not parse as bash: %v", err)}
+	}
+	w := &treeWalk{}
+	w.walk(reflect.ValueOf(a), reflect.ValueOf(b), false)
+	return w.diffs
+}
+
+// treeWalk walks two syntax trees together.
+type treeWalk struct {
+	diffs      []string
+	stmt, node [2]syntax.Node // the innermost statement and node around the walk, in each tree
+}
+
+var (
+	posType     = reflect.TypeOf(syntax.Pos{})
+	commentType = reflect.TypeOf(syntax.Comment{})
+	nodeType    = reflect.TypeOf((*syntax.Node)(nil)).Elem()
+)
+
+// maxTreeDiffs bounds the report of one script: the first difference usually explains the rest.
+const maxTreeDiffs = 5
+
+func (w *treeWalk) fail(what string) {
+	if len(w.diffs) >= maxTreeDiffs {
+		return
+	}
+	at := w.node[1].Pos()
+	msg := fmt.Sprintf("%d:%d: %s", at.Line(), at.Col(), what)
+	if w.stmt[1] != nil {
+		msg += fmt.Sprintf("\n\thostile: %s\n\tplain:   %s", printNode(w.stmt[1]), printNode(w.stmt[0]))
+	}
+	w.diffs = append(w.diffs, msg)
+}
+
+// printNode prints a node back as shell, on one line, for a failure message.
+func printNode(n syntax.Node) string {
+	if n == nil {
+		return "(none)"
+	}
+	if r, ok := n.(*syntax.Redirect); ok { // the printer takes no redirection alone
+		return r.Op.String() + printNode(r.Word)
+	}
+	var buf bytes.Buffer
+	if err := syntax.NewPrinter(syntax.SingleLine(true)).Print(&buf, n); err != nil {
+		return fmt.Sprintf("(%T: %v)", n, err)
+	}
+	s := strings.TrimSpace(buf.String())
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// walk compares a and b, values of the same static type. quoted says whether they lie inside
+// double quotes or a here-document, where literal text may differ.
+func (w *treeWalk) walk(a, b reflect.Value, quoted bool) {
+	if len(w.diffs) >= maxTreeDiffs {
+		return
+	}
+	if a.Type() == posType || a.Type() == commentType {
+		return
+	}
+	switch a.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() != b.IsNil() {
+				w.fail(fmt.Sprintf("%s where the template has %s", describeValue(b), describeValue(a)))
+			}
+			return
+		}
+		if a.Kind() == reflect.Interface {
+			a, b = a.Elem(), b.Elem()
+			if a.Type() != b.Type() {
+				w.fail(fmt.Sprintf("%s where the template has %s", describeValue(b), describeValue(a)))
+				return
+			}
+			w.walk(a, b, quoted)
+			return
+		}
+		if a.Type().Implements(nodeType) {
+			saved := w.node
+			w.node = [2]syntax.Node{a.Interface().(syntax.Node), b.Interface().(syntax.Node)}
+			defer func() { w.node = saved }()
+			if _, ok := a.Interface().(*syntax.Stmt); ok {
+				savedStmt := w.stmt
+				w.stmt = w.node
+				defer func() { w.stmt = savedStmt }()
+			}
+		}
+		switch x := a.Interface().(type) {
+		case *syntax.Lit:
+			y := b.Interface().(*syntax.Lit)
+			if x.Value != y.Value && !quoted {
+				w.fail(fmt.Sprintf("a value lands outside quotes: %q where the plain render has %q", y.Value, x.Value))
+			}
+			return
+		case *syntax.SglQuoted:
+			if y := b.Interface().(*syntax.SglQuoted); x.Dollar != y.Dollar {
+				w.fail("a $'…' string where the template has '…', or the other way round")
+			}
+			return
+		case *syntax.DblQuoted:
+			quoted = true
+		case *syntax.Redirect:
+			y := b.Interface().(*syntax.Redirect)
+			w.walk(reflect.ValueOf(x.Op), reflect.ValueOf(y.Op), false)
+			w.walk(reflect.ValueOf(x.N), reflect.ValueOf(y.N), false)
+			w.walk(reflect.ValueOf(x.Word), reflect.ValueOf(y.Word), false)
+			w.walk(reflect.ValueOf(x.Hdoc), reflect.ValueOf(y.Hdoc), true)
+			return
+		case *syntax.CmdSubst, *syntax.ProcSubst, *syntax.ArithmExp, *syntax.ArithmCmd, *syntax.ParamExp:
+			// Inside these, text is a command, an expression or a name again.
+			quoted = false
+		}
+		w.walk(a.Elem(), b.Elem(), quoted)
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			if f := a.Type().Field(i); f.Type.Kind() == reflect.Bool && a.Field(i).Bool() != b.Field(i).Bool() {
+				w.fail(fmt.Sprintf("%s is %v where the template has %v", f.Name, b.Field(i).Bool(), a.Field(i).Bool()))
+				continue
+			}
+			w.walk(a.Field(i), b.Field(i), quoted)
+		}
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			w.fail(fmt.Sprintf("%d %ss where the template has %d%s", b.Len(), describeType(a.Type().Elem()), a.Len(), firstChange(a, b)))
+			return
+		}
+		for i := 0; i < a.Len(); i++ {
+			w.walk(a.Index(i), b.Index(i), quoted)
+		}
+	case reflect.String:
+		if a.String() != b.String() {
+			w.fail(fmt.Sprintf("%q where the template has %q", b.String(), a.String()))
+		}
+	default:
+		if a.CanInterface() && a.Interface() != b.Interface() {
+			w.fail(fmt.Sprintf("%v where the template has %v (%s)", b.Interface(), a.Interface(), a.Type()))
+		}
+	}
+}
+
+// firstChange shows the first element of two slices of nodes that differs, for a report of
+// an element too many or too few.
+func firstChange(a, b reflect.Value) string {
+	at := func(v reflect.Value, i int) string {
+		if i >= v.Len() {
+			return "nothing"
+		}
+		return describeValue(v.Index(i))
+	}
+	for i := 0; i < max(a.Len(), b.Len()); i++ {
+		if x, y := at(a, i), at(b, i); x != y {
+			return fmt.Sprintf(": %s where the template has %s", y, x)
+		}
+	}
+	return ""
+}
+
+// describeValue names what a tree holds at a place: the node's kind and text.
+func describeValue(v reflect.Value) string {
+	if !v.IsValid() || (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) && v.IsNil() {
+		return "nothing"
+	}
+	if n, ok := v.Interface().(syntax.Node); ok {
+		return fmt.Sprintf("%s `%s`", describeType(reflect.TypeOf(n)), printNode(n))
+	}
+	return v.Type().String()
+}
+
+// describeType names a node type as a reader of shell would: "word part", "command", ….
+func describeType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	names := map[string]string{
+		"Stmt": "command", "Word": "word", "WordPart": "word part", "Redirect": "redirection",
+		"Assign": "assignment", "Command": "command", "Lit": "literal", "SglQuoted": "single-quoted string",
+		"DblQuoted": "double-quoted string", "ParamExp": "parameter expansion", "CmdSubst": "command substitution",
+		"ArithmExp": "arithmetic expansion", "ProcSubst": "process substitution", "CallExpr": "simple command",
+	}
+	if n, ok := names[t.Name()]; ok {
+		return n
+	}
+	return t.Name()
+}
+
+// TestTreeDiff shows what the comparison accepts and what it refuses: values that change only
+// quoted text or comments pass; every way a value could change the script's structure fails.
+func TestTreeDiff(t *testing.T) {
+	for _, tc := range []struct {
+		name, plain, hostile string
+		fails                bool
+	}{
+		{"single-quoted value", "x='a'\n", "x='b c;$(d)`e`\"'\n", false},
+		{"double-quoted value", "echo \"at a\"\n", "echo \"at b\\$c\\`d\\\\\"\n", false},
+		{"comment", "# from a\nx=1\n", "# from b $(c); d\nx=1\n", false},
+		{"quoted here-document", "cat <<'E'\na\nE\n", "cat <<'E'\nb $(c)\nE\n", false},
+		{"value outside quotes", "x=a\n", "x=b\n", true},
+		{"value as a glob pattern", "[[ $x == a ]]\n", "[[ $x == b ]]\n", true},
+		{"word split", "cmd 'a'\n", "cmd 'a' 'b'\n", true},
+		{"extra command", "x='a'\n", "x='a'\ntouch /tmp/p\n", true},
+		{"command after a semicolon", "x='a'\n", "x='a'; touch /tmp/p\n", true},
+		{"command substitution", "echo \"a\"\n", "echo \"$(id)\"\n", true},
+		{"parameter expansion", "echo \"a\"\n", "echo \"$HOME\"\n", true},
+		{"arithmetic", "echo \"a\"\n", "echo \"$((1))\"\n", true},
+		{"process substitution", "diff 'a' 'b'\n", "diff 'a' <(id)\n", true},
+		{"redirection", "echo 'a'\n", "echo 'a' >/tmp/p\n", true},
+		{"quote kind", "x='a'\n", "x=\"a\"\n", true},
+		{"$'' string", "x='a'\n", "x=$'a'\n", true},
+		{"comment that ends", "# a\nx=1\n", "# a\nid\nx=1\n", true},
+		{"pipeline", "echo 'a'\n", "echo 'a' | sh\n", true},
+		{"background", "echo 'a'\n", "echo 'a' &\n", true},
+		{"unquoted here-document expansion", "cat <<E\na\nE\n", "cat <<E\n$(id)\nE\n", true},
+		{"does not parse", "x='a'\n", "x='a\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diffs := treeDiff([]byte(tc.plain), []byte(tc.hostile))
+			if (len(diffs) > 0) != tc.fails {
+				t.Errorf("treeDiff(%q, %q) = %q; want a difference: %v", tc.plain, tc.hostile, diffs, tc.fails)
+			}
+			t.Logf("%q", diffs)
+		})
+	}
+}
+
+// TestNULRefused puts a NUL byte into each place of a spec that takes a string (FuzzValue's
+// slots) and in the spec's file name: the schema must refuse every one, so that no NUL can
+// reach a template, which copies values as they are.
+func TestNULRefused(t *testing.T) {
+	env := fuzzEnv(fuzzSpecName, nil)
+	if _, err := schema.Load(fuzzSpecName, []byte(valueSpec()), env); err != nil {
+		t.Fatalf("the spec without a NUL is refused: %v", err)
+	}
+	for i, slot := range valueSlots {
+		for _, v := range []string{"\x00", "a\x00", "\x00a", "pg\x001"} {
+			if _, err := schema.Load(fuzzSpecName, []byte(fillSlot(i, v)), env); err == nil {
+				t.Errorf("%s with %q: accepted", slot, v)
+			}
+		}
+	}
+	if _, err := schema.Load("cluster\x00.toml", []byte(valueSpec()), env); err == nil {
+		t.Errorf("a spec file name with a NUL byte is accepted")
+	}
+}
