@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -22,20 +21,37 @@ var setupTemplate = template.Must(template.New("setup.sh.tmpl").Funcs(shellFuncs
 // shellFuncs quote values for the shell. The model's values are validated to be safe anyway;
 // quoting them all keeps a later change from opening a hole.
 var shellFuncs = template.FuncMap{
-	// sq makes one shell word in single quotes.
-	"sq": func(v any) string { return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", `'\''`) + "'" },
-	// cm makes a value safe in a comment: a line break would end the comment.
-	"cm": func(v any) string {
-		return strings.Map(func(r rune) rune {
-			if r < ' ' || r == 0x7f {
-				return '?'
-			}
-			return r
-		}, fmt.Sprint(v))
-	},
-	// dq escapes a value for the inside of a double-quoted string.
-	"dq": func(v any) string { return dqReplacer.Replace(fmt.Sprint(v)) },
+	"sq": func(v any) string { return sq(text(v)) },
+	"cm": func(v any) string { return cm(text(v)) },
+	"dq": func(v any) string { return dq(text(v)) },
 }
+
+// text is a template argument as fmt prints it: templates pass strings, and a few ints.
+func text(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	}
+	return fmt.Sprint(v)
+}
+
+// sq makes one shell word in single quotes.
+func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// cm makes a value safe in a comment: a line break would end the comment.
+func cm(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// dq escapes a value for the inside of a double-quoted string.
+func dq(s string) string { return dqReplacer.Replace(s) }
 
 // dqReplacer is built once: a Replacer costs about 5 kB to build, and dq runs for every
 // value of every setup script (a 128-backend bundle calls it some 100,000 times).
@@ -59,10 +75,12 @@ type setupData struct {
 	PgpoolPackage, RecoveryPackage string
 
 	Programs []program
-	Ports    []endpoint
-	Secrets  []secretEntry
-	Dirs     []dir
-	Checks   []pathCheck // every path setup changes or reads, for the preflight
+	// PortChecks are the preflight's lines that check each port this host must reach (some
+	// 250 on a backend of 128), rendered here: by the template they were most of its work.
+	PortChecks string
+	Secrets    []secretEntry
+	Dirs       []dir
+	Checks     []pathCheck // every path setup changes or reads, for the preflight
 
 	Files     []setupFile
 	DataDir   string
@@ -71,7 +89,7 @@ type setupData struct {
 	BlockBegin, BlockEnd string
 	AuthorizedKeys       string    // the block's path relative to setup.sh
 	PoolPasswdBlock      setupFile // the bundle's pool_passwd entries, merged by user name
-	Pgpass               []string
+	Pgpass               string    // the lines that build the .pgpass block, one per backend (pgpassLines)
 	PCPPass              string
 	PCPPasswordFile      string
 
@@ -86,11 +104,6 @@ type setupData struct {
 }
 
 type program struct{ Path, Why string }
-type endpoint struct {
-	Host string
-	Port int
-	Why  string
-}
 
 // A dir is a folder setup looks after. Owned ones get the OS user and Mode every run;
 // others are only created when missing: owned by the user when UserIfMissing (sockets, logs),
@@ -115,7 +128,7 @@ type setupFile struct {
 }
 
 // setupScript renders hosts/<host>/setup.sh, given the host's other files in the bundle.
-func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []secretEntry) *File {
+func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []secretEntry, sh *shared) *File {
 	lay := c.Layout
 	d := setupData{
 		Cluster: c.Name, Host: h.Name, Address: h.Address, Roles: roles(h), SpecName: c.SpecName,
@@ -204,24 +217,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_config", "building pgpool-recovery"})
 	}
 
-	// Ports this host must reach: pgpool the backends, ssh the hosts it logs in to, and
-	// backends each other for base backups.
-	for _, b := range c.Backends {
-		if b == h {
-			continue
-		}
-		switch {
-		case h.Pgpool:
-			d.Ports = append(d.Ports, endpoint{b.Address, b.Port, "pgpool connects to backend " + strconv.Itoa(b.NodeID)})
-		case h.Backend:
-			d.Ports = append(d.Ports, endpoint{b.Address, b.Port, "base backups and replication"})
-		}
-	}
-	for _, e := range c.Trust {
-		if e.From == h {
-			d.Ports = append(d.Ports, endpoint{e.To.Address, c.SSH.Port, "ssh for " + strings.Join(e.Why, ", ")})
-		}
-	}
+	d.PortChecks = portChecks(c, h, sh)
 
 	if h.Pgpool {
 		if len(c.PoolUsers) == 0 {
@@ -255,10 +251,10 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	for _, s := range secrets {
 		switch s.Name {
 		case secretReplication:
-			for _, b := range c.Backends {
-				addr := strings.ReplaceAll(b.Address, ":", `\:`)
-				d.Pgpass = append(d.Pgpass, addr+":"+strconv.Itoa(b.Port)+":*:"+c.Replication.User+":")
+			if sh.pgpass == "" {
+				sh.pgpass = pgpassLines(c)
 			}
+			d.Pgpass = sh.pgpass
 		case secretPCP:
 			if c.Pgpool.AtLeast(v35) {
 				d.PCPPass = "*:" + strconv.Itoa(c.PCPPort) + ":" + c.PCPUsers[0].Name + ":"
@@ -270,11 +266,68 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 
 	d.Checks = setupChecks(&d)
 
-	var buf bytes.Buffer
-	if err := setupTemplate.Execute(&buf, d); err != nil {
+	sh.setup.Reset()
+	if err := setupTemplate.Execute(&sh.setup, d); err != nil {
 		panic(err) // the template and its data are both ours: a failure is a bug
 	}
-	return &File{Host: h.Name, Name: "setup.sh", Install: Run, Mode: 0o755, Data: buf.Bytes()}
+	return &File{Host: h.Name, Name: "setup.sh", Install: Run, Mode: 0o755, Data: bytes.Clone(sh.setup.Bytes())}
+}
+
+// portChecks renders the preflight's check of each port h must reach: pgpool the backends,
+// ssh the hosts it logs in to, and backends each other for base backups. Each line starts
+// with its line break, as a template range would write it.
+func portChecks(c *schema.Cluster, h *schema.Host, sh *shared) string {
+	var lines []string
+	size := 0
+	add := func(k portKey) {
+		line, ok := sh.ports[k]
+		if !ok {
+			p := strconv.Itoa(k.port)
+			line = "\n\tport_answers " + sq(k.host) + " " + sq(p) + " || problem \"" + dq(k.host) + " port " + dq(p) + " does not answer (" + dq(k.why) + ")\""
+			sh.ports[k] = line
+		}
+		lines = append(lines, line)
+		size += len(line)
+	}
+	for _, b := range c.Backends {
+		if b == h {
+			continue
+		}
+		switch {
+		case h.Pgpool:
+			add(portKey{b.Address, b.Port, "pgpool connects to backend " + strconv.Itoa(b.NodeID)})
+		case h.Backend:
+			add(portKey{b.Address, b.Port, "base backups and replication"})
+		}
+	}
+	ssh := ""
+	for _, e := range c.Trust {
+		if e.From == h {
+			if ssh == "" {
+				ssh = "ssh for " + strings.Join(e.Why, ", ") // the reasons depend on the source only
+			}
+			add(portKey{e.To.Address, c.SSH.Port, ssh})
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, l := range lines {
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// pgpassLines renders the lines of setup.sh that add one .pgpass entry per backend for the
+// replication user to the block, the password (escaped) last. The same on every backend.
+func pgpassLines(c *schema.Cluster) string {
+	var b strings.Builder
+	for _, be := range c.Backends {
+		addr := strings.ReplaceAll(be.Address, ":", `\:`)
+		b.WriteString("\nblock+=")
+		b.WriteString(sq(addr + ":" + strconv.Itoa(be.Port) + ":*:" + c.Replication.User + ":"))
+		b.WriteString("$escaped$'\\n'")
+	}
+	return b.String()
 }
 
 func roles(h *schema.Host) string {
@@ -331,7 +384,7 @@ func setupChecks(d *setupData) []pathCheck {
 		}
 	}
 	add(d.Home+"/.ssh/authorized_keys", "file")
-	if len(d.Pgpass) > 0 {
+	if d.Pgpass != "" {
 		add(d.Home+"/.pgpass", "file")
 	}
 	if d.PCPPass != "" {
@@ -355,9 +408,4 @@ func dedupDirs(ds []dir) []dir {
 		}
 	}
 	return out
-}
-
-// sortFiles orders files by their path in the bundle.
-func sortFiles(fs []*File) {
-	sort.Slice(fs, func(i, j int) bool { return fs[i].Path() < fs[j].Path() })
 }
