@@ -131,13 +131,49 @@ func Generate(c *schema.Cluster) *Bundle {
 // shared holds what the files of several hosts have in common, each rendered once per bundle:
 // in a bundle of 128 backends every backend's line recurs in some 128 files.
 type shared struct {
-	keyLines map[*schema.Host]string // authorizedKeys: a host's key, for every host it logs in to
+	keyLines map[keyFrom]string      // authorizedKeys: a host's key, for every host it logs in to
+	why      map[whyKey][2]string    // reasons and sshFor
 	hostKeys map[*schema.Host]string // knownHosts: a host's known_hosts line
 	ports    map[portKey]string      // portChecks: one check of a port
 	pgpass   string                  // pgpassLines, the same on every backend
 	// setup is the buffer each setup.sh is rendered in, then copied out at its size: grown by
 	// doubling, a buffer per host would keep up to half of it as slack.
 	setup bytes.Buffer
+}
+
+// A whyKey stands for the reasons of a trust edge: schema gives the edges from a host one slice.
+type whyKey struct {
+	p *string
+	n int
+}
+
+func keyOf(why []string) whyKey {
+	if len(why) == 0 {
+		return whyKey{}
+	}
+	return whyKey{&why[0], len(why)}
+}
+
+type keyFrom struct {
+	from *schema.Host
+	why  whyKey
+}
+
+// reasons joins an edge's reasons (the scripts that log in), once per slice of them.
+func (sh *shared) reasons(why []string) string { return sh.joined(why)[0] }
+
+// sshFor is the reason setup gives for checking the ssh port of an edge.
+func (sh *shared) sshFor(why []string) string { return sh.joined(why)[1] }
+
+func (sh *shared) joined(why []string) [2]string {
+	k := keyOf(why)
+	j, ok := sh.why[k]
+	if !ok {
+		r := strings.Join(why, ", ")
+		j = [2]string{r, "ssh for " + r}
+		sh.why[k] = j
+	}
+	return j
 }
 
 type portKey struct {
@@ -147,7 +183,7 @@ type portKey struct {
 }
 
 func newShared() *shared {
-	return &shared{keyLines: map[*schema.Host]string{}, hostKeys: map[*schema.Host]string{}, ports: map[portKey]string{}}
+	return &shared{keyLines: map[keyFrom]string{}, why: map[whyKey][2]string{}, hostKeys: map[*schema.Host]string{}, ports: map[portKey]string{}}
 }
 
 // manifestEntry is one file in manifest.json; the field order is the JSON order.
@@ -177,25 +213,14 @@ type secretEntry struct {
 	For  string `json:"for"`
 }
 
-// manifest is manifest.json: the JSON that encoding/json's MarshalIndent(m, "", "  ") makes of
-// it, which Manifest writes without reflection (TestManifestIsMarshalIndent holds it to that).
-type manifest struct {
-	Format  int             `json:"format"`
-	Cluster string          `json:"cluster"`
-	Files   []manifestEntry `json:"files"`
-	Trust   []trustEntry    `json:"trust"`
-	Secrets []secretEntry   `json:"secrets"`
-}
-
 // manifestFormat is the version of manifest.json's layout, for tools that read it.
 const manifestFormat = 1
 
-// manifest lists the bundle's files with where they go, their mode, owner and sha256, in path
+// entries lists the bundle's files with where they go, their mode, owner and sha256, in path
 // order. Files that share their bytes (the data directory's scripts of every backend) are
 // hashed once.
-func (b *Bundle) manifest() manifest {
-	m := manifest{Format: manifestFormat, Cluster: b.Cluster, Files: make([]manifestEntry, 0, len(b.Files)),
-		Trust: append([]trustEntry{}, b.Trust...), Secrets: append([]secretEntry{}, b.Secrets...)}
+func (b *Bundle) entries() []manifestEntry {
+	out := make([]manifestEntry, 0, len(b.Files))
 	type bytesAt struct {
 		p *byte
 		n int
@@ -213,39 +238,41 @@ func (b *Bundle) manifest() manifest {
 				sums[bytesAt{&f.Data[0], len(f.Data)}] = sum
 			}
 		}
-		m.Files = append(m.Files, manifestEntry{
+		out = append(out, manifestEntry{
 			Host: f.Host, Path: f.Path(), Install: f.Install.String(), Dest: f.Dest, Mode: modeString(f.Mode),
 			Owner: f.Owner, Group: f.Group, SHA256: sum,
 		})
 	}
-	return m
+	return out
 }
 
-// Manifest renders manifest.json (see manifest). It writes the JSON itself, into a buffer of
+// Manifest renders manifest.json: an object of format, cluster, files (entries), trust and
+// secrets, laid out as encoding/json's MarshalIndent with two spaces does
+// (TestManifestIsMarshalIndent holds it to that). It writes the JSON itself, into a buffer of
 // about its size: through encoding/json, the 16,000 trust edges of 128 backends cost more than
 // all the bundle's other files.
 func (b *Bundle) Manifest() []byte {
-	m := b.manifest()
-	size := 200 + len(m.Cluster)
-	for _, f := range m.Files {
+	files := b.entries()
+	size := 200 + len(b.Cluster)
+	for _, f := range files {
 		size += 240 + len(f.Host) + len(f.Path) + len(f.Install) + len(f.Dest) + len(f.Mode) + len(f.Owner) + len(f.Group) + len(f.SHA256)
 	}
-	for _, t := range m.Trust {
+	for _, t := range b.Trust {
 		size += 80 + len(t.From) + len(t.To)
 		for _, w := range t.Why {
 			size += 12 + len(w)
 		}
 	}
-	for _, s := range m.Secrets {
+	for _, s := range b.Secrets {
 		size += 90 + len(s.Host) + len(s.Name) + len(s.Env) + len(s.For)
 	}
 	j := jsonWriter{buf: make([]byte, 0, size)}
 	j.buf = append(j.buf, manifestStart...)
 	j.buf = append(j.buf, `  "cluster": `...)
-	j.str(m.Cluster)
+	j.str(b.Cluster)
 	j.buf = append(j.buf, ",\n  \"files\": "...)
-	j.objects(len(m.Files), func(i int) {
-		f := m.Files[i]
+	j.objects(len(files), func(i int) {
+		f := files[i]
 		j.field(f.Host, "host", f.Host != "")
 		j.field(f.Path, "path", true)
 		j.field(f.Install, "install", true)
@@ -256,8 +283,8 @@ func (b *Bundle) Manifest() []byte {
 		j.field(f.SHA256, "sha256", true)
 	})
 	j.buf = append(j.buf, ",\n  \"trust\": "...)
-	j.objects(len(m.Trust), func(i int) {
-		t := m.Trust[i]
+	j.objects(len(b.Trust), func(i int) {
+		t := b.Trust[i]
 		j.field(t.From, "from", true)
 		j.field(t.To, "to", true)
 		j.buf = append(j.buf, ",\n      \"why\": "...)
@@ -279,8 +306,8 @@ func (b *Bundle) Manifest() []byte {
 		}
 	})
 	j.buf = append(j.buf, ",\n  \"secrets\": "...)
-	j.objects(len(m.Secrets), func(i int) {
-		s := m.Secrets[i]
+	j.objects(len(b.Secrets), func(i int) {
+		s := b.Secrets[i]
 		j.field(s.Host, "host", true)
 		j.field(s.Name, "name", true)
 		j.field(s.Env, "env", true)

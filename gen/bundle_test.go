@@ -10,6 +10,15 @@ import (
 	"pgpoolgen/schema"
 )
 
+// manifest is what Manifest writes, for encoding/json: the field order is the JSON order.
+type manifest struct {
+	Format  int             `json:"format"`
+	Cluster string          `json:"cluster"`
+	Files   []manifestEntry `json:"files"`
+	Trust   []trustEntry    `json:"trust"`
+	Secrets []secretEntry   `json:"secrets"`
+}
+
 // TestManifestIsMarshalIndent holds Manifest, which writes its JSON itself, to what
 // encoding/json's MarshalIndent makes of the same manifest: the golden bundles, the one of 128
 // backends, and a bundle of strings that need escapes, empty lists and omitted fields.
@@ -46,7 +55,9 @@ func TestManifestIsMarshalIndent(t *testing.T) {
 	bundles["odd strings"] = weird
 
 	for name, b := range bundles {
-		want, err := json.MarshalIndent(b.manifest(), "", "  ")
+		m := manifest{Format: manifestFormat, Cluster: b.Cluster, Files: b.entries(),
+			Trust: append([]trustEntry{}, b.Trust...), Secrets: append([]secretEntry{}, b.Secrets...)}
+		want, err := json.MarshalIndent(m, "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}

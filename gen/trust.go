@@ -32,10 +32,11 @@ func authorizedKeys(c *schema.Cluster, h *schema.Host, sh *shared) []byte {
 		if e.To != h {
 			continue
 		}
-		line, ok := sh.keyLines[e.From]
+		k := keyFrom{e.From, keyOf(e.Why)}
+		line, ok := sh.keyLines[k]
 		if !ok {
-			line = keyLine(c, e)
-			sh.keyLines[e.From] = line // the reasons depend on the source only
+			line = keyLine(c, e, sh)
+			sh.keyLines[k] = line
 		}
 		lines = append(lines, line)
 		size += len(line)
@@ -54,8 +55,8 @@ func authorizedKeys(c *schema.Cluster, h *schema.Host, sh *shared) []byte {
 }
 
 // keyLine renders the lines of authorized_keys that let e.From log in.
-func keyLine(c *schema.Cluster, e *schema.Edge) string {
-	line := "# from " + e.From.Name + " (" + e.From.Address + ") for " + strings.Join(e.Why, ", ") + "\n"
+func keyLine(c *schema.Cluster, e *schema.Edge, sh *shared) string {
+	line := "# from " + e.From.Name + " (" + e.From.Address + ") for " + sh.reasons(e.Why) + "\n"
 	if c.SSH.RestrictFrom {
 		if _, err := netip.ParseAddr(e.From.Address); err != nil {
 			line += "# from= matches a host name only where sshd runs with UseDNS yes\n"
@@ -124,14 +125,16 @@ func trustSummary(c *schema.Cluster) []byte {
 		buf.WriteString("The spec gives no host keys: ssh accepts a host's key on first contact (accept-new).\n")
 	}
 	buf.WriteString("\n")
-	rows := [][]string{{"FROM", "TO", "FOR"}}
+	rows := make([][]string, 1, 1+max(1, len(c.Trust)))
+	rows[0] = []string{"FROM", "TO", "FOR"}
+	sh := newShared()
 	for _, e := range c.Trust {
-		rows = append(rows, []string{e.From.Name, e.To.Name, strings.Join(e.Why, ", ")})
+		rows = append(rows, []string{e.From.Name, e.To.Name, sh.reasons(e.Why)})
 	}
 	if len(c.Trust) == 0 {
 		rows = append(rows, []string{"(none)", "", ""})
 	}
-	buf.WriteString(columns(rows))
+	writeColumns(&buf, rows)
 	return buf.Bytes()
 }
 
