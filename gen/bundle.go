@@ -89,7 +89,7 @@ type Bundle struct {
 func Generate(c *schema.Cluster) *Bundle {
 	b := &Bundle{Cluster: c.Name, Trust: trustEntries(c)}
 	dataDir := dataDirScripts(c)
-	sh := newShared()
+	sh := newShared(c)
 	for _, h := range c.Hosts {
 		var files []*File
 		add := func(dest string, install Install, mode fs.FileMode, data []byte) {
@@ -123,7 +123,7 @@ func Generate(c *schema.Cluster) *Bundle {
 		b.Files = append(b.Files, files...)
 		b.Files = append(b.Files, setupScript(c, h, files, secrets, sh))
 	}
-	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c)})
+	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh)})
 	sortFiles(b.Files)
 	return b
 }
@@ -131,59 +131,69 @@ func Generate(c *schema.Cluster) *Bundle {
 // shared holds what the files of several hosts have in common, each rendered once per bundle:
 // in a bundle of 128 backends every backend's line recurs in some 128 files.
 type shared struct {
-	keyLines map[keyFrom]string      // authorizedKeys: a host's key, for every host it logs in to
-	why      map[whyKey][2]string    // reasons and sshFor
-	hostKeys map[*schema.Host]string // knownHosts: a host's known_hosts line
-	ports    map[portKey]string      // portChecks: one check of a port
-	pgpass   string                  // pgpassLines, the same on every backend
+	from, to map[*schema.Host][]*schema.Edge // the trust edges from and to each host, in order
+	keyLines map[keyFrom]string              // authorizedKeys: a host's key, for every host it logs in to
+	hostKeys map[*schema.Host]string         // knownHosts: a host's known_hosts line
+	ports    map[portKey]string              // portChecks: one check of a port, of a backend or an ssh edge
+	pgpass   string                          // pgpassLines, the same on every backend
+	why      map[whyKey]reasons              // reasonsOf
+	whyIDs   map[string]int
 	// setup is the buffer each setup.sh is rendered in, then copied out at its size: grown by
 	// doubling, a buffer per host would keep up to half of it as slack.
 	setup bytes.Buffer
 }
 
-// A whyKey stands for the reasons of a trust edge: schema gives the edges from a host one slice.
+func newShared(c *schema.Cluster) *shared {
+	sh := &shared{from: map[*schema.Host][]*schema.Edge{}, to: map[*schema.Host][]*schema.Edge{},
+		keyLines: map[keyFrom]string{}, hostKeys: map[*schema.Host]string{}, ports: map[portKey]string{},
+		why: map[whyKey]reasons{}, whyIDs: map[string]int{}}
+	for _, e := range c.Trust {
+		sh.from[e.From] = append(sh.from[e.From], e)
+		sh.to[e.To] = append(sh.to[e.To], e)
+	}
+	return sh
+}
+
+// reasons are a trust edge's Why as the files give it: the scripts that log in, joined.
+type reasons struct {
+	text string
+	id   int // the same for the same text, from 1
+}
+
+// A whyKey stands for a slice of reasons: schema gives the edges from one host the same one.
 type whyKey struct {
 	p *string
 	n int
 }
 
-func keyOf(why []string) whyKey {
-	if len(why) == 0 {
-		return whyKey{}
+// reasonsOf joins why once per slice, and numbers each text.
+func (sh *shared) reasonsOf(why []string) reasons {
+	var k whyKey
+	if len(why) > 0 {
+		k = whyKey{&why[0], len(why)}
 	}
-	return whyKey{&why[0], len(why)}
+	r, ok := sh.why[k]
+	if !ok {
+		r.text = strings.Join(why, ", ")
+		if r.id = sh.whyIDs[r.text]; r.id == 0 {
+			r.id = len(sh.whyIDs) + 1
+			sh.whyIDs[r.text] = r.id
+		}
+		sh.why[k] = r
+	}
+	return r
 }
 
+// keyFrom is the key of one host for one set of reasons.
 type keyFrom struct {
 	from *schema.Host
-	why  whyKey
+	why  int
 }
 
-// reasons joins an edge's reasons (the scripts that log in), once per slice of them.
-func (sh *shared) reasons(why []string) string { return sh.joined(why)[0] }
-
-// sshFor is the reason setup gives for checking the ssh port of an edge.
-func (sh *shared) sshFor(why []string) string { return sh.joined(why)[1] }
-
-func (sh *shared) joined(why []string) [2]string {
-	k := keyOf(why)
-	j, ok := sh.why[k]
-	if !ok {
-		r := strings.Join(why, ", ")
-		j = [2]string{r, "ssh for " + r}
-		sh.why[k] = j
-	}
-	return j
-}
-
+// portKey is a port check: of a backend's port (why 0), or of ssh on to for the reasons why.
 type portKey struct {
-	host string
-	port int
-	why  string
-}
-
-func newShared() *shared {
-	return &shared{keyLines: map[keyFrom]string{}, why: map[whyKey][2]string{}, hostKeys: map[*schema.Host]string{}, ports: map[portKey]string{}}
+	to  *schema.Host
+	why int
 }
 
 // manifestEntry is one file in manifest.json; the field order is the JSON order.

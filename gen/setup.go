@@ -192,12 +192,9 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 
 	// Programs the host needs that setup does not install.
 	d.Programs = append(d.Programs, program{"timeout", "the scripts bound every remote command"})
-	for _, e := range c.Trust {
-		if e.From == h {
-			d.Programs = append(d.Programs, program{"ssh", "the scripts log in to other hosts"})
-			d.SSHKeyLine = h.SSHKey.Line
-			break
-		}
+	if len(sh.from[h]) > 0 {
+		d.Programs = append(d.Programs, program{"ssh", "the scripts log in to other hosts"})
+		d.SSHKeyLine = h.SSHKey.Line
 	}
 	if h.Backend {
 		tools := []string{"postgres", "pg_ctl", "psql", "pg_basebackup"}
@@ -284,31 +281,37 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 // ssh the hosts it logs in to, and backends each other for base backups. Each line starts
 // with its line break, as a template range would write it.
 func portChecks(c *schema.Cluster, h *schema.Host, sh *shared) rows {
-	var lines rows
-	add := func(k portKey) {
-		line, ok := sh.ports[k]
-		if !ok {
-			p := strconv.Itoa(k.port)
-			line = "\n\tport_answers " + sq(k.host) + " " + sq(p) + " || problem \"" + dq(k.host) + " port " + dq(p) + " does not answer (" + dq(k.why) + ")\""
-			sh.ports[k] = line
-		}
-		lines = append(lines, line)
+	line := func(host string, port int, why string) string {
+		p := strconv.Itoa(port)
+		return "\n\tport_answers " + sq(host) + " " + sq(p) + " || problem \"" + dq(host) + " port " + dq(p) + " does not answer (" + dq(why) + ")\""
 	}
+	lines := make(rows, 0, len(c.Backends)+len(sh.from[h]))
 	for _, b := range c.Backends {
 		if b == h {
 			continue
 		}
 		switch {
 		case h.Pgpool:
-			add(portKey{b.Address, b.Port, "pgpool connects to backend " + strconv.Itoa(b.NodeID)})
+			lines = append(lines, line(b.Address, b.Port, "pgpool connects to backend "+strconv.Itoa(b.NodeID)))
 		case h.Backend:
-			add(portKey{b.Address, b.Port, "base backups and replication"})
+			// The same on every backend.
+			l, ok := sh.ports[portKey{to: b}]
+			if !ok {
+				l = line(b.Address, b.Port, "base backups and replication")
+				sh.ports[portKey{to: b}] = l
+			}
+			lines = append(lines, l)
 		}
 	}
-	for _, e := range c.Trust {
-		if e.From == h {
-			add(portKey{e.To.Address, c.SSH.Port, sh.sshFor(e.Why)})
+	for _, e := range sh.from[h] {
+		why := sh.reasonsOf(e.Why)
+		k := portKey{e.To, why.id}
+		l, ok := sh.ports[k]
+		if !ok {
+			l = line(e.To.Address, c.SSH.Port, "ssh for "+why.text)
+			sh.ports[k] = l
 		}
+		lines = append(lines, l)
 	}
 	return lines
 }
