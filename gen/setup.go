@@ -89,6 +89,10 @@ type setupData struct {
 	Dirs       []dir
 	Checks     []pathCheck // every path setup changes or reads, for the preflight
 
+	// CheckLines and ProgramLines are the preflight's lines for Checks and Programs, rendered
+	// in Go like PortChecks: the template's own loops cost a third of its work per host.
+	CheckLines, ProgramLines rows
+
 	Files     []setupFile
 	DataDir   string
 	DataFiles []setupFile
@@ -269,6 +273,14 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	}
 
 	d.Checks = setupChecks(&d)
+	d.CheckLines = make(rows, len(d.Checks))
+	for i, x := range d.Checks {
+		d.CheckLines[i] = "\n\tcheck " + sq(x.Path) + " " + x.Kind
+	}
+	d.ProgramLines = make(rows, len(d.Programs))
+	for i, p := range d.Programs {
+		d.ProgramLines[i] = "\nneed_program " + sq(p.Path) + " " + sq(p.Why)
+	}
 
 	sh.setup.Reset()
 	if err := setupTemplate.Execute(&sh.setup, d); err != nil {
