@@ -138,6 +138,8 @@ type shared struct {
 	pgpass   string                          // pgpassLines, the same on every backend
 	why      map[whyKey]reasons              // reasonsOf
 	whyIDs   map[string]int
+	lastWhy  whyKey // the edges of a host come in a run, with one slice of reasons
+	last     reasons
 	// setup is the buffer each setup.sh is rendered in, then copied out at its size: grown by
 	// doubling, a buffer per host would keep up to half of it as slack.
 	setup bytes.Buffer
@@ -172,6 +174,9 @@ func (sh *shared) reasonsOf(why []string) reasons {
 	if len(why) > 0 {
 		k = whyKey{&why[0], len(why)}
 	}
+	if k == sh.lastWhy && k.p != nil {
+		return sh.last
+	}
 	r, ok := sh.why[k]
 	if !ok {
 		r.text = strings.Join(why, ", ")
@@ -181,6 +186,7 @@ func (sh *shared) reasonsOf(why []string) reasons {
 		}
 		sh.why[k] = r
 	}
+	sh.lastWhy, sh.last = k, r
 	return r
 }
 
@@ -367,11 +373,20 @@ func (j *jsonWriter) field(value, key string, present bool) {
 	j.str(value)
 }
 
-// str writes a JSON string. Printable ASCII other than " \\ < > & is written as it is, which is
-// what encoding/json does with it; encoding/json quotes any other string, for its escapes.
+// jsonPlain are the bytes that encoding/json writes into a string as they are and that
+// jsonWriter.str takes as they are: printable ASCII but " \\ < > &.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+// str writes a JSON string. A string of jsonPlain bytes is written as it is, which is what
+// encoding/json does with it; encoding/json quotes any other string, for its escapes.
 func (j *jsonWriter) str(s string) {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !jsonPlain[s[i]] {
 			q, err := json.Marshal(s)
 			if err != nil {
 				panic(err) // a string always marshals
