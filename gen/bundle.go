@@ -131,15 +131,16 @@ func Generate(c *schema.Cluster) *Bundle {
 // shared holds what the files of several hosts have in common, each rendered once per bundle:
 // in a bundle of 128 backends every backend's line recurs in some 128 files.
 type shared struct {
-	from, to map[*schema.Host][]*schema.Edge // the trust edges from and to each host, in order
-	keyLines map[keyFrom]string              // authorizedKeys: a host's key, for every host it logs in to
-	hostKeys map[*schema.Host]string         // knownHosts: a host's known_hosts line
-	ports    map[portKey]string              // portChecks: one check of a port, of a backend or an ssh edge
-	pgpass   string                          // pgpassLines, the same on every backend
-	why      map[whyKey]reasons              // reasonsOf
-	whyIDs   map[string]int
-	lastWhy  whyKey // the edges of a host come in a run, with one slice of reasons
-	last     reasons
+	from, to  map[*schema.Host][]*schema.Edge // the trust edges from and to each host, in order
+	keyLines  map[keyFrom]string              // authorizedKeys: a host's key, for every host it logs in to
+	hostKeys  map[*schema.Host]string         // knownHosts: a host's known_hosts line
+	ports     map[portKey]string              // portChecks: one check of a port, of a backend or an ssh edge
+	pgpass    string                          // pgpassLines, the same on every backend
+	functions string                          // setup.sh's functions (setupCommon)
+	why       map[whyKey]reasons              // reasonsOf
+	whyIDs    map[string]int
+	lastWhy   whyKey // the edges of a host come in a run, with one slice of reasons
+	last      reasons
 	// setup is the buffer each setup.sh is rendered in, then copied out at its size: grown by
 	// doubling, a buffer per host would keep up to half of it as slack.
 	setup bytes.Buffer

@@ -81,6 +81,8 @@ type setupData struct {
 	SQLDir                         string
 	PgpoolPackage, RecoveryPackage string
 
+	Functions string // the "functions" part of setup.sh.tmpl, rendered from setupCommon
+
 	Programs []program
 	// PortChecks are the preflight's lines that check each port this host must reach (some
 	// 250 on a backend of 128), rendered here: by the template they were most of its work.
@@ -113,6 +115,10 @@ type setupData struct {
 	SSHKeyLine    string // the host's ssh_key, when it logs in elsewhere
 	ReloadNote    bool   // pgpool host: say that pgpool must reload or restart after a change
 }
+
+// setupCommon is what the "functions" part of setup.sh.tmpl renders (the shell functions of
+// the preflight): the same on every host of a cluster, so it is rendered once per bundle.
+type setupCommon struct{ User, Group, Home string }
 
 type program struct{ Path, Why string }
 
@@ -272,6 +278,14 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		}
 	}
 
+	if sh.functions == "" {
+		var buf strings.Builder
+		if err := setupTemplate.ExecuteTemplate(&buf, "functions", setupCommon{lay.User, lay.Group, lay.Home}); err != nil {
+			panic(err) // the template and its data are both ours: a failure is a bug
+		}
+		sh.functions = buf.String()
+	}
+	d.Functions = sh.functions
 	d.Checks = setupChecks(&d)
 	d.CheckLines = make(rows, len(d.Checks))
 	for i, x := range d.Checks {
