@@ -18,6 +18,8 @@ import (
 	"encoding/json"
 	"io/fs"
 	"path"
+	"slices"
+	"strings"
 
 	"pgpoolgen/schema"
 )
@@ -87,6 +89,7 @@ type Bundle struct {
 func Generate(c *schema.Cluster) *Bundle {
 	b := &Bundle{Cluster: c.Name, Trust: trustEntries(c)}
 	dataDir := dataDirScripts(c)
+	sh := newShared(c)
 	for _, h := range c.Hosts {
 		var files []*File
 		add := func(dest string, install Install, mode fs.FileMode, data []byte) {
@@ -110,23 +113,94 @@ func Generate(c *schema.Cluster) *Bundle {
 				files = append(files, &File{Host: h.Name, Dest: "/etc/tmpfiles.d/pgpoolgen-" + c.Name + ".conf", Mode: 0o644, Owner: "root", Group: "root", Data: tf})
 			}
 		}
-		add(c.Layout.Home+"/.ssh/authorized_keys", Merge, 0o600, authorizedKeys(c, h))
-		if kh := knownHosts(c, h); kh != nil {
+		add(c.Layout.Home+"/.ssh/authorized_keys", Merge, 0o600, authorizedKeys(c, h, sh))
+		if kh := knownHosts(c, h, sh); kh != nil {
 			add(c.Layout.Home+"/.ssh/pgpoolgen_known_hosts", Replace, 0o644, kh)
 		}
 		sortFiles(files)
 		secrets := hostSecrets(c, h)
 		b.Secrets = append(b.Secrets, secrets...)
 		b.Files = append(b.Files, files...)
-		setup := setupScript(c, h, files, secrets)
-		// The template's buffer grew by doubling: half of it can be slack, 6 MB of a
-		// 128-backend bundle held until the end.
-		setup.Data = bytes.Clone(setup.Data)
-		b.Files = append(b.Files, setup)
+		b.Files = append(b.Files, setupScript(c, h, files, secrets, sh))
 	}
-	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c)})
+	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh)})
 	sortFiles(b.Files)
 	return b
+}
+
+// shared holds what the files of several hosts have in common, each rendered once per bundle:
+// in a bundle of 128 backends every backend's line recurs in some 128 files.
+type shared struct {
+	from, to  map[*schema.Host][]*schema.Edge // the trust edges from and to each host, in order
+	keyLines  map[keyFrom]string              // authorizedKeys: a host's key, for every host it logs in to
+	hostKeys  map[*schema.Host]string         // knownHosts: a host's known_hosts line
+	ports     map[portKey]string              // portChecks: one check of a port, of a backend or an ssh edge
+	pgpass    string                          // pgpassLines, the same on every backend
+	functions string                          // setup.sh's functions (setupCommon)
+	why       map[whyKey]reasons              // reasonsOf
+	whyIDs    map[string]int
+	lastWhy   whyKey // the edges of a host come in a run, with one slice of reasons
+	last      reasons
+	// setup is the buffer each setup.sh is rendered in, then copied out at its size: grown by
+	// doubling, a buffer per host would keep up to half of it as slack.
+	setup bytes.Buffer
+}
+
+func newShared(c *schema.Cluster) *shared {
+	sh := &shared{from: map[*schema.Host][]*schema.Edge{}, to: map[*schema.Host][]*schema.Edge{},
+		keyLines: map[keyFrom]string{}, hostKeys: map[*schema.Host]string{}, ports: map[portKey]string{},
+		why: map[whyKey]reasons{}, whyIDs: map[string]int{}}
+	for _, e := range c.Trust {
+		sh.from[e.From] = append(sh.from[e.From], e)
+		sh.to[e.To] = append(sh.to[e.To], e)
+	}
+	return sh
+}
+
+// reasons are a trust edge's Why as the files give it: the scripts that log in, joined.
+type reasons struct {
+	text string
+	id   int // the same for the same text, from 1
+}
+
+// A whyKey stands for a slice of reasons: schema gives the edges from one host the same one.
+type whyKey struct {
+	p *string
+	n int
+}
+
+// reasonsOf joins why once per slice, and numbers each text.
+func (sh *shared) reasonsOf(why []string) reasons {
+	var k whyKey
+	if len(why) > 0 {
+		k = whyKey{&why[0], len(why)}
+	}
+	if k == sh.lastWhy && k.p != nil {
+		return sh.last
+	}
+	r, ok := sh.why[k]
+	if !ok {
+		r.text = strings.Join(why, ", ")
+		if r.id = sh.whyIDs[r.text]; r.id == 0 {
+			r.id = len(sh.whyIDs) + 1
+			sh.whyIDs[r.text] = r.id
+		}
+		sh.why[k] = r
+	}
+	sh.lastWhy, sh.last = k, r
+	return r
+}
+
+// keyFrom is the key of one host for one set of reasons.
+type keyFrom struct {
+	from *schema.Host
+	why  int
+}
+
+// portKey is a port check: of a backend's port (why 0), or of ssh on to for the reasons why.
+type portKey struct {
+	to  *schema.Host
+	why int
 }
 
 // manifestEntry is one file in manifest.json; the field order is the JSON order.
@@ -156,34 +230,191 @@ type secretEntry struct {
 	For  string `json:"for"`
 }
 
-type manifest struct {
-	Format  int             `json:"format"`
-	Cluster string          `json:"cluster"`
-	Files   []manifestEntry `json:"files"`
-	Trust   []trustEntry    `json:"trust"`
-	Secrets []secretEntry   `json:"secrets"`
-}
-
 // manifestFormat is the version of manifest.json's layout, for tools that read it.
 const manifestFormat = 1
 
-// Manifest renders manifest.json: every file of the bundle with where it goes, its mode, owner
-// and sha256, in path order.
-func (b *Bundle) Manifest() []byte {
-	m := manifest{Format: manifestFormat, Cluster: b.Cluster, Files: []manifestEntry{},
-		Trust: append([]trustEntry{}, b.Trust...), Secrets: append([]secretEntry{}, b.Secrets...)}
+// entries lists the bundle's files with where they go, their mode, owner and sha256, in path
+// order. Files that share their bytes (the data directory's scripts of every backend) are
+// hashed once.
+func (b *Bundle) entries() []manifestEntry {
+	out := make([]manifestEntry, 0, len(b.Files))
+	type bytesAt struct {
+		p *byte
+		n int
+	}
+	sums := map[bytesAt]string{}
 	for _, f := range b.Files {
-		sum := sha256.Sum256(f.Data)
-		m.Files = append(m.Files, manifestEntry{
+		var sum string
+		if len(f.Data) > 0 {
+			sum = sums[bytesAt{&f.Data[0], len(f.Data)}]
+		}
+		if sum == "" {
+			h := sha256.Sum256(f.Data)
+			sum = hex.EncodeToString(h[:])
+			if len(f.Data) > 0 {
+				sums[bytesAt{&f.Data[0], len(f.Data)}] = sum
+			}
+		}
+		out = append(out, manifestEntry{
 			Host: f.Host, Path: f.Path(), Install: f.Install.String(), Dest: f.Dest, Mode: modeString(f.Mode),
-			Owner: f.Owner, Group: f.Group, SHA256: hex.EncodeToString(sum[:]),
+			Owner: f.Owner, Group: f.Group, SHA256: sum,
 		})
 	}
-	out, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		panic(err) // plain strings and ints always marshal
+	return out
+}
+
+// Manifest renders manifest.json: an object of format, cluster, files (entries), trust and
+// secrets, laid out as encoding/json's MarshalIndent with two spaces does
+// (TestManifestIsMarshalIndent holds it to that). It writes the JSON itself, into a buffer of
+// about its size: through encoding/json, the 16,000 trust edges of 128 backends cost more than
+// all the bundle's other files.
+func (b *Bundle) Manifest() []byte {
+	files := b.entries()
+	size := 200 + len(b.Cluster)
+	for _, f := range files {
+		size += 240 + len(f.Host) + len(f.Path) + len(f.Install) + len(f.Dest) + len(f.Mode) + len(f.Owner) + len(f.Group) + len(f.SHA256)
 	}
-	return append(out, '\n')
+	for _, t := range b.Trust {
+		size += 80 + len(t.From) + len(t.To)
+		for _, w := range t.Why {
+			size += 12 + len(w)
+		}
+	}
+	for _, s := range b.Secrets {
+		size += 90 + len(s.Host) + len(s.Name) + len(s.Env) + len(s.For)
+	}
+	j := jsonWriter{buf: make([]byte, 0, size)}
+	j.buf = append(j.buf, manifestStart...)
+	j.buf = append(j.buf, `  "cluster": `...)
+	j.str(b.Cluster)
+	j.buf = append(j.buf, ",\n  \"files\": "...)
+	j.objects(len(files), func(i int) {
+		f := files[i]
+		j.field(f.Host, "host", f.Host != "")
+		j.field(f.Path, "path", true)
+		j.field(f.Install, "install", true)
+		j.field(f.Dest, "destination", f.Dest != "")
+		j.field(f.Mode, "mode", true)
+		j.field(f.Owner, "owner", f.Owner != "")
+		j.field(f.Group, "group", f.Group != "")
+		j.field(f.SHA256, "sha256", true)
+	})
+	j.buf = append(j.buf, ",\n  \"trust\": "...)
+	j.objects(len(b.Trust), func(i int) {
+		t := b.Trust[i]
+		j.field(t.From, "from", true)
+		j.field(t.To, "to", true)
+		j.buf = append(j.buf, ",\n      \"why\": "...)
+		switch {
+		case t.Why == nil:
+			j.buf = append(j.buf, "null"...)
+		case len(t.Why) == 0:
+			j.buf = append(j.buf, "[]"...)
+		default:
+			j.buf = append(j.buf, '[')
+			for k, w := range t.Why {
+				if k > 0 {
+					j.buf = append(j.buf, ',')
+				}
+				j.buf = append(j.buf, "\n        "...)
+				j.str(w)
+			}
+			j.buf = append(j.buf, "\n      ]"...)
+		}
+	})
+	j.buf = append(j.buf, ",\n  \"secrets\": "...)
+	j.objects(len(b.Secrets), func(i int) {
+		s := b.Secrets[i]
+		j.field(s.Host, "host", true)
+		j.field(s.Name, "name", true)
+		j.field(s.Env, "env", true)
+		j.field(s.For, "for", true)
+	})
+	return append(j.buf, "\n}\n"...)
+}
+
+// A jsonWriter appends manifest.json's parts laid out as MarshalIndent with two spaces does.
+type jsonWriter struct {
+	buf    []byte
+	fields int // fields written in the current object
+}
+
+// objects writes an array of n objects, the second level of the manifest, each filled by item
+// with field calls.
+func (j *jsonWriter) objects(n int, item func(i int)) {
+	if n == 0 {
+		j.buf = append(j.buf, "[]"...)
+		return
+	}
+	j.buf = append(j.buf, '[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			j.buf = append(j.buf, ',')
+		}
+		j.buf = append(j.buf, "\n    {"...)
+		j.fields = 0
+		item(i)
+		j.buf = append(j.buf, "\n    }"...)
+	}
+	j.buf = append(j.buf, "\n  ]"...)
+}
+
+// field writes "key": value in an object of objects, when present (omitempty).
+func (j *jsonWriter) field(value, key string, present bool) {
+	if !present {
+		return
+	}
+	if j.fields > 0 {
+		j.buf = append(j.buf, ',')
+	}
+	j.fields++
+	j.buf = append(j.buf, "\n      \""...)
+	j.buf = append(j.buf, key...)
+	j.buf = append(j.buf, "\": "...)
+	j.str(value)
+}
+
+// jsonPlain are the bytes that encoding/json writes into a string as they are and that
+// jsonWriter.str takes as they are: printable ASCII but " \\ < > &.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+// str writes a JSON string. A string of jsonPlain bytes is written as it is, which is what
+// encoding/json does with it; encoding/json quotes any other string, for its escapes.
+func (j *jsonWriter) str(s string) {
+	for i := 0; i < len(s); i++ {
+		if !jsonPlain[s[i]] {
+			q, err := json.Marshal(s)
+			if err != nil {
+				panic(err) // a string always marshals
+			}
+			j.buf = append(j.buf, q...)
+			return
+		}
+	}
+	j.buf = append(j.buf, '"')
+	j.buf = append(j.buf, s...)
+	j.buf = append(j.buf, '"')
+}
+
+// sortFiles orders files by their path in the bundle, each path made once.
+func sortFiles(fs []*File) {
+	type byPath struct {
+		path string
+		f    *File
+	}
+	s := make([]byPath, len(fs))
+	for i, f := range fs {
+		s[i] = byPath{f.Path(), f}
+	}
+	slices.SortFunc(s, func(a, b byPath) int { return strings.Compare(a.path, b.path) })
+	for i, p := range s {
+		fs[i] = p.f
+	}
 }
 
 func modeString(m fs.FileMode) string {

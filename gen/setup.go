@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"io"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -17,28 +17,51 @@ import (
 //go:embed templates/setup/setup.sh.tmpl
 var setupFS embed.FS
 
-var setupTemplate = template.Must(template.New("setup.sh.tmpl").Funcs(shellFuncs).ParseFS(setupFS, "templates/setup/setup.sh.tmpl"))
+var setupTemplate = template.Must(template.New("setup.sh.tmpl").Funcs(setupFuncs).ParseFS(setupFS, "templates/setup/setup.sh.tmpl"))
 
 // shellFuncs quote values for the shell. The model's values are validated to be safe anyway;
 // quoting them all keeps a later change from opening a hole.
 var shellFuncs = template.FuncMap{
-	// sq makes one shell word in single quotes.
-	"sq": func(v any) string { return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", `'\''`) + "'" },
-	// cm makes a value safe in a comment: a line break would end the comment.
-	"cm": func(v any) string {
-		return strings.Map(func(r rune) rune {
-			if r < ' ' || r == 0x7f {
-				return '?'
-			}
-			return r
-		}, fmt.Sprint(v))
-	},
-	// dq escapes a value for the inside of a double-quoted string.
-	"dq": func(v any) string { return dqReplacer.Replace(fmt.Sprint(v)) },
+	"sq": func(v any) string { return sq(text(v)) },
+	"cm": func(v any) string { return cm(text(v)) },
+	"dq": func(v any) string { return dq(text(v)) },
 }
 
+// setupFuncs are shellFuncs for setup.sh.tmpl, whose data holds strings only: a template calls
+// a function that takes a string a third faster than one that takes any, and setup.sh.tmpl
+// calls them dozens of times per host.
+var setupFuncs = template.FuncMap{"sq": sq, "cm": cm, "dq": dq}
+
+// text is a template argument as fmt prints it: the HA templates pass strings, versions, and
+// a few ints.
+func text(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	}
+	return fmt.Sprint(v)
+}
+
+// sq makes one shell word in single quotes.
+func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// cm makes a value safe in a comment: a line break would end the comment.
+func cm(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// dq escapes a value for the inside of a double-quoted string.
+func dq(s string) string { return dqReplacer.Replace(s) }
+
 // dqReplacer is built once: a Replacer costs about 5 kB to build, and dq runs for every
-// value of every setup script (a 128-backend bundle calls it some 100,000 times).
+// value of every setup script (a 128-backend bundle calls it thousands of times).
 var dqReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
 
 // setupData is what setup.sh.tmpl renders for one host. Every string in it comes from the
@@ -51,18 +74,26 @@ type setupData struct {
 	PathLine                                string
 	PgBin, PgLib, PgpoolBin                 string
 	Pgpool, Backend                         bool
-	Port                                    int
+	Port                                    string
 
 	InstallPgpool, InstallRecovery bool
 	InstallMethod, Tarball, Prefix string
 	SQLDir                         string
 	PgpoolPackage, RecoveryPackage string
 
+	Functions string // the "functions" part of setup.sh.tmpl, rendered from setupCommon
+
 	Programs []program
-	Ports    []endpoint
-	Secrets  []secretEntry
-	Dirs     []dir
-	Checks   []pathCheck // every path setup changes or reads, for the preflight
+	// PortChecks are the preflight's lines that check each port this host must reach (some
+	// 250 on a backend of 128), rendered here: by the template they were most of its work.
+	PortChecks rows
+	Secrets    []secretEntry
+	Dirs       []dir
+	Checks     []pathCheck // every path setup changes or reads, for the preflight
+
+	// CheckLines and ProgramLines are the preflight's lines for Checks and Programs, rendered
+	// in Go like PortChecks: in the template they were a quarter of its function calls.
+	CheckLines, ProgramLines rows
 
 	Files     []setupFile
 	DataDir   string
@@ -71,7 +102,7 @@ type setupData struct {
 	BlockBegin, BlockEnd string
 	AuthorizedKeys       string    // the block's path relative to setup.sh
 	PoolPasswdBlock      setupFile // the bundle's pool_passwd entries, merged by user name
-	Pgpass               []string
+	Pgpass               string    // the lines that build the .pgpass block, one per backend (pgpassLines)
 	PCPPass              string
 	PCPPasswordFile      string
 
@@ -85,12 +116,11 @@ type setupData struct {
 	ReloadNote    bool   // pgpool host: say that pgpool must reload or restart after a change
 }
 
+// setupCommon is what the "functions" part of setup.sh.tmpl renders (the shell functions of
+// the preflight): the same on every host of a cluster, so it is rendered once per bundle.
+type setupCommon struct{ User, Group, Home string }
+
 type program struct{ Path, Why string }
-type endpoint struct {
-	Host string
-	Port int
-	Why  string
-}
 
 // A dir is a folder setup looks after. Owned ones get the OS user and Mode every run;
 // others are only created when missing: owned by the user when UserIfMissing (sockets, logs),
@@ -115,14 +145,14 @@ type setupFile struct {
 }
 
 // setupScript renders hosts/<host>/setup.sh, given the host's other files in the bundle.
-func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []secretEntry) *File {
+func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []secretEntry, sh *shared) *File {
 	lay := c.Layout
 	d := setupData{
 		Cluster: c.Name, Host: h.Name, Address: h.Address, Roles: roles(h), SpecName: c.SpecName,
 		Mode: c.Mode.String(), PgpoolVersion: c.Pgpool.String(), PGVersion: c.PostgreSQL.String(),
 		User: lay.User, Group: lay.Group, Home: lay.Home,
 		PgBin: lay.PostgresBinDir, PgLib: lay.PostgresLibDir, PgpoolBin: lay.PgpoolBinDir,
-		Pgpool: h.Pgpool, Backend: h.Backend, Port: h.Port,
+		Pgpool: h.Pgpool, Backend: h.Backend, Port: strconv.Itoa(h.Port),
 		InstallPgpool: h.Pgpool && c.Install.Method != "none", InstallRecovery: h.Backend && c.Install.Method != "none",
 		InstallMethod: c.Install.Method, Tarball: c.Install.SourceTarball, Prefix: path.Dir(lay.PgpoolBinDir),
 		SQLDir: "src/sql", PgpoolPackage: "pgpool2", RecoveryPackage: "postgresql-" + c.PostgreSQL.String() + "-pgpool2",
@@ -172,12 +202,9 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 
 	// Programs the host needs that setup does not install.
 	d.Programs = append(d.Programs, program{"timeout", "the scripts bound every remote command"})
-	for _, e := range c.Trust {
-		if e.From == h {
-			d.Programs = append(d.Programs, program{"ssh", "the scripts log in to other hosts"})
-			d.SSHKeyLine = h.SSHKey.Line
-			break
-		}
+	if len(sh.from[h]) > 0 {
+		d.Programs = append(d.Programs, program{"ssh", "the scripts log in to other hosts"})
+		d.SSHKeyLine = h.SSHKey.Line
 	}
 	if h.Backend {
 		tools := []string{"postgres", "pg_ctl", "psql", "pg_basebackup"}
@@ -204,24 +231,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_config", "building pgpool-recovery"})
 	}
 
-	// Ports this host must reach: pgpool the backends, ssh the hosts it logs in to, and
-	// backends each other for base backups.
-	for _, b := range c.Backends {
-		if b == h {
-			continue
-		}
-		switch {
-		case h.Pgpool:
-			d.Ports = append(d.Ports, endpoint{b.Address, b.Port, "pgpool connects to backend " + strconv.Itoa(b.NodeID)})
-		case h.Backend:
-			d.Ports = append(d.Ports, endpoint{b.Address, b.Port, "base backups and replication"})
-		}
-	}
-	for _, e := range c.Trust {
-		if e.From == h {
-			d.Ports = append(d.Ports, endpoint{e.To.Address, c.SSH.Port, "ssh for " + strings.Join(e.Why, ", ")})
-		}
-	}
+	d.PortChecks = portChecks(c, h, sh)
 
 	if h.Pgpool {
 		if len(c.PoolUsers) == 0 {
@@ -255,10 +265,10 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	for _, s := range secrets {
 		switch s.Name {
 		case secretReplication:
-			for _, b := range c.Backends {
-				addr := strings.ReplaceAll(b.Address, ":", `\:`)
-				d.Pgpass = append(d.Pgpass, addr+":"+strconv.Itoa(b.Port)+":*:"+c.Replication.User+":")
+			if sh.pgpass == "" {
+				sh.pgpass = pgpassLines(c)
 			}
+			d.Pgpass = sh.pgpass
 		case secretPCP:
 			if c.Pgpool.AtLeast(pgpool.V35) {
 				d.PCPPass = "*:" + strconv.Itoa(c.PCPPort) + ":" + c.PCPUsers[0].Name + ":"
@@ -268,13 +278,91 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		}
 	}
 
+	if sh.functions == "" {
+		var buf strings.Builder
+		if err := setupTemplate.ExecuteTemplate(&buf, "functions", setupCommon{lay.User, lay.Group, lay.Home}); err != nil {
+			panic(err) // the template and its data are both ours: a failure is a bug
+		}
+		sh.functions = buf.String()
+	}
+	d.Functions = sh.functions
 	d.Checks = setupChecks(&d)
+	d.CheckLines = make(rows, len(d.Checks))
+	for i, x := range d.Checks {
+		d.CheckLines[i] = "\n\tcheck " + sq(x.Path) + " " + x.Kind
+	}
+	d.ProgramLines = make(rows, len(d.Programs))
+	for i, p := range d.Programs {
+		d.ProgramLines[i] = "\nneed_program " + sq(p.Path) + " " + sq(p.Why)
+	}
 
-	var buf bytes.Buffer
-	if err := setupTemplate.Execute(&buf, d); err != nil {
+	sh.setup.Reset()
+	if err := setupTemplate.Execute(&sh.setup, d); err != nil {
 		panic(err) // the template and its data are both ours: a failure is a bug
 	}
-	return &File{Host: h.Name, Name: "setup.sh", Install: Run, Mode: 0o755, Data: buf.Bytes()}
+	return &File{Host: h.Name, Name: "setup.sh", Install: Run, Mode: 0o755, Data: bytes.Clone(sh.setup.Bytes())}
+}
+
+// portChecks renders the preflight's check of each port h must reach: pgpool the backends,
+// ssh the hosts it logs in to, and backends each other for base backups. Each line starts
+// with its line break, as a template range would write it.
+func portChecks(c *schema.Cluster, h *schema.Host, sh *shared) rows {
+	line := func(host string, port int, why string) string {
+		p := strconv.Itoa(port)
+		return "\n\tport_answers " + sq(host) + " " + sq(p) + " || problem \"" + dq(host) + " port " + dq(p) + " does not answer (" + dq(why) + ")\""
+	}
+	lines := make(rows, 0, len(c.Backends)+len(sh.from[h]))
+	for _, b := range c.Backends {
+		if b == h {
+			continue
+		}
+		switch {
+		case h.Pgpool:
+			lines = append(lines, line(b.Address, b.Port, "pgpool connects to backend "+strconv.Itoa(b.NodeID)))
+		case h.Backend:
+			// The same on every backend.
+			l, ok := sh.ports[portKey{to: b}]
+			if !ok {
+				l = line(b.Address, b.Port, "base backups and replication")
+				sh.ports[portKey{to: b}] = l
+			}
+			lines = append(lines, l)
+		}
+	}
+	for _, e := range sh.from[h] {
+		why := sh.reasonsOf(e.Why)
+		k := portKey{e.To, why.id}
+		l, ok := sh.ports[k]
+		if !ok {
+			l = line(e.To.Address, c.SSH.Port, "ssh for "+why.text)
+			sh.ports[k] = l
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// rows are lines rendered in Go for a template, which prints them one after the other: fmt
+// hands Format its buffer (pooled), so no string of them all is built for each host.
+type rows []string
+
+func (r rows) Format(f fmt.State, _ rune) {
+	for _, l := range r {
+		io.WriteString(f, l)
+	}
+}
+
+// pgpassLines renders the lines of setup.sh that add one .pgpass entry per backend for the
+// replication user to the block, the password (escaped) last. The same on every backend.
+func pgpassLines(c *schema.Cluster) string {
+	var b strings.Builder
+	for _, be := range c.Backends {
+		addr := strings.ReplaceAll(be.Address, ":", `\:`)
+		b.WriteString("\nblock+=")
+		b.WriteString(sq(addr + ":" + strconv.Itoa(be.Port) + ":*:" + c.Replication.User + ":"))
+		b.WriteString("$escaped$'\\n'")
+	}
+	return b.String()
 }
 
 func roles(h *schema.Host) string {
@@ -331,7 +419,7 @@ func setupChecks(d *setupData) []pathCheck {
 		}
 	}
 	add(d.Home+"/.ssh/authorized_keys", "file")
-	if len(d.Pgpass) > 0 {
+	if d.Pgpass != "" {
 		add(d.Home+"/.pgpass", "file")
 	}
 	if d.PCPPass != "" {
@@ -355,9 +443,4 @@ func dedupDirs(ds []dir) []dir {
 		}
 	}
 	return out
-}
-
-// sortFiles orders files by their path in the bundle.
-func sortFiles(fs []*File) {
-	sort.Slice(fs, func(i, j int) bool { return fs[i].Path() < fs[j].Path() })
 }

@@ -17,12 +17,6 @@ import (
 )
 
 func main() {
-	// The bundle is built in memory (16 MB live for the largest, 128 backends), and the
-	// collector lets the heap grow to twice what is live: a soft limit makes it collect
-	// sooner instead, which keeps the peak RSS under 40 MiB. GOMEMLIMIT still overrides it.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(32 << 20)
-	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
