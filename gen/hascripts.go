@@ -151,9 +151,9 @@ func newHAScript(c *schema.Cluster, h *schema.Host, name string) *haScript {
 		C:               c,
 		Host:            h,
 		PG:              pgFeaturesOf(c.PostgreSQL),
-		Native:          c.Mode == schema.Native,
+		Native:          c.Mode.Info().Has(schema.FeatSecondStage),
 		TargetID:        c.Pgpool.AtLeast(pgpool.V40),
-		AppNameParam:    c.Pgpool.AtLeast(pgpool.V41),
+		AppNameParam:    pgpool.Spelling("backend_application_nameN", c.Pgpool) != "",
 		PCPOptions:      c.Pgpool.AtLeast(pgpool.V35),
 		PCPPasswordFile: c.Layout.Home + "/.pgpoolgen/pcp_password",
 		KnownHostsFile:  c.Layout.Home + "/.ssh/pgpoolgen_known_hosts",
@@ -181,7 +181,7 @@ func haFile(c *schema.Cluster, h *schema.Host, dir string, s *haScript, tmpl str
 // haPgpoolScripts renders the scripts pgpool.conf names on a pgpool host: in streaming mode the
 // failover script and the follow script, in the config folder, mode 0755.
 func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
-	if c.Mode != schema.Streaming {
+	if !c.Mode.Info().Has(schema.FeatFailover) {
 		return nil
 	}
 	dir := c.Layout.PgpoolConfigDir
@@ -226,9 +226,9 @@ func dataDirScripts(c *schema.Cluster) []*File {
 	// Native replication copies in the first stage, as a standby that streams until the second
 	// stage promotes it, where PostgreSQL can compare WAL positions (9.4); before that the
 	// second stage copies, while pgpool-II holds every client.
-	first.Copies = c.Mode == schema.Streaming || first.PG.LSN
+	first.Copies = !c.Mode.Info().Has(schema.FeatSecondStage) || first.PG.LSN
 	files := []*File{render(first, "recovery_1st_stage.tmpl")}
-	if c.Mode == schema.Native {
+	if c.Mode.Info().Has(schema.FeatSecondStage) {
 		second := newHAScript(c, nil, schema.RecoverySecondStage)
 		second.Args = recoveryArgsFor(c.Pgpool)
 		second.Copies = !second.PG.LSN

@@ -164,8 +164,9 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	if !c.Pgpool.AtLeast(pgpool.V34) {
 		d.SQLDir = "sql"
 	}
-	if c.Pgpool.AtLeast(pgpool.V47) {
-		d.RecoveryDB = "postgres"
+	// Before recovery_database (4.7) pgpool-II calls the recovery functions in template1.
+	if name := pgpool.Spelling("recovery_database", c.Pgpool); name != "" {
+		d.RecoveryDB = pgpool.Lookup(name).DefaultIn(c.Pgpool)
 		for _, p := range c.Parameters {
 			if db, _ := p.Value.Text(); p.Name == "recovery_database" && db != "" {
 				d.RecoveryDB = db
@@ -214,7 +215,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		for _, p := range tools {
 			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/" + p, "PostgreSQL " + c.PostgreSQL.String()})
 		}
-		if c.Mode == schema.Streaming && c.PostgreSQL.AtLeast(9, 5) {
+		if c.Mode.Info().Has(schema.FeatFollow) && c.PostgreSQL.AtLeast(9, 5) {
 			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_rewind", "the follow script re-points an old primary with it"})
 		}
 		d.Programs = append(d.Programs, program{"runuser", "setup runs psql as " + lay.User})

@@ -164,8 +164,9 @@ func (l *loader) trust(hostsOK bool) {
 		return
 	}
 	c := l.c
+	mode := c.Mode.Info()
 	recovery := []string{RecoveryFirstStage, RemoteStartScript}
-	if c.Mode.Info().Has(FeatSecondStage) {
+	if mode.Has(FeatSecondStage) {
 		recovery = []string{RecoveryFirstStage, RecoverySecondStage, RemoteStartScript}
 	}
 	// Each (from, to) pair comes up once, with reasons that depend on the source only: its
@@ -173,8 +174,11 @@ func (l *loader) trust(hostsOK bool) {
 	dest := map[*Host]bool{}
 	for _, from := range c.Hosts {
 		var why []string
-		if from.Pgpool && c.Mode == Streaming {
-			why = append(why, FailoverScript, c.FollowScript())
+		if from.Pgpool && mode.Has(FeatFailover) {
+			why = append(why, FailoverScript)
+		}
+		if from.Pgpool && mode.Has(FeatFollow) {
+			why = append(why, c.FollowScript())
 		}
 		if from.Backend {
 			why = append(why, recovery...)
