@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // Options say what Lint checks a pgpool.conf against.
@@ -54,7 +55,7 @@ func Lint(file string, src []byte, opt Options) Result {
 			default:
 				data, err := opt.ReadFile(path)
 				if err != nil {
-					fail(fmt.Sprintf("cannot read %s: pgpool-II stops with a syntax error when an included file cannot be opened", visible(path)))
+					fail(fmt.Sprintf("cannot read %s: pgpool-II stops with a syntax error when an included file cannot be opened", text.Visible(path)))
 					return
 				}
 				read(path, data, depth+1)

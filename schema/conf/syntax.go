@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // Limits on what Parse reads: pgpool.conf samples are about 50 kB and 1,100 lines.
@@ -85,35 +86,15 @@ type Diagnostic struct {
 }
 
 func (d Diagnostic) String() string {
-	s := visible(d.File)
+	s := text.Visible(d.File)
 	if d.Pos.Line > 0 {
 		s += fmt.Sprintf(":%d:%d", d.Pos.Line, d.Pos.Col)
 	}
 	s += ": "
 	if d.Name != "" {
-		s += visible(d.Name) + ": "
+		s += text.Visible(d.Name) + ": "
 	}
-	return s + d.Severity.String() + ": " + visible(d.Msg)
-}
-
-// visible writes characters that could act on a terminal as Go escapes: names come from the
-// file being checked.
-func visible(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			out = fmt.Appendf(out, `\x%02x`, s[i])
-		case r < ' ' || r == 0x7f || r == 0xfeff || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 ||
-			r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
-			out = fmt.Appendf(out, `\u%04x`, r)
-		default:
-			out = append(out, s[i:i+n]...)
-		}
-		i += n
-	}
-	return string(out)
+	return s + d.Severity.String() + ": " + text.Visible(d.Msg)
 }
 
 // A token is one lexeme of pool_config.l.
