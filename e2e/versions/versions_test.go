@@ -221,9 +221,9 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 		label = b.release + " (Debian) " + k.caseID + " host " + k.host
 	}
 	sample := b.sample
-	settings, bad := parseConf(string(k.pgpool))
-	for _, b := range bad {
-		t.Errorf("%s: pgpool.conf %s: pgpool-II skips a line it cannot read", label, b)
+	settings, bad := parseConf(string(k.pgpool), b.series)
+	for _, d := range bad {
+		t.Errorf("%s: %s", label, d)
 	}
 	seen := map[string]int{}
 	for _, s := range settings {

@@ -375,3 +375,21 @@ func BenchmarkLint(b *testing.B) {
 		Lint("p.conf", src, Options{Version: v47})
 	}
 }
+
+// TestParseOneFile: one file's settings with their places, an include directive of 4.3+ among them
+// where it stands (not followed), and a file over the bounds refused unread.
+func TestParseOneFile(t *testing.T) {
+	src := "port = 9999\ninclude 'more.conf'\nlog_line_prefix = 'a\\'b'\n"
+	ss, ds := Parse("p.conf", []byte(src), v43)
+	var got []string
+	for _, s := range ss {
+		got = append(got, fmt.Sprintf("%d:%d %s=%s", s.NamePos.Line, s.ValuePos.Col, s.Name, s.Value))
+	}
+	if want := `1:8 port=9999 2:9 include=more.conf 3:19 log_line_prefix=a\'b`; strings.Join(got, " ") != want || len(ds) != 0 {
+		t.Errorf("got %s, %v\nwant %s", strings.Join(got, " "), ds, want)
+	}
+	ss, ds = Parse("big.conf", []byte(strings.Repeat("\n", MaxLines+1)), v43)
+	if len(ss) != 0 || len(ds) != 1 || ds[0].Severity != Error || !strings.Contains(ds[0].Msg, "lines") {
+		t.Errorf("a file over MaxLines: %v %v", ss, ds)
+	}
+}

@@ -38,13 +38,13 @@ func Lint(file string, src []byte, opt Options) Result {
 			return
 		}
 		add := func(s Setting) { r.Settings = append(r.Settings, s) }
-		diags := parse(file, src, opt.Version, add, func(inc include) {
-			path := inc.path
+		diags := parse(file, src, opt.Version, add, func(inc Setting) {
+			path := inc.Value
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(filepath.Dir(file), path)
 			}
 			fail := func(msg string) {
-				r.Diagnostics = append(r.Diagnostics, Diagnostic{File: file, Pos: inc.pos, Name: "include", Severity: Error, Msg: msg})
+				r.Diagnostics = append(r.Diagnostics, Diagnostic{File: file, Pos: inc.ValuePos, Name: "include", Severity: Error, Msg: msg})
 			}
 			switch {
 			case depth+1 > MaxIncludeDepth:
