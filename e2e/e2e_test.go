@@ -489,7 +489,7 @@ func portOpen(addr string, port int) bool {
 // teardown stops the cluster's servers and prints the check summary so far.
 func teardown(c *cluster) {
 	stopPostgres()
-	stopAll()
+	procs.StopAll()
 }
 
 func printSummary() {
