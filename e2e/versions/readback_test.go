@@ -43,15 +43,17 @@ func parseConf(data, ser string) (settings []line, bad []string) {
 	return settings, bad
 }
 
-// record is the name of a setting's parameter: backend_port0 → backend_portN.
-var indexRE = regexp.MustCompile(`^(.*[a-z_])[0-9]+$`)
-
+// record is the name of a setting's parameter in schema/pgpool's table: backend_port0 →
+// backend_portN. A name the table does not know stays as it is.
 func record(name string) string {
-	if m := indexRE.FindStringSubmatch(name); m != nil {
-		return m[1] + "N"
+	if p := pgpool.Lookup(name); p != nil {
+		return p.Name
 	}
 	return name
 }
+
+// indexRE reads an indexed name: its record's stem and its number.
+var indexRE = regexp.MustCompile(`^(.*[a-z_])[0-9]+$`)
 
 // index is the numeric suffix of an indexed name, or -1.
 func index(name string) int {

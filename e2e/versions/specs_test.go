@@ -17,18 +17,21 @@ import (
 
 	"pgpoolgen/gen"
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
 )
 
-// series are the pgpool-II series the builds hold, oldest first.
-var series = []string{"3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "4.0", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7"}
+// series are the pgpool-II series pgpoolgen writes for, oldest first: the builds hold one of
+// each.
+var series = func() []string {
+	var out []string
+	for _, v := range pgpool.Series {
+		out = append(out, v.String())
+	}
+	return out
+}()
 
 // before reports whether series a is older than series b.
-func before(a, b string) bool {
-	var a1, a2, b1, b2 int
-	fmt.Sscanf(a, "%d.%d", &a1, &a2)
-	fmt.Sscanf(b, "%d.%d", &b1, &b2)
-	return a1 < b1 || a1 == b1 && a2 < b2
-}
+func before(a, b string) bool { return pgpool.MustVersion(a).Less(pgpool.MustVersion(b)) }
 
 // A conf is one pgpool host's files from one built bundle.
 type conf struct {
