@@ -3,7 +3,6 @@
 package versions
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -11,11 +10,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"pgpoolgen/gen"
+	"pgpoolgen/gen/goldencase"
 	"pgpoolgen/schema"
 	"pgpoolgen/schema/pgpool"
 )
@@ -78,16 +77,17 @@ func bundleConfs(t *testing.T, caseID string, c *schema.Cluster) []conf {
 // goldenConfs loads every golden case (golden/*/cluster.toml, with its test.env) and builds it.
 func goldenConfs(t *testing.T, root string) []conf {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(root, "golden", "*", "cluster.toml"))
+	cases, err := goldencase.List(filepath.Join(root, "golden"))
 	must(t, err)
-	sort.Strings(files)
-	if len(files) == 0 {
+	if len(cases) == 0 {
 		t.Fatalf("no golden cases in %s/golden", root)
 	}
 	var out []conf
-	for _, f := range files {
-		dir := filepath.Dir(f)
-		env := readEnv(t, dir)
+	for _, name := range cases {
+		dir := filepath.Join(root, "golden", name)
+		f := filepath.Join(dir, "cluster.toml")
+		env, err := goldencase.Env(dir)
+		must(t, err)
 		src, err := os.ReadFile(f)
 		must(t, err)
 		c, err := schema.Load(f, src, schema.Env{
@@ -100,30 +100,6 @@ func goldenConfs(t *testing.T, root string) []conf {
 		out = append(out, bundleConfs(t, "golden/"+filepath.Base(dir), c)...)
 	}
 	return out
-}
-
-// readEnv reads a golden case's test.env (NAME=value lines), as cmd/pgpoolgen's golden test does.
-func readEnv(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	data, err := os.ReadFile(filepath.Join(dir, "test.env"))
-	if os.IsNotExist(err) {
-		return env
-	}
-	must(t, err)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("%s/test.env: %q is not NAME=value", dir, line)
-		}
-		env[k] = v
-	}
-	return env
 }
 
 // matrixSpec writes a spec for one series, mode and layout preset: a pgpool host and three
