@@ -95,6 +95,10 @@ func TestLintRules(t *testing.T) {
 		{"health_check_user = 123\n", "3.6", ""},
 		{"backend_data_directory0 = 5\n", "3.5", ""},
 		{"port = 80\n", "4.3", `"80" is out of range: pgpool-II 4.3 takes 1024 to 65535`},
+		// The range is octal in params.tsv (0000..0777): 600 is decimal, over 0777 = 511.
+		{"unix_socket_permissions = 0770\n", "4.4", ""},
+		{"unix_socket_permissions = 511\n", "4.4", ""},
+		{"unix_socket_permissions = 600\n", "4.4", `"600" is out of range: pgpool-II 4.4 takes 0 to 0777, a mode written in octal`},
 		{"health_check_period = 1min\n", "4.3", ""},
 		{"health_check_period = 1min\n", "4.1", "a unit after the number"},
 		{"health_check_period = '10 parsecs'\n", "4.3", "has an unknown unit"},
