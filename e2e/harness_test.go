@@ -195,18 +195,6 @@ func watchPostgres(h *host) {
 	postgresDirs.Unlock()
 }
 
-// waitFor polls cond every 100 ms until it holds or timeout passes, and reports how long it took.
-func waitFor(timeout time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < timeout {
-		if cond() {
-			return time.Since(start), true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start), false
-}
-
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

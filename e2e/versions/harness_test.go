@@ -162,7 +162,7 @@ func startPostgres(t *testing.T, acct account, dir string) *postgres {
 		t.Fatalf("postgres: %v", err)
 	}
 	pg.proc = p
-	if _, ok := waitFor(60*time.Second, func() bool {
+	if _, ok := proc.WaitFor(60*time.Second, func() bool {
 		_, err := pg.sql("SELECT 1")
 		return err == nil || p.Exited()
 	}); !ok || p.Exited() {
@@ -211,18 +211,6 @@ func (pg *postgres) ensure(t *testing.T, users, databases []string) {
 		}
 		pg.made["d:"+d] = true
 	}
-}
-
-// waitFor polls cond every 100 ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < timeout {
-		if cond() {
-			return time.Since(start), true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start), false
 }
 
 // tail returns the last n lines of a file, for failure messages.

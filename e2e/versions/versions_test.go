@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 // repoRoot is the checkout's root: the folder above this one holding go.mod.
@@ -267,7 +269,7 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 		t.Fatalf("%s: starting pgpool: %v", label, err)
 	}
 	defer procs.Halt(pgpool)
-	if _, ok := waitFor(60*time.Second, func() bool {
+	if _, ok := proc.WaitFor(60*time.Second, func() bool {
 		if pgpool.Exited() {
 			return true
 		}

@@ -139,3 +139,16 @@ func (s *Set) stopAll(final bool) {
 	s.stopping = false
 	s.mu.Unlock()
 }
+
+// WaitFor polls cond every 100 ms until it holds or timeout passes (a server coming up, a
+// port opening), and reports how long it took.
+func WaitFor(timeout time.Duration, cond func() bool) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < timeout {
+		if cond() {
+			return time.Since(start), true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(start), false
+}
