@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"pgpoolgen/gen/goldencase"
+	"pgpoolgen/gen/fixture"
 )
 
 // update rewrites the golden bundles and error texts from what the program produces now; the
@@ -24,10 +24,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const goldenDir = "../../golden"
 
-// goldenCases lists the golden cases (see gen/goldencase).
+// goldenCases lists the golden cases (see gen/fixture).
 func goldenCases(t *testing.T) []string {
 	t.Helper()
-	cases, err := goldencase.List(goldenDir)
+	cases, err := fixture.List(goldenDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func goldenCases(t *testing.T) []string {
 // readEnv reads a case's test.env.
 func readEnv(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	env, err := goldencase.Env(dir)
+	env, err := fixture.Env(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

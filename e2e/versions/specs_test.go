@@ -3,10 +3,6 @@
 package versions
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,7 +10,7 @@ import (
 	"testing"
 
 	"pgpoolgen/gen"
-	"pgpoolgen/gen/goldencase"
+	"pgpoolgen/gen/fixture"
 	"pgpoolgen/schema"
 	"pgpoolgen/schema/pgpool"
 )
@@ -77,7 +73,7 @@ func bundleConfs(t *testing.T, caseID string, c *schema.Cluster) []conf {
 // goldenConfs loads every golden case (golden/*/cluster.toml, with its test.env) and builds it.
 func goldenConfs(t *testing.T, root string) []conf {
 	t.Helper()
-	cases, err := goldencase.List(filepath.Join(root, "golden"))
+	cases, err := fixture.List(filepath.Join(root, "golden"))
 	must(t, err)
 	if len(cases) == 0 {
 		t.Fatalf("no golden cases in %s/golden", root)
@@ -86,7 +82,7 @@ func goldenConfs(t *testing.T, root string) []conf {
 	for _, name := range cases {
 		dir := filepath.Join(root, "golden", name)
 		f := filepath.Join(dir, "cluster.toml")
-		env, err := goldencase.Env(dir)
+		env, err := fixture.Env(dir)
 		must(t, err)
 		src, err := os.ReadFile(f)
 		must(t, err)
@@ -137,7 +133,7 @@ func matrixSpec(ser, mode, preset string) string {
 		if mode == "native_replication" && role != "pgpool" {
 			role = "backend"
 		}
-		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, sshKeyLine(h.name))
+		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, fixture.SSHKey(h.name))
 		if role != "pgpool" {
 			fmt.Fprintf(&b, "port = %d\nweight = %d\n", 5440+i, i)
 		}
@@ -229,19 +225,6 @@ func matrixExpect(ser, mode string) []expect {
 		add("log_error_verbosity", "verbose", "parameters.log_error_verbosity")
 	}
 	return e
-}
-
-// sshKeyLine is an OpenSSH ed25519 public key derived from seed, so that each host has its own.
-func sshKeyLine(seed string) string {
-	s := make([]byte, ed25519.SeedSize)
-	copy(s, seed)
-	pub := ed25519.NewKeyFromSeed(s).Public().(ed25519.PublicKey)
-	var blob bytes.Buffer
-	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
-		binary.Write(&blob, binary.BigEndian, uint32(len(part)))
-		blob.Write(part)
-	}
-	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob.Bytes())
 }
 
 // matrixConfs builds the matrix: every series × streaming and native replication × the debian
