@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 func TestMainE2E(t *testing.T) {
@@ -47,7 +49,7 @@ func testStreaming(t *testing.T) {
 			t.Fatalf("write before the kill: %v %s", err, out)
 		}
 		// Wait until both standbys have the rows, as a client would not, to compare afterwards.
-		if _, ok := waitFor(20*time.Second, func() bool {
+		if _, ok := proc.WaitFor(20*time.Second, func() bool {
 			a, _ := c.direct(c.h("pg2"), "SELECT count(*) FROM kept")
 			b, _ := c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
 			return a == "100" && b == "100"
@@ -56,7 +58,7 @@ func testStreaming(t *testing.T) {
 		}
 		start := time.Now()
 		c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
-		took, ok := waitFor(90*time.Second, func() bool {
+		took, ok := proc.WaitFor(90*time.Second, func() bool {
 			_, err := c.sql("postgres", "INSERT INTO kept VALUES (101)")
 			return err == nil
 		})
@@ -79,7 +81,7 @@ func testStreaming(t *testing.T) {
 			t.Errorf("pg3 does not replicate from the new primary pg2: pg_stat_replication shows %q", got)
 		}
 		var got string
-		if _, ok := waitFor(20*time.Second, func() bool {
+		if _, ok := proc.WaitFor(20*time.Second, func() bool {
 			got, _ = c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
 			return got == "101"
 		}); !ok {
@@ -92,7 +94,7 @@ func testStreaming(t *testing.T) {
 			return len(nodes) == 3 && nodes[0].role == "standby" && nodes[0].replState == "streaming" && nodes[1].role == "primary"
 		})
 		var got string
-		if _, ok := waitFor(20*time.Second, func() bool {
+		if _, ok := proc.WaitFor(20*time.Second, func() bool {
 			got, _ = c.direct(c.h("pg1"), "SELECT count(*) FROM kept")
 			return got == "101"
 		}); !ok {

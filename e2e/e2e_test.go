@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 const (
@@ -158,7 +160,7 @@ LogLevel VERBOSE
 	}
 	for _, n := range c.order {
 		h := c.h(n)
-		if _, ok := waitFor(10*time.Second, func() bool { return portOpen(h.addr, 22) }); !ok {
+		if _, ok := proc.WaitFor(10*time.Second, func() bool { return portOpen(h.addr, 22) }); !ok {
 			t.Fatalf("sshd of %s does not listen", n)
 		}
 	}
@@ -213,7 +215,7 @@ func (c *cluster) startPgpool(t *testing.T) {
 	t.Helper()
 	h := c.h("pgpool")
 	h.start(t, "pgpool", osUser, pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
-	if _, ok := waitFor(30*time.Second, func() bool {
+	if _, ok := proc.WaitFor(30*time.Second, func() bool {
 		_, err := c.sql("postgres", "SELECT 1")
 		return err == nil
 	}); !ok {
@@ -273,7 +275,7 @@ func (c *cluster) waitNodes(t *testing.T, timeout time.Duration, want string, co
 		last  string
 		err   error
 	)
-	took, ok := waitFor(timeout, func() bool {
+	took, ok := proc.WaitFor(timeout, func() bool {
 		nodes, last, err = c.poolNodes()
 		return err == nil && cond(nodes)
 	})
@@ -489,7 +491,7 @@ func portOpen(addr string, port int) bool {
 // teardown stops the cluster's servers and prints the check summary so far.
 func teardown(c *cluster) {
 	stopPostgres()
-	stopAll()
+	procs.StopAll()
 }
 
 func printSummary() {

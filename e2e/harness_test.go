@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 const (
@@ -33,69 +35,18 @@ const (
 // over the real one inside the host's mount namespace.
 var boundDirs = []string{home, "/etc/pgpool2", "/etc/postgresql", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e"}
 
-// procs records every process the test starts, so that cleanup can stop them by id, also
-// when a check fails or the run is interrupted.
-var procs struct {
-	sync.Mutex
-	list []*proc
-}
+// procs are the processes the test starts: cleanup stops each by its id, also when a check
+// fails or the run is interrupted.
+var procs = &proc.Set{Grace: 5 * time.Second}
 
-var stopping sync.Mutex
-
-type proc struct {
-	name  string
-	pid   int
-	group bool         // pid leads a process group of its own: signals go to the whole group
-	wait  func() error // nil for daemons started by others (postgres via pg_ctl)
-}
-
-func track(p *proc) {
-	procs.Lock()
-	procs.list = append(procs.list, p)
-	procs.Unlock()
-}
-
-// signal sends sig to the process, or to its whole group: pgpool's children outlive their
-// parent when only it is stopped (seen: health check and pcp children kept 9999 and 9898
-// bound into the next cluster's run).
-func (p *proc) signal(sig syscall.Signal) error {
-	if p.group {
-		return syscall.Kill(-p.pid, sig)
-	}
-	return syscall.Kill(p.pid, sig)
-}
-
-// stopAll stops every recorded process, newest first: SIGTERM, then SIGKILL after 5 s; a
-// group's stragglers get SIGKILL once its leader is gone or 5 s have passed.
-func stopAll() {
-	// Held throughout: the interrupt handler and TestMain may both stop, and the second must
-	// not return (and exit the process) while the first is still stopping.
-	stopping.Lock()
-	defer stopping.Unlock()
-	procs.Lock()
-	list := procs.list
-	procs.list = nil
-	procs.Unlock()
-	for i := len(list) - 1; i >= 0; i-- {
-		p := list[i]
-		if p.signal(syscall.SIGTERM) != nil && p.wait == nil {
-			continue // gone already
+// track starts c and records it; a failure to start fails the test.
+func track(t *testing.T, name string, c *exec.Cmd, exited func()) {
+	t.Helper()
+	if _, err := procs.Start(name, c, syscall.SIGTERM, exited); err != nil {
+		if exited != nil {
+			exited()
 		}
-		if p.wait != nil {
-			done := make(chan struct{})
-			go func() { p.wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				p.signal(syscall.SIGKILL)
-				<-done
-			}
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) && p.signal(0) == nil {
-			time.Sleep(50 * time.Millisecond)
-		}
-		p.signal(syscall.SIGKILL)
+		t.Fatalf("%s: %v", name, err)
 	}
 }
 
@@ -106,12 +57,12 @@ func TestMain(m *testing.M) {
 		<-sig
 		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping everything it started")
 		stopPostgres()
-		stopAll()
+		procs.Shutdown()
 		os.Exit(2)
 	}()
 	code := m.Run()
 	stopPostgres()
-	stopAll()
+	procs.Shutdown()
 	os.Exit(code)
 }
 
@@ -143,8 +94,7 @@ func newHost(t *testing.T, work, name, addr string) *host {
 	out, err := cmd.StdoutPipe()
 	must(t, err)
 	cmd.Stderr = os.Stderr
-	must(t, cmd.Start())
-	track(&proc{name: name + " namespace", pid: cmd.Process.Pid, wait: cmd.Wait})
+	track(t, name+" namespace", cmd, nil)
 	buf := make([]byte, 6)
 	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
 		t.Fatalf("namespace of %s did not come up: %v %q", name, err, buf)
@@ -205,9 +155,7 @@ func (h *host) start(t *testing.T, name, user string, args ...string) *exec.Cmd 
 	log, err := os.Create(filepath.Join(h.logs, name+".log"))
 	must(t, err)
 	c.Stdout, c.Stderr = log, log
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	must(t, c.Start())
-	track(&proc{name: h.name + " " + name, pid: c.Process.Pid, group: true, wait: func() error { err := c.Wait(); log.Close(); return err }})
+	track(t, h.name+" "+name, c, func() { log.Close() })
 	return c
 }
 
@@ -245,18 +193,6 @@ func watchPostgres(h *host) {
 	postgresDirs.Lock()
 	postgresDirs.hosts = append(postgresDirs.hosts, h)
 	postgresDirs.Unlock()
-}
-
-// waitFor polls cond every 100 ms until it holds or timeout passes, and reports how long it took.
-func waitFor(timeout time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < timeout {
-		if cond() {
-			return time.Since(start), true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start), false
 }
 
 func must(t *testing.T, err error) {

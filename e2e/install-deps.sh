@@ -1,7 +1,12 @@
 #!/bin/bash
-# Installs the Debian packages the end-to-end test runs, if any is missing.
+# Installs the Debian packages named as arguments, if any is missing; with no argument, those
+# the end-to-end test runs. make versions (e2e/versions/install-deps.sh) names its own.
 set -euo pipefail
-packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux)
+if [ $# -gt 0 ]; then
+	packages=("$@")
+else
+	packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux)
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,9 +2,6 @@ package gen
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +13,9 @@ import (
 	"sync"
 	"testing"
 
+	"pgpoolgen/gen/fixture"
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
 )
 
 // Tests of the HA scripts: every script of every golden spec and of a matrix of versions passes
@@ -40,18 +39,9 @@ type haSpec struct {
 	knownHosts bool   // give every host a host key
 }
 
-// sshKeyLine is an OpenSSH ed25519 public key made from seed, so that every host has its own.
-func sshKeyLine(seed string) string {
-	s := make([]byte, ed25519.SeedSize)
-	copy(s, seed)
-	pub := ed25519.NewKeyFromSeed(s).Public().(ed25519.PublicKey)
-	var blob bytes.Buffer
-	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
-		_ = binary.Write(&blob, binary.BigEndian, uint32(len(part)))
-		blob.Write(part)
-	}
-	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob.Bytes())
-}
+// sshKeyLine is an OpenSSH ed25519 public key made from seed, so that every host has its own
+// (the name gen's tests know fixture.SSHKey by).
+var sshKeyLine = fixture.SSHKey
 
 func (s haSpec) toml() string {
 	var b strings.Builder
@@ -92,20 +82,13 @@ func (s haSpec) toml() string {
 			if s.root != "" {
 				fmt.Fprintf(&b, "data_directory = %q\n", s.root+"/data/"+h.name)
 			}
-			if !pgpoolBefore(s.pgpool, "4.1") {
+			if !pgpool.MustVersion(s.pgpool).Less(pgpool.V41) {
 				fmt.Fprintf(&b, "application_name = %q\n", "app-"+h.name)
 			}
 		}
 	}
 	b.WriteString("\n[[pcp_user]]\nname = \"pgpool\"\npassword_env = \"PCP_PASSWORD\"\n\n[[hba]]\naddress = \"127.0.0.0/8\"\nmethod = \"trust\"\n")
 	return b.String()
-}
-
-func pgpoolBefore(v, w string) bool {
-	var a, b, c, d int
-	fmt.Sscanf(v, "%d.%d", &a, &b)
-	fmt.Sscanf(w, "%d.%d", &c, &d)
-	return a < c || a == c && b < d
 }
 
 func (s haSpec) load(t *testing.T) *schema.Cluster {
@@ -932,7 +915,7 @@ func TestRecoveryFirstStageStreaming(t *testing.T) {
 			dir := r.standby()
 			r.write(dir+"/stale-file", "x", 0o600)
 			app := "app-pg3"
-			if pgpoolBefore(tc.pgpool, "4.1") {
+			if pgpool.MustVersion(tc.pgpool).Less(pgpool.V41) {
 				app = "pg3"
 			}
 			status, log, calls := r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, recoveryArgsOf(r, "pg1", "pg3")...)

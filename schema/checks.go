@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // The character sets below are what pgpoolgen writes unquoted into pgpool.conf commands and
@@ -35,10 +36,10 @@ var (
 func describe(s string, ok func(rune) bool) string {
 	for i, r := range s {
 		if _, n := utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && n == 1 {
-			return textFault(s[i:])
+			return text.Fault(s[i:])
 		}
 		if !ok(r) {
-			return runeName(r)
+			return text.RuneName(r)
 		}
 	}
 	return ""

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // A decoder turns the generic tree the TOML library returns into typed values, one key at a
@@ -23,7 +24,7 @@ type decoder struct {
 // add records a problem. Its message may quote the spec or another library's words (an ssh
 // key's text, say), so it is made visible here, once, for every way it is shown.
 func (d *decoder) add(pos Pos, path, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Pos: pos, Path: path, Msg: Visible(fmt.Sprintf(format, args...))})
+	d.errs = append(d.errs, &Error{File: d.file, Pos: pos, Path: path, Msg: text.Visible(fmt.Sprintf(format, args...))})
 }
 
 // atKey reports a problem with the key at path; atValue one with its value.

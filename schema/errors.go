@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"pgpoolgen/schema/text"
 )
 
 // An Error is one problem in a spec. It prints as
@@ -21,19 +23,19 @@ type Error struct {
 }
 
 // Error writes the error on one line. Characters that could act on a terminal or hide text
-// (see textFault) are written as Go escapes, wherever they come from: a file name, a key.
+// (see text.Fault) are written as Go escapes, wherever they come from: a file name, a key.
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(Visible(e.File))
+	b.WriteString(text.Visible(e.File))
 	if e.Pos.IsValid() {
 		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
 	}
 	b.WriteString(": ")
 	if e.Path != "" {
-		b.WriteString(Visible(e.Path))
+		b.WriteString(text.Visible(e.Path))
 		b.WriteString(": ")
 	}
-	b.WriteString(Visible(e.Msg))
+	b.WriteString(text.Visible(e.Msg))
 	return b.String()
 }
 

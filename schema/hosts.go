@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 func (l *loader) hosts(root *table, list []*table) {
@@ -591,7 +592,7 @@ func (l *loader) hba(root *table, list []*table) {
 // hbaOptions checks a rule's name=value options: pamservice for pam, the ldap* options for
 // ldap, none for other methods. The LDAP bind password is a secret and stays out.
 func (l *loader) hbaOptions(path, method, s string) string {
-	if d := textFault(s); d != "" {
+	if d := text.Fault(s); d != "" {
 		l.d.atValue(path, "holds %s; separate options with spaces", d)
 		return ""
 	}

@@ -105,6 +105,7 @@ func TestSpecNameRefused(t *testing.T) {
 		"alm\u061c.toml",
 		"ls\u2028.toml",
 		"ps\u2029.toml",
+		"bom\ufeff.toml",
 		"bad-utf8-\xff.toml",
 		strings.Repeat("n", 252) + ".toml",
 	} {
@@ -112,7 +113,7 @@ func TestSpecNameRefused(t *testing.T) {
 		if !strings.Contains(got, "the spec's file name") {
 			t.Errorf("spec name %q: got %q, want the file name refused", name, got)
 		}
-		if strings.ContainsAny(got, "\r\t\x00\x7f\u0085\u009b\u202e\u2066\u2069\u200e\u200f\u061c\u2028\u2029") ||
+		if strings.ContainsAny(got, "\r\t\x00\x7f\u0085\u009b\u202e\u2066\u2069\u200e\u200f\u061c\u2028\u2029\ufeff") ||
 			strings.Contains(got, "\xff") || strings.Contains(got, "\nssh-ed25519") {
 			t.Errorf("spec name %q: the error repeats what it refuses: %q", name, got)
 		}
@@ -131,7 +132,7 @@ func TestSpecNameKeptExactly(t *testing.T) {
 // Every string that reaches pgpool.conf in quotes goes through the same filter as the spec's
 // file name, beyond what pgpool.conf's own syntax refuses.
 func TestParameterValueRefusesHiddenText(t *testing.T) {
-	for _, v := range []string{"a\u0085b", "a\u009bb", "a\u202eb", "a\u2066b", "a\u200fb", "a\u061cb", "a\u2028b", "a\u2029b", "a\nb", "a\\", "a\tb"} {
+	for _, v := range []string{"a\u0085b", "a\u009bb", "a\u202eb", "a\u2066b", "a\u200fb", "a\u061cb", "a\u2028b", "a\u2029b", "a\ufeffb", "a\nb", "a\\", "a\tb"} {
 		src := baseSpec + fmt.Sprintf("\n[parameters]\nlog_line_prefix = %q\n", v)
 		got := load(t, "param.toml", src)
 		if !strings.Contains(got, "parameters.log_line_prefix") {

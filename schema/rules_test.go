@@ -35,9 +35,6 @@ var reporters = map[string]int{
 
 // notRules are functions whose formats describe part of a message rather than make a rule.
 var notRules = map[string]string{
-	"runeName":  "names the character a rule refuses; each rule that uses it has a case",
-	"textFault": "names the character a rule refuses; each rule that uses it has a case",
-	"Visible":   "escapes characters for the terminal, no rule",
 	"tomlType":  "names a TOML type (%T for a type TOML never produces)",
 	"String":    "prints a version",
 	"fewNames":  "lists names inside a message",

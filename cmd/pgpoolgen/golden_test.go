@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
@@ -14,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"pgpoolgen/gen/fixture"
 )
 
 // update rewrites the golden bundles and error texts from what the program produces now; the
@@ -23,20 +24,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const goldenDir = "../../golden"
 
-// A golden case is a folder of golden/ holding cluster.toml and, beside it, the expected bundle
-// in bundle/. An optional test.env gives the environment the build sees (NAME=value lines),
-// as an operator would export pcp passwords before building.
+// goldenCases lists the golden cases (see gen/fixture).
 func goldenCases(t *testing.T) []string {
 	t.Helper()
-	entries, err := os.ReadDir(goldenDir)
+	cases, err := fixture.List(goldenDir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var cases []string
-	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(goldenDir, e.Name(), "cluster.toml")); err == nil {
-			cases = append(cases, e.Name())
-		}
 	}
 	if len(cases) < 4 {
 		t.Fatalf("found %d golden cases in %s, want at least 4", len(cases), goldenDir)
@@ -47,26 +40,9 @@ func goldenCases(t *testing.T) []string {
 // readEnv reads a case's test.env.
 func readEnv(t *testing.T, dir string) map[string]string {
 	t.Helper()
-	env := map[string]string{}
-	f, err := os.Open(filepath.Join(dir, "test.env"))
-	if os.IsNotExist(err) {
-		return env
-	}
+	env, err := fixture.Env(dir)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("%s/test.env: %q is not NAME=value", dir, line)
-		}
-		env[k] = v
 	}
 	return env
 }

@@ -14,6 +14,7 @@ import (
 
 	"pgpoolgen/gen"
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/text"
 )
 
 func main() {
@@ -197,7 +198,7 @@ func load(c *command, args []string, stderr io.Writer) (*schema.Cluster, int) {
 		var list schema.ErrorList
 		if errors.As(err, &list) {
 			fmt.Fprintln(stderr, list.Error())
-			fmt.Fprintf(stderr, "pgpoolgen %s: %d %s in %s\n", c.name, len(list), plural(len(list), "problem", "problems"), schema.Visible(file))
+			fmt.Fprintf(stderr, "pgpoolgen %s: %d %s in %s\n", c.name, len(list), plural(len(list), "problem", "problems"), text.Visible(file))
 		} else {
 			fmt.Fprintf(stderr, "pgpoolgen %s: %v\n", c.name, err)
 		}

@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 const (
@@ -34,26 +36,13 @@ const (
 	osUser = "postgres"
 )
 
-// procs records every process the run starts, so that cleanup stops each by its id, also when
-// a check fails or the run is interrupted.
-var procs struct {
-	sync.Mutex
-	list []*proc
-	// stopping is set by stopAll: from then on nothing starts, so that a server a parallel
-	// check starts while the run is being stopped cannot outlive it.
-	stopping bool
-}
-
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	stop syscall.Signal // the signal that shuts it down cleanly and fast
-	done chan struct{}  // closed when the process has been waited for
-}
+// procs are the processes the run starts: cleanup stops each by its id, also when a check
+// fails or the run is interrupted, and nothing starts once the run is stopping.
+var procs = &proc.Set{Grace: 10 * time.Second}
 
 // start starts a long-running program with its output in logFile, in a process group of its
 // own, and records it.
-func start(name string, stop syscall.Signal, logFile string, args ...string) (*proc, error) {
+func start(name string, stop syscall.Signal, logFile string, args ...string) (*proc.Proc, error) {
 	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -61,65 +50,12 @@ func start(name string, stop syscall.Signal, logFile string, args ...string) (*p
 	c := exec.Command(args[0], args[1:]...)
 	c.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "LC_ALL=C.UTF-8"}
 	c.Stdout, c.Stderr = log, log
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	procs.Lock()
-	defer procs.Unlock()
-	if procs.stopping {
-		log.Close()
-		return nil, fmt.Errorf("not started: the run is stopping")
-	}
-	if err := c.Start(); err != nil {
+	p, err := procs.Start(name, c, stop, func() { log.Close() })
+	if err != nil {
 		log.Close()
 		return nil, err
 	}
-	p := &proc{name: name, cmd: c, stop: stop, done: make(chan struct{})}
-	go func() { c.Wait(); log.Close(); close(p.done) }()
-	procs.list = append(procs.list, p)
 	return p, nil
-}
-
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// halt stops the process: its stop signal, then, if it has not ended after 10 s, SIGKILL to
-// its process group (pgpool's children and PostgreSQL's backends are in it) while the leader
-// is not yet reaped, so that the group id is still the one this run made.
-func (p *proc) halt() {
-	if !p.exited() {
-		p.cmd.Process.Signal(p.stop)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			<-p.done
-		}
-	}
-	procs.Lock()
-	for i, q := range procs.list {
-		if q == p {
-			procs.list = append(procs.list[:i], procs.list[i+1:]...)
-			break
-		}
-	}
-	procs.Unlock()
-}
-
-// stopAll stops every recorded process, newest first, and lets no other start.
-func stopAll() {
-	procs.Lock()
-	procs.stopping = true
-	list := append([]*proc(nil), procs.list...)
-	procs.Unlock()
-	for i := len(list) - 1; i >= 0; i-- {
-		list[i].halt()
-	}
 }
 
 // workDir is the run's folder, named when the run is interrupted.
@@ -131,14 +67,14 @@ func TestMain(m *testing.M) {
 	go func() {
 		<-sig
 		fmt.Fprintln(os.Stderr, "versions: interrupted; stopping every server it started")
-		stopAll()
+		procs.Shutdown()
 		if workDir != "" {
 			fmt.Fprintf(os.Stderr, "versions: configs and logs left in %s\n", workDir)
 		}
 		os.Exit(2)
 	}()
 	code := m.Run()
-	stopAll()
+	procs.Shutdown()
 	os.Exit(code)
 }
 
@@ -201,7 +137,7 @@ func writeOwned(t *testing.T, acct account, file string, data []byte, mode os.Fi
 type postgres struct {
 	socketDir string
 	port      int
-	proc      *proc
+	proc      *proc.Proc
 	log       string
 	mu        sync.Mutex // serialises role and database creation
 	made      map[string]bool
@@ -226,10 +162,10 @@ func startPostgres(t *testing.T, acct account, dir string) *postgres {
 		t.Fatalf("postgres: %v", err)
 	}
 	pg.proc = p
-	if _, ok := waitFor(60*time.Second, func() bool {
+	if _, ok := proc.WaitFor(60*time.Second, func() bool {
 		_, err := pg.sql("SELECT 1")
-		return err == nil || p.exited()
-	}); !ok || p.exited() {
+		return err == nil || p.Exited()
+	}); !ok || p.Exited() {
 		t.Fatalf("PostgreSQL 15 did not start within 60 s; see %s:\n%s", pg.log, tail(pg.log, 20))
 	}
 	return pg
@@ -275,18 +211,6 @@ func (pg *postgres) ensure(t *testing.T, users, databases []string) {
 		}
 		pg.made["d:"+d] = true
 	}
-}
-
-// waitFor polls cond every 100 ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < timeout {
-		if cond() {
-			return time.Since(start), true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(start), false
 }
 
 // tail returns the last n lines of a file, for failure messages.

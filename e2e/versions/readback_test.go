@@ -11,90 +11,49 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	pgconf "pgpoolgen/schema/conf"
+	"pgpoolgen/schema/pgpool"
 )
 
 // A line is one setting of a pgpool.conf.
 type line struct {
 	no    int    // line number, from 1
 	name  string // as written: backend_port0
-	value string // unquoted
+	value string // as pgpool-II stores it (schema/conf's Setting.Value)
 	raw   string // the whole line
 }
 
-// parseConf reads pgpool.conf syntax: name, optional '=', a bare or single-quoted value (”
-// and \' inside quotes), an optional comment. It returns the settings in file order and the
-// lines it could not read; pgpool-II skips those without a word, so any is a failure.
-func parseConf(data string) (settings []line, bad []string) {
-	for i, raw := range strings.Split(data, "\n") {
-		s := strings.TrimSpace(raw)
-		if s == "" || s[0] == '#' {
-			continue
-		}
-		j := 0
-		for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
-			j++
-		}
-		name, rest := s[:j], strings.TrimLeft(s[j:], " \t")
-		if name == "" {
-			bad = append(bad, fmt.Sprintf("line %d: %q", i+1, raw))
-			continue
-		}
-		if strings.HasPrefix(rest, "=") {
-			rest = strings.TrimLeft(rest[1:], " \t")
-		}
-		var value string
-		if strings.HasPrefix(rest, "'") {
-			var b strings.Builder
-			k, closed := 1, false
-			for k < len(rest) {
-				switch {
-				case rest[k] == '\\' && k+1 < len(rest):
-					b.WriteByte(rest[k+1])
-					k += 2
-				case rest[k] == '\'' && k+1 < len(rest) && rest[k+1] == '\'':
-					b.WriteByte('\'')
-					k += 2
-				case rest[k] == '\'':
-					closed = true
-					k++
-				default:
-					b.WriteByte(rest[k])
-					k++
-				}
-				if closed {
-					break
-				}
-			}
-			if !closed {
-				bad = append(bad, fmt.Sprintf("line %d: unterminated quote: %q", i+1, raw))
-				continue
-			}
-			value, rest = b.String(), rest[k:]
-		} else {
-			k := strings.IndexAny(rest, " \t#")
-			if k < 0 {
-				k = len(rest)
-			}
-			value, rest = rest[:k], rest[k:]
-		}
-		if r := strings.TrimSpace(rest); r != "" && r[0] != '#' {
-			bad = append(bad, fmt.Sprintf("line %d: %q after the value", i+1, r))
-			continue
-		}
-		settings = append(settings, line{no: i + 1, name: name, value: value, raw: raw})
+// parseConf reads a pgpool.conf as pgpool-II of series ser does, with schema/conf's reader
+// (the one pgpoolgen lint runs). It returns the settings in file order and each place where
+// pgpool-II would stop or read otherwise than the line seems to say: any is a failure.
+func parseConf(data, ser string) (settings []line, bad []string) {
+	v, err := pgpool.ParseVersion(ser)
+	if err != nil {
+		return nil, []string{err.Error()}
+	}
+	read, diags := pgconf.Parse("pgpool.conf", []byte(data), v)
+	for _, d := range diags {
+		bad = append(bad, d.String())
+	}
+	lines := strings.Split(data, "\n")
+	for _, s := range read {
+		settings = append(settings, line{no: s.NamePos.Line, name: s.Name, value: s.Value, raw: lines[s.NamePos.Line-1]})
 	}
 	return settings, bad
 }
 
-// record is the name of a setting's parameter: backend_port0 → backend_portN.
-var indexRE = regexp.MustCompile(`^(.*[a-z_])[0-9]+$`)
-
+// record is the name of a setting's parameter in schema/pgpool's table: backend_port0 →
+// backend_portN. A name the table does not know stays as it is.
 func record(name string) string {
-	if m := indexRE.FindStringSubmatch(name); m != nil {
-		return m[1] + "N"
+	if p := pgpool.Lookup(name); p != nil {
+		return p.Name
 	}
 	return name
 }
+
+// indexRE reads an indexed name: its record's stem and its number.
+var indexRE = regexp.MustCompile(`^(.*[a-z_])[0-9]+$`)
 
 // index is the numeric suffix of an indexed name, or -1.
 func index(name string) int {

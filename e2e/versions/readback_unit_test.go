@@ -3,6 +3,7 @@
 package versions
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -59,9 +60,11 @@ func TestCompareWeight(t *testing.T) {
 	}
 }
 
-// TestParseConf reads pgpool's syntax, and reports what pgpool would skip.
+// TestParseConf reads pgpool's syntax as pgpool-II does: a value is what stands between the
+// quotes, backslashes kept, and a doubled quote is no escape; what pgpool would stop at or read
+// otherwise is reported, naming the line.
 func TestParseConf(t *testing.T) {
-	settings, bad := parseConf(`# comment
+	src := `# comment
 port = 9999
 listen_addresses '*'   # no equals sign
 log_line_prefix = 'it''s %m: '
@@ -69,17 +72,25 @@ pcp_socket_dir='/tmp' # comment
 backend_hostname10 = 'h'
 stray words here
 unterminated = 'abc
-`)
+failover_command = 'a\'b %d'
+`
+	settings, bad := parseConf(src, "4.3")
 	var got []string
 	for _, s := range settings {
-		got = append(got, s.name+"="+s.value+"@"+record(s.name))
+		got = append(got, fmt.Sprintf("%d:%s=%s@%s", s.no, s.name, s.value, record(s.name)))
 	}
-	want := "port=9999@port listen_addresses=*@listen_addresses log_line_prefix=it's %m: @log_line_prefix pcp_socket_dir=/tmp@pcp_socket_dir backend_hostname10=h@backend_hostnameN"
+	want := `2:port=9999@port 3:listen_addresses=*@listen_addresses 5:pcp_socket_dir=/tmp@pcp_socket_dir ` +
+		`6:backend_hostname10=h@backend_hostnameN 7:stray=words@stray 7:here=@here 9:failover_command=a\'b %d@failover_command`
 	if strings.Join(got, " ") != want {
 		t.Errorf("settings:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
-	if len(bad) != 2 || !strings.Contains(bad[0], "line 7") || !strings.Contains(bad[1], "line 8") {
-		t.Errorf("unreadable lines: %q, want lines 7 and 8", bad)
+	if s := settings[2]; s.raw != "pcp_socket_dir='/tmp' # comment" {
+		t.Errorf("line 5 kept as %q", s.raw)
+	}
+	if len(bad) != 4 || !strings.HasPrefix(bad[0], "pgpool.conf:4:19: log_line_prefix: error: '' inside quotes") ||
+		!strings.HasPrefix(bad[1], "pgpool.conf:7:13: stray: error: a second word") ||
+		!strings.HasPrefix(bad[2], "pgpool.conf:7:13: here: error: no value") || !strings.HasPrefix(bad[3], "pgpool.conf:8:") {
+		t.Errorf("unreadable lines: %q, want lines 4, 7 (twice) and 8", bad)
 	}
 }
 
@@ -88,8 +99,8 @@ unterminated = 'abc
 func TestRewrite(t *testing.T) {
 	sample := map[string]bool{"listen_addresses": true, "port": true, "unix_socket_directories": true, "pcp_listen_addresses": true,
 		"pcp_port": true, "pcp_socket_dir": true, "pid_file_name": true, "logdir": true, "backend_hostnameN": true, "backend_portN": true}
-	settings, _ := parseConf("listen_addresses = '*'\nport = 9999\nsocket_dir = '/tmp'\npcp_listen_addresses = 'localhost'\npcp_port = 9898\n" +
-		"pcp_socket_dir = '/tmp'\npid_file_name = '/run/p.pid'\nlogdir = '/var/log'\nbackend_hostname0 = 'db'\nbackend_port0 = 5432\nnum_init_children = 4\n")
+	settings, _ := parseConf("listen_addresses = '*'\nport = 9999\nsocket_dir = '/tmp'\npcp_listen_addresses = 'localhost'\npcp_port = 9898\n"+
+		"pcp_socket_dir = '/tmp'\npid_file_name = '/run/p.pid'\nlogdir = '/var/log'\nbackend_hostname0 = 'db'\nbackend_port0 = 5432\nnum_init_children = 4\n", "4.4")
 	p := &placement{dir: "/w", addr: "127.0.50.9", port: 20000, pcpPort: 20001, pgSocket: "/pg", pgPort: 5433}
 	out, log, problems := rewrite(settings, sample, p, "4.4.17")
 	if len(problems) != 2 || !strings.Contains(problems[0], "sets socket_dir") || !strings.Contains(problems[1], "does not set unix_socket_directories") {

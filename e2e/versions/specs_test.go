@@ -3,32 +3,30 @@
 package versions
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"pgpoolgen/gen"
+	"pgpoolgen/gen/fixture"
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
 )
 
-// series are the pgpool-II series the builds hold, oldest first.
-var series = []string{"3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "4.0", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7"}
+// series are the pgpool-II series pgpoolgen writes for, oldest first: the builds hold one of
+// each.
+var series = func() []string {
+	var out []string
+	for _, v := range pgpool.Series {
+		out = append(out, v.String())
+	}
+	return out
+}()
 
 // before reports whether series a is older than series b.
-func before(a, b string) bool {
-	var a1, a2, b1, b2 int
-	fmt.Sscanf(a, "%d.%d", &a1, &a2)
-	fmt.Sscanf(b, "%d.%d", &b1, &b2)
-	return a1 < b1 || a1 == b1 && a2 < b2
-}
+func before(a, b string) bool { return pgpool.MustVersion(a).Less(pgpool.MustVersion(b)) }
 
 // A conf is one pgpool host's files from one built bundle.
 type conf struct {
@@ -75,16 +73,17 @@ func bundleConfs(t *testing.T, caseID string, c *schema.Cluster) []conf {
 // goldenConfs loads every golden case (golden/*/cluster.toml, with its test.env) and builds it.
 func goldenConfs(t *testing.T, root string) []conf {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(root, "golden", "*", "cluster.toml"))
+	cases, err := fixture.List(filepath.Join(root, "golden"))
 	must(t, err)
-	sort.Strings(files)
-	if len(files) == 0 {
+	if len(cases) == 0 {
 		t.Fatalf("no golden cases in %s/golden", root)
 	}
 	var out []conf
-	for _, f := range files {
-		dir := filepath.Dir(f)
-		env := readEnv(t, dir)
+	for _, name := range cases {
+		dir := filepath.Join(root, "golden", name)
+		f := filepath.Join(dir, "cluster.toml")
+		env, err := fixture.Env(dir)
+		must(t, err)
 		src, err := os.ReadFile(f)
 		must(t, err)
 		c, err := schema.Load(f, src, schema.Env{
@@ -97,30 +96,6 @@ func goldenConfs(t *testing.T, root string) []conf {
 		out = append(out, bundleConfs(t, "golden/"+filepath.Base(dir), c)...)
 	}
 	return out
-}
-
-// readEnv reads a golden case's test.env (NAME=value lines), as cmd/pgpoolgen's golden test does.
-func readEnv(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	data, err := os.ReadFile(filepath.Join(dir, "test.env"))
-	if os.IsNotExist(err) {
-		return env
-	}
-	must(t, err)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			t.Fatalf("%s/test.env: %q is not NAME=value", dir, line)
-		}
-		env[k] = v
-	}
-	return env
 }
 
 // matrixSpec writes a spec for one series, mode and layout preset: a pgpool host and three
@@ -158,7 +133,7 @@ func matrixSpec(ser, mode, preset string) string {
 		if mode == "native_replication" && role != "pgpool" {
 			role = "backend"
 		}
-		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, sshKeyLine(h.name))
+		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, fixture.SSHKey(h.name))
 		if role != "pgpool" {
 			fmt.Fprintf(&b, "port = %d\nweight = %d\n", 5440+i, i)
 		}
@@ -250,19 +225,6 @@ func matrixExpect(ser, mode string) []expect {
 		add("log_error_verbosity", "verbose", "parameters.log_error_verbosity")
 	}
 	return e
-}
-
-// sshKeyLine is an OpenSSH ed25519 public key derived from seed, so that each host has its own.
-func sshKeyLine(seed string) string {
-	s := make([]byte, ed25519.SeedSize)
-	copy(s, seed)
-	pub := ed25519.NewKeyFromSeed(s).Public().(ed25519.PublicKey)
-	var blob bytes.Buffer
-	for _, part := range [][]byte{[]byte("ssh-ed25519"), pub} {
-		binary.Write(&blob, binary.BigEndian, uint32(len(part)))
-		blob.Write(part)
-	}
-	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(blob.Bytes())
 }
 
 // matrixConfs builds the matrix: every series × streaming and native replication × the debian

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 // repoRoot is the checkout's root: the folder above this one holding go.mod.
@@ -112,7 +114,7 @@ func TestReadBack(t *testing.T) {
 	if deadline, ok := t.Deadline(); ok {
 		timer := time.AfterFunc(time.Until(deadline)-30*time.Second, func() {
 			fmt.Fprintln(os.Stderr, "versions: the test timeout is 30 s away; stopping every server it started")
-			stopAll()
+			procs.Shutdown()
 		})
 		defer timer.Stop()
 	}
@@ -123,7 +125,7 @@ func TestReadBack(t *testing.T) {
 	workDir = work
 	keep := os.Getenv("VERSIONS_KEEP") != ""
 	t.Cleanup(func() {
-		stopAll()
+		procs.Shutdown()
 		if t.Failed() || keep {
 			fmt.Fprintf(os.Stderr, "versions: configs, rewrites, readbacks and logs kept in %s/cases\n", work)
 			return
@@ -221,9 +223,9 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 		label = b.release + " (Debian) " + k.caseID + " host " + k.host
 	}
 	sample := b.sample
-	settings, bad := parseConf(string(k.pgpool))
-	for _, b := range bad {
-		t.Errorf("%s: pgpool.conf %s: pgpool-II skips a line it cannot read", label, b)
+	settings, bad := parseConf(string(k.pgpool), b.series)
+	for _, d := range bad {
+		t.Errorf("%s: %s", label, d)
 	}
 	seen := map[string]int{}
 	for _, s := range settings {
@@ -262,21 +264,21 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	args := []string{"unshare", "--net", "--", "sh", "-c", `ip link set lo up && exec "$@"`, "sh"}
 	args = append(args, asUser("env", "LD_LIBRARY_PATH="+b.lib, "HOME="+p.dir,
 		b.pgpool, "-n", "-D", "-f", conf, "-F", filepath.Join(p.dir, "pcp.conf"), "-a", filepath.Join(p.dir, "pool_hba.conf"))...)
-	proc, err := start("pgpool "+label, syscall.SIGINT, logFile, args...)
+	pgpool, err := start("pgpool "+label, syscall.SIGINT, logFile, args...)
 	if err != nil {
 		t.Fatalf("%s: starting pgpool: %v", label, err)
 	}
-	defer proc.halt()
-	if _, ok := waitFor(60*time.Second, func() bool {
-		if proc.exited() {
+	defer procs.Halt(pgpool)
+	if _, ok := proc.WaitFor(60*time.Second, func() bool {
+		if pgpool.Exited() {
 			return true
 		}
 		_, err := psql(p, "SELECT 1")
 		return err == nil
-	}); !ok || proc.exited() {
+	}); !ok || pgpool.Exited() {
 		state := "does not take clients on its socket within 60 s"
-		if proc.exited() {
-			state = "exited: " + proc.cmd.ProcessState.String()
+		if pgpool.Exited() {
+			state = "exited: " + pgpool.Cmd.ProcessState.String()
 		}
 		t.Fatalf("%s: pgpool-II %s %s; log %s:\n%s", label, b.release, state, logFile, tail(logFile, 30))
 	}
@@ -386,7 +388,7 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	}
 
 	// pgpool stops on a wrong value with a FATAL; anything FATAL in its log counts.
-	proc.halt()
+	procs.Halt(pgpool)
 	logData, _ := os.ReadFile(logFile)
 	for _, l := range strings.Split(string(logData), "\n") {
 		if fatalRE.MatchString(l) {

@@ -95,6 +95,10 @@ func TestLintRules(t *testing.T) {
 		{"health_check_user = 123\n", "3.6", ""},
 		{"backend_data_directory0 = 5\n", "3.5", ""},
 		{"port = 80\n", "4.3", `"80" is out of range: pgpool-II 4.3 takes 1024 to 65535`},
+		// The range is octal in params.tsv (0000..0777): 600 is decimal, over 0777 = 511.
+		{"unix_socket_permissions = 0770\n", "4.4", ""},
+		{"unix_socket_permissions = 511\n", "4.4", ""},
+		{"unix_socket_permissions = 600\n", "4.4", `"600" is out of range: pgpool-II 4.4 takes 0 to 0777, a mode written in octal`},
 		{"health_check_period = 1min\n", "4.3", ""},
 		{"health_check_period = 1min\n", "4.1", "a unit after the number"},
 		{"health_check_period = '10 parsecs'\n", "4.3", "has an unknown unit"},
@@ -373,5 +377,23 @@ func BenchmarkLint(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		Lint("p.conf", src, Options{Version: v47})
+	}
+}
+
+// TestParseOneFile: one file's settings with their places, an include directive of 4.3+ among them
+// where it stands (not followed), and a file over the bounds refused unread.
+func TestParseOneFile(t *testing.T) {
+	src := "port = 9999\ninclude 'more.conf'\nlog_line_prefix = 'a\\'b'\n"
+	ss, ds := Parse("p.conf", []byte(src), v43)
+	var got []string
+	for _, s := range ss {
+		got = append(got, fmt.Sprintf("%d:%d %s=%s", s.NamePos.Line, s.ValuePos.Col, s.Name, s.Value))
+	}
+	if want := `1:8 port=9999 2:9 include=more.conf 3:19 log_line_prefix=a\'b`; strings.Join(got, " ") != want || len(ds) != 0 {
+		t.Errorf("got %s, %v\nwant %s", strings.Join(got, " "), ds, want)
+	}
+	ss, ds = Parse("big.conf", []byte(strings.Repeat("\n", MaxLines+1)), v43)
+	if len(ss) != 0 || len(ds) != 1 || ds[0].Severity != Error || !strings.Contains(ds[0].Msg, "lines") {
+		t.Errorf("a file over MaxLines: %v %v", ss, ds)
 	}
 }

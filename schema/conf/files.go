@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
@@ -106,7 +107,7 @@ func LintHBA(file string, src []byte, v pgpool.Version) []Diagnostic {
 			continue
 		}
 		typ := fs[0].text
-		if !contains(hbaTypes, typ) {
+		if !slices.Contains(hbaTypes, typ) {
 			add(n, fs[0].col, "", "%q is not a connection type: write local, host, hostssl or hostnossl", typ)
 			continue
 		}
@@ -119,7 +120,7 @@ func LintHBA(file string, src []byte, v pgpool.Version) []Diagnostic {
 			addr := fs[3]
 			rest = fs[4:]
 			switch {
-			case contains(pgpool.HBASpecialAddresses(v), addr.text), addr.text == "all":
+			case slices.Contains(pgpool.HBASpecialAddresses(v), addr.text), addr.text == "all":
 			case strings.Contains(addr.text, "/"):
 				if _, err := netip.ParsePrefix(addr.text); err != nil {
 					add(n, addr.col, typ, "%q is not an address/prefix such as 192.0.2.0/24", addr.text)
@@ -144,7 +145,7 @@ func LintHBA(file string, src []byte, v pgpool.Version) []Diagnostic {
 			continue
 		}
 		m := rest[0]
-		if !contains(methods, m.text) {
+		if !slices.Contains(methods, m.text) {
 			msg := fmt.Sprintf("%q is not a method of pgpool-II %s: it knows %s", m.text, v, strings.Join(methods, ", "))
 			if since := pgpool.HBAMethodSince(m.text); !since.IsZero() {
 				msg = fmt.Sprintf("%q came in pgpool-II %s: pgpool-II %s knows %s", m.text, since, v, strings.Join(methods, ", "))
@@ -153,13 +154,4 @@ func LintHBA(file string, src []byte, v pgpool.Version) []Diagnostic {
 		}
 	}
 	return ds
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // Options say what Lint checks a pgpool.conf against.
@@ -37,13 +38,13 @@ func Lint(file string, src []byte, opt Options) Result {
 			return
 		}
 		add := func(s Setting) { r.Settings = append(r.Settings, s) }
-		diags := parse(file, src, opt.Version, add, func(inc include) {
-			path := inc.path
+		diags := parse(file, src, opt.Version, add, func(inc Setting) {
+			path := inc.Value
 			if !filepath.IsAbs(path) {
 				path = filepath.Join(filepath.Dir(file), path)
 			}
 			fail := func(msg string) {
-				r.Diagnostics = append(r.Diagnostics, Diagnostic{File: file, Pos: inc.pos, Name: "include", Severity: Error, Msg: msg})
+				r.Diagnostics = append(r.Diagnostics, Diagnostic{File: file, Pos: inc.ValuePos, Name: "include", Severity: Error, Msg: msg})
 			}
 			switch {
 			case depth+1 > MaxIncludeDepth:
@@ -54,7 +55,7 @@ func Lint(file string, src []byte, opt Options) Result {
 			default:
 				data, err := opt.ReadFile(path)
 				if err != nil {
-					fail(fmt.Sprintf("cannot read %s: pgpool-II stops with a syntax error when an included file cannot be opened", visible(path)))
+					fail(fmt.Sprintf("cannot read %s: pgpool-II stops with a syntax error when an included file cannot be opened", text.Visible(path)))
 					return
 				}
 				read(path, data, depth+1)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // bounded refuses a file too large to be a pgpool.conf before it is read.
@@ -112,7 +113,7 @@ func check(file string, settings []Setting, opt Options) []Diagnostic {
 			w := settings[j]
 			where := fmt.Sprintf("line %d", w.NamePos.Line)
 			if w.File != s.File {
-				where = fmt.Sprintf("%s:%d", visible(w.File), w.NamePos.Line)
+				where = fmt.Sprintf("%s:%d", text.Visible(w.File), w.NamePos.Line)
 			}
 			add(s, Warning, "set again on %s, which wins: pgpool-II takes the last setting", where)
 		}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/text"
 )
 
 // Limits on what Parse reads: pgpool.conf samples are about 50 kB and 1,100 lines.
@@ -85,35 +86,15 @@ type Diagnostic struct {
 }
 
 func (d Diagnostic) String() string {
-	s := visible(d.File)
+	s := text.Visible(d.File)
 	if d.Pos.Line > 0 {
 		s += fmt.Sprintf(":%d:%d", d.Pos.Line, d.Pos.Col)
 	}
 	s += ": "
 	if d.Name != "" {
-		s += visible(d.Name) + ": "
+		s += text.Visible(d.Name) + ": "
 	}
-	return s + d.Severity.String() + ": " + visible(d.Msg)
-}
-
-// visible writes characters that could act on a terminal as Go escapes: names come from the
-// file being checked.
-func visible(s string) string {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			out = fmt.Appendf(out, `\x%02x`, s[i])
-		case r < ' ' || r == 0x7f || r == 0xfeff || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 ||
-			r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
-			out = fmt.Appendf(out, `\u%04x`, r)
-		default:
-			out = append(out, s[i:i+n]...)
-		}
-		i += n
-	}
-	return string(out)
+	return s + d.Severity.String() + ": " + text.Visible(d.Msg)
 }
 
 // A token is one lexeme of pool_config.l.
@@ -332,20 +313,27 @@ func matchReal(s []byte) int {
 	return i
 }
 
-// An include is an include directive of 4.3+: the file it names and where.
-type include struct {
-	path string
-	pos  Pos
+// Parse reads one file as pgpool-II of series v does: its settings in the order they stand,
+// and each place where pgpool-II stops with a syntax error or reads otherwise than the line
+// seems to say. It follows no include directive (Lint does): from 4.3 one is returned as a
+// Setting named include, where it stands.
+func Parse(file string, src []byte, v pgpool.Version) ([]Setting, []Diagnostic) {
+	if d, ok := bounded(file, src); !ok {
+		return nil, []Diagnostic{d}
+	}
+	var settings []Setting
+	add := func(s Setting) { settings = append(settings, s) }
+	return settings, parse(file, src, v, add, add)
 }
 
 // parse reads one file's settings in order, handing each to add (and each include directive
-// to inc, where it stands), as ParseConfigFile does: a name, an optional
+// of 4.3+ to inc, where it stands, its Value the file named), as ParseConfigFile does: a name, an optional
 // '=', and the next token whatever it is as the value. Where pgpool-II stops with "syntax
 // error in configuration file" the diagnostic is an error and parse goes on at the next
 // line, so that every such place is found at once. Where pgpool-II reads on but takes
 // something other than what the line seems to say (a value left out, a bare /tmp, two
 // values), the diagnostic says so.
-func parse(file string, src []byte, v pgpool.Version, add func(Setting), inc func(include)) []Diagnostic {
+func parse(file string, src []byte, v pgpool.Version, add, inc func(Setting)) []Diagnostic {
 	var diags []Diagnostic
 	errAt := func(pos Pos, name, format string, args ...any) {
 		diags = append(diags, Diagnostic{File: file, Pos: pos, Name: name, Severity: Error, Msg: fmt.Sprintf(format, args...)})
@@ -446,7 +434,7 @@ func parse(file string, src []byte, v pgpool.Version, add func(Setting), inc fun
 			continue
 		}
 		if includes && name == "include" {
-			inc(include{path: s.Value, pos: s.ValuePos})
+			inc(s)
 		} else {
 			add(s)
 		}

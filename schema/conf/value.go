@@ -47,7 +47,10 @@ func CheckValue(p *pgpool.Param, s Setting, v pgpool.Version) string {
 		if msg != "" {
 			return shown + " " + msg
 		}
-		if lo, hi, ok := intRange(p.ValuesIn(v)); ok && (n < lo || n > hi) {
+		if lo, hi, octal, ok := p.IntRange(v); ok && (n < lo || n > hi) {
+			if octal {
+				return fmt.Sprintf("%s is out of range: pgpool-II %s takes %#o to %#o, a mode written in octal", shown, v, lo, hi)
+			}
 			return fmt.Sprintf("%s is out of range: pgpool-II %s takes %d to %d%s", shown, v, lo, hi, unitWord(p.Unit()))
 		}
 	case "double":
@@ -55,7 +58,7 @@ func CheckValue(p *pgpool.Param, s Setting, v pgpool.Version) string {
 		if err != nil || math.IsNaN(f) {
 			return fmt.Sprintf("%s is not a number", shown)
 		}
-		if lo, hi, ok := floatRange(p.ValuesIn(v)); ok && (f < lo || f > hi) {
+		if lo, hi, ok := p.FloatRange(v); ok && (f < lo || f > hi) {
 			return fmt.Sprintf("%s is out of range: pgpool-II %s takes %s", shown, v, strings.ReplaceAll(p.ValuesIn(v), "..", " to "))
 		}
 	case "enum":
@@ -204,26 +207,6 @@ func splitNumber(s string) (num, rest string) {
 		return "", s
 	}
 	return s[:j], s[j:]
-}
-
-func intRange(r string) (lo, hi int64, ok bool) {
-	a, b, found := strings.Cut(r, "..")
-	if !found {
-		return 0, 0, false
-	}
-	lo, err1 := strconv.ParseInt(a, 10, 64)
-	hi, err2 := strconv.ParseInt(b, 10, 64)
-	return lo, hi, err1 == nil && err2 == nil
-}
-
-func floatRange(r string) (lo, hi float64, ok bool) {
-	a, b, found := strings.Cut(r, "..")
-	if !found {
-		return 0, 0, false
-	}
-	lo, err1 := strconv.ParseFloat(a, 64)
-	hi, err2 := strconv.ParseFloat(b, 64)
-	return lo, hi, err1 == nil && err2 == nil
 }
 
 func unitName(u string) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -289,4 +290,31 @@ func distance(a, b string, bound int, rows *[]int) int {
 		prev, cur = cur, prev
 	}
 	return min(prev[len(b)], bound)
+}
+
+// IntRange reads the range of an integer parameter in series v ("min..max"). A range written
+// with leading zeros (0000..0777) is octal, as pgpool-II's source writes a file mode.
+func (p *Param) IntRange(v Version) (lo, hi int64, octal, ok bool) {
+	a, b, found := strings.Cut(p.ValuesIn(v), "..")
+	if !found {
+		return 0, 0, false, false
+	}
+	base := 10
+	if len(a) > 1 && strings.HasPrefix(a, "0") {
+		base, octal = 8, true
+	}
+	lo, err1 := strconv.ParseInt(a, base, 64)
+	hi, err2 := strconv.ParseInt(b, base, 64)
+	return lo, hi, octal, err1 == nil && err2 == nil
+}
+
+// FloatRange reads the range of a double parameter in series v ("min..max").
+func (p *Param) FloatRange(v Version) (lo, hi float64, ok bool) {
+	a, b, found := strings.Cut(p.ValuesIn(v), "..")
+	if !found {
+		return 0, 0, false
+	}
+	lo, err1 := strconv.ParseFloat(a, 64)
+	hi, err2 := strconv.ParseFloat(b, 64)
+	return lo, hi, err1 == nil && err2 == nil
 }

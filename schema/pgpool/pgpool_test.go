@@ -139,3 +139,20 @@ func TestNotesSpans(t *testing.T) {
 		t.Errorf("write_function_list separator %q, want ,", got)
 	}
 }
+
+// TestRanges: params.tsv's ranges as numbers, an octal one (a file mode) read as octal.
+func TestRanges(t *testing.T) {
+	v44 := MustVersion("4.4")
+	if lo, hi, octal, ok := Lookup("unix_socket_permissions").IntRange(v44); !ok || lo != 0 || hi != 0o777 || !octal {
+		t.Errorf("unix_socket_permissions: %d..%d octal %v ok %v, want 0..0o777 octal", lo, hi, octal, ok)
+	}
+	if lo, hi, octal, ok := Lookup("port").IntRange(v44); !ok || lo != 1024 || hi != 65535 || octal {
+		t.Errorf("port: %d..%d octal %v ok %v, want 1024..65535", lo, hi, octal, ok)
+	}
+	if _, _, _, ok := Lookup("listen_addresses").IntRange(v44); ok {
+		t.Error("listen_addresses has no range")
+	}
+	if lo, hi, ok := Lookup("backend_weightN").FloatRange(v44); !ok || lo != 0 || hi <= lo {
+		t.Errorf("backend_weightN: %g..%g ok %v", lo, hi, ok)
+	}
+}
