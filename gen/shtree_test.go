@@ -16,6 +16,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
 )
 
 // The structural test of the generated scripts: each spec shape is rendered twice, with plain
@@ -85,18 +86,18 @@ func shtreeValues(s haSpec) []shtreeValue {
 	if !s.native {
 		vals = append(vals, shtreeValue{`"sruser"`, hostileWord("_", "s", 63), false})
 	}
-	if !pgpoolBefore(s.pgpool, "3.4") {
+	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V34) {
 		vals = append(vals, shtreeValue{`"localhost"`, "fd00:0000:0000:0000:0000:0000:0000:ffff", false},
 			// Free text, as pgpool.conf takes it: everything but a single quote.
 			shtreeValue{`"%m: "`, `%m "$(id)` + "`id`" + `;|&<>*?[{}]\~!# 日本 `, false})
 	}
-	if !pgpoolBefore(s.pgpool, "3.5") {
+	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V35) {
 		vals = append(vals, shtreeValue{`"hcdb"`, hostileWord("d", "-h", 63), false})
 		if !s.native {
 			vals = append(vals, shtreeValue{`"srdb"`, hostileWord("D", "-s", 63), false})
 		}
 	}
-	if !pgpoolBefore(s.pgpool, "4.1") {
+	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V41) {
 		vals = append(vals,
 			shtreeValue{`"app-pg1"`, hostileWord("0", "a1", 63), true},
 			shtreeValue{`"app-pg2"`, hostileWord("z", "a2", 63), true},
@@ -133,23 +134,23 @@ func shtreeSpec(s haSpec) string {
 	var b strings.Builder
 	b.WriteString(toml)
 	b.WriteString("\n[pgpool]\nlisten_addresses = \"*\"\n")
-	if !pgpoolBefore(s.pgpool, "3.4") {
+	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V34) {
 		b.WriteString("pcp_listen_addresses = \"localhost\"\n")
 	}
 	b.WriteString("\n[health_check]\nuser = \"hcuser\"\n")
-	if !pgpoolBefore(s.pgpool, "3.5") {
+	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V35) {
 		b.WriteString("database = \"hcdb\"\n")
 	}
 	if !s.native {
 		b.WriteString("\n[sr_check]\nuser = \"sruser\"\n")
-		if !pgpoolBefore(s.pgpool, "3.5") {
+		if !pgpool.MustVersion(s.pgpool).Less(pgpool.V35) {
 			b.WriteString("database = \"srdb\"\n")
 		}
 	}
 	b.WriteString("\n[recovery]\nuser = \"recuser\"\n\n[replication]\nuser = \"repl\"\n")
 	b.WriteString("\n[[pool_user]]\nname = \"appuser\"\npassword_env = \"APP_PASSWORD\"\n")
 	b.WriteString("\n[[hba]]\nuser = \"appuser\"\ndatabase = \"appdb\"\naddress = \"10.0.0.0/8\"\nmethod = \"md5\"\n")
-	if !pgpoolBefore(s.pgpool, "3.4") {
+	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V34) {
 		b.WriteString("\n[parameters]\nlog_line_prefix = \"%m: \"\n")
 	}
 	return b.String()
