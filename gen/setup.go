@@ -12,6 +12,7 @@ import (
 
 	"pgpoolgen/schema"
 	"pgpoolgen/schema/pgpool"
+	schematext "pgpoolgen/schema/text"
 )
 
 //go:embed templates/setup/setup.sh.tmpl
@@ -47,15 +48,9 @@ func text(v any) string {
 // sq makes one shell word in single quotes.
 func sq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// cm makes a value safe in a comment: a line break would end the comment.
-func cm(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
-}
+// cm makes a value safe in a comment: a line break would end the comment. Validated text
+// passes schema/text's filter unchanged; anything else is written as escapes, never raw.
+func cm(s string) string { return schematext.Visible(s) }
 
 // dq escapes a value for the inside of a double-quoted string.
 func dq(s string) string { return dqReplacer.Replace(s) }

@@ -154,7 +154,7 @@ func checkValue(p *pgpool.Param, v pgpool.Version, raw any) (Value, error) {
 		if !ok {
 			return Value{}, fmt.Errorf("is %s; %s takes an integer", tomlType(raw), p.Name)
 		}
-		lo, hi, octal, ok := intRange(values)
+		lo, hi, octal, ok := p.IntRange(v)
 		if ok && (n < lo || n > hi) {
 			if octal {
 				return Value{}, fmt.Errorf("0o%o is out of range for %s: want 0o%o to 0o%o (write the mode in TOML's octal form, such as 0o770)", n, p.Name, lo, hi)
@@ -175,7 +175,7 @@ func checkValue(p *pgpool.Param, v pgpool.Version, raw any) (Value, error) {
 		default:
 			return Value{}, fmt.Errorf("is %s; %s takes a number", tomlType(raw), p.Name)
 		}
-		if lo, hi, ok := floatRange(values); ok && (f < lo || f > hi) {
+		if lo, hi, ok := p.FloatRange(v); ok && (f < lo || f > hi) {
 			return Value{}, fmt.Errorf("%s is out of range for %s: want %s to %s", fmtFloat(f), p.Name, fmtFloat(lo), fmtFloat(hi))
 		}
 		return FloatValue(f), nil
@@ -274,29 +274,4 @@ func checkConf(s string) error {
 		return fmt.Errorf("ends in a backslash, which pgpool-II would read as escaping the closing quote")
 	}
 	return nil
-}
-
-// intRange reads "min..max"; a range written with leading zeros (0000..0777) is octal.
-func intRange(s string) (lo, hi int64, octal, ok bool) {
-	a, b, found := strings.Cut(s, "..")
-	if !found {
-		return 0, 0, false, false
-	}
-	base := 10
-	if len(a) > 1 && strings.HasPrefix(a, "0") {
-		base, octal = 8, true
-	}
-	lo, err1 := strconv.ParseInt(a, base, 64)
-	hi, err2 := strconv.ParseInt(b, base, 64)
-	return lo, hi, octal, err1 == nil && err2 == nil
-}
-
-func floatRange(s string) (lo, hi float64, ok bool) {
-	a, b, found := strings.Cut(s, "..")
-	if !found {
-		return 0, 0, false
-	}
-	lo, err1 := strconv.ParseFloat(a, 64)
-	hi, err2 := strconv.ParseFloat(b, 64)
-	return lo, hi, err1 == nil && err2 == nil
 }
