@@ -137,6 +137,7 @@ type pathCheck struct{ Path, Kind string }
 type setupFile struct {
 	Src, Dest, Dir, Mode string
 	Root                 bool // owned by root, not by the OS user
+	NewDir               bool // the first file of Files in Dir
 }
 
 // setupScript renders hosts/<host>/setup.sh, given the host's other files in the bundle.
@@ -254,6 +255,9 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		case h.Backend && path.Dir(f.Dest) == h.DataDirectory:
 			d.DataFiles = append(d.DataFiles, sf)
 		default:
+			// The parent is made sure of once for a run of files in one folder (files come
+			// sorted by path), so that a reviewer reads one line per folder.
+			sf.NewDir = len(d.Files) == 0 || d.Files[len(d.Files)-1].Dir != sf.Dir
 			d.Files = append(d.Files, sf)
 		}
 	}

@@ -573,13 +573,9 @@ ensure_parent '/etc/tmpfiles.d'
 ensure_file 'files/etc/tmpfiles.d/pgpoolgen-seed-master-slave.conf' '/etc/tmpfiles.d/pgpoolgen-seed-master-slave.conf' '0644' root
 ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/failover.sh' '/usr/local/pgpool2/etc/failover.sh' '0755'
-ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/follow_master.sh' '/usr/local/pgpool2/etc/follow_master.sh' '0755'
-ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pcp.conf' '/usr/local/pgpool2/etc/pcp.conf' '0600'
-ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pgpool.conf' '/usr/local/pgpool2/etc/pgpool.conf' '0640'
-ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pool_hba.conf' '/usr/local/pgpool2/etc/pool_hba.conf' '0640'
 
 # pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty

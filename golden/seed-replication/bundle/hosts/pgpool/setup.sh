@@ -559,9 +559,7 @@ ensure_parent '/etc/tmpfiles.d'
 ensure_file 'files/etc/tmpfiles.d/pgpoolgen-seed-replication.conf' '/etc/tmpfiles.d/pgpoolgen-seed-replication.conf' '0644' root
 ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pcp.conf' '/usr/local/pgpool2/etc/pcp.conf' '0600'
-ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pgpool.conf' '/usr/local/pgpool2/etc/pgpool.conf' '0640'
-ensure_parent '/usr/local/pgpool2/etc'
 ensure_file 'files/usr/local/pgpool2/etc/pool_hba.conf' '/usr/local/pgpool2/etc/pool_hba.conf' '0640'
 
 # pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty

@@ -527,9 +527,7 @@ ensure_dir '/home/pgsql/.ssh' '0700'
 # The bundle's files.
 ensure_parent '/etc/pgpool-ii/wide'
 ensure_file 'files/etc/pgpool-ii/wide/pcp.conf' '/etc/pgpool-ii/wide/pcp.conf' '0600'
-ensure_parent '/etc/pgpool-ii/wide'
 ensure_file 'files/etc/pgpool-ii/wide/pgpool.conf' '/etc/pgpool-ii/wide/pgpool.conf' '0640'
-ensure_parent '/etc/pgpool-ii/wide'
 ensure_file 'files/etc/pgpool-ii/wide/pool_hba.conf' '/etc/pgpool-ii/wide/pool_hba.conf' '0640'
 ensure_parent '/etc/tmpfiles.d'
 ensure_file 'files/etc/tmpfiles.d/pgpoolgen-wide-ipv6.conf' '/etc/tmpfiles.d/pgpoolgen-wide-ipv6.conf' '0644' root
