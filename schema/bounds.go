@@ -99,7 +99,7 @@ func checkBounds(file string, src []byte) *Error {
 		stack     []byte // the open brackets, '[' or '{'
 		values    int
 	)
-	at := func(msg string, args ...any) *Error {
+	limitAt := func(msg string, args ...any) *Error {
 		return &Error{File: file, Pos: Pos{line, col}, Msg: fmt.Sprintf(msg, args...)}
 	}
 	for i := 0; i < len(src); i++ {
@@ -126,7 +126,7 @@ func checkBounds(file string, src []byte) *Error {
 			continue
 		case '[', '{':
 			if len(stack) == MaxDepth {
-				return at("arrays and tables nest more than %d deep here; a cluster spec needs 3", MaxDepth)
+				return limitAt("arrays and tables nest more than %d deep here; a cluster spec needs 3", MaxDepth)
 			}
 			stack = append(stack, c)
 		case ']', '}':
@@ -138,7 +138,7 @@ func checkBounds(file string, src []byte) *Error {
 				break
 			}
 			if values++; values > MaxValues {
-				return at("the spec holds more than %d keys and array elements; a cluster spec needs a few thousand at most", MaxValues)
+				return limitAt("the spec holds more than %d keys and array elements; a cluster spec needs a few thousand at most", MaxValues)
 			}
 		}
 		if c&0xc0 != 0x80 {

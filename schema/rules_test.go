@@ -31,6 +31,7 @@ var reporters = map[string]int{
 	"Sprintf":     0, // a message built before it is reported (only formats with words)
 	"require":     1, // t.require(key, what): "is missing: what"
 	"missingList": 2, // l.missingList(root, key, what)
+	"limitAt":     0, // checkBounds' limits, at the place the limit is crossed
 }
 
 // notRules are functions whose formats describe part of a message rather than make a rule.
@@ -47,6 +48,7 @@ var uncovered = map[string]string{
 	"pgpoolgen did not read this key":       "reports a bug in pgpoolgen itself: no spec reaches it while every reader reads the keys it takes",
 	"is %s; %s takes a number":              "only backend_weightN is a double in params.tsv, and pgpoolgen sets it from host.weight; kept for the next double parameter",
 	"the spec's file name is %d bytes long": "a Linux file name cannot be over 255 bytes, so no golden case can be written; TestSpecNameRefused gives Load a longer name",
+	"the spec holds more than %d keys":      "a case would be a committed file of 100 kB of array elements; TestValuesBounded gives Load one",
 	"the spec is larger than %s":            "a case would be a committed file over 1 MiB; TestSpecSizeBounded and TestSpecFileBounded give Load and the command line such a spec",
 	"schema: %s reads %s":                   "a panic on a bug in pgpoolgen (a reader asking for a key tableKeys does not list), which every test of that reader would hit",
 	"pgpool-II %s does not read it: ":       "ReleaseError's text for pgpoolgen lint --release (golden/lint/release-4.3.5, schema/conf TestRelease); a spec's cluster.pgpool_release words it its own way (golden/errors/release-*)",
