@@ -17,9 +17,7 @@ import (
 	"pgpoolgen/schema/text"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // Exit statuses.
 const (
