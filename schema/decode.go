@@ -56,7 +56,7 @@ var userKeys = []string{"name", "password_env", "password_file", "md5", "passwor
 // test that reads the key), and an unknown-key message offers exactly these.
 var tableKeys = map[string][]string{
 	"": {"cluster", "layout", "pgpool", "health_check", "sr_check", "recovery", "ssh", "replication",
-		"install", "host", "pcp_user", "pool_user", "hba", "parameters"},
+		"postgresql", "install", "host", "pcp_user", "pool_user", "hba", "parameters"},
 	"cluster":      {"name", "mode", "pgpool_version", "pgpool_release", "postgresql_version"},
 	"layout":       append([]string{"preset", "user", "group"}, (&Layout{}).pathKeys()...),
 	"pgpool":       {"port", "pcp_port", "listen_addresses", "pcp_listen_addresses", "load_balance"},
@@ -64,7 +64,8 @@ var tableKeys = map[string][]string{
 	"sr_check":     {"period", "user", "database"},
 	"recovery":     {"user", "timeout"},
 	"ssh":          {"port", "connect_timeout", "command_timeout", "copy_timeout", "restrict_from"},
-	"replication":  {"user"},
+	"replication":  {"user", "rewind_user"},
+	"postgresql":   {"data_checksums", "replication_slots", "wal_keep_mb", "synchronous", "synchronous_count", "hba_method"},
 	"install":      {"method", "source_tarball"},
 	"host": {"name", "address", "roles", "port", "data_directory", "weight", "application_name",
 		"ssh_key", "ssh_key_file", "host_key", "host_key_file"},

@@ -361,7 +361,7 @@ func (l *loader) pcpUsers(root *table, list []*table) {
 func (l *loader) poolUsers(list []*table) {
 	for i, u := range l.users(list, poolHash) {
 		l.c.PoolUsers = append(l.c.PoolUsers, u)
-		if u.Name == l.c.Recovery.User && l.versionOK && l.c.Pgpool.AtLeast(pgpool.V42) {
+		if !u.AtApply && u.Name == l.c.Recovery.User && l.versionOK && l.c.Pgpool.AtLeast(pgpool.V42) {
 			l.d.atValue(list[i].at("name"), "%s is recovery.user, and pgpool-II %s refuses an md5 entry for the recovery user (it needs the password itself, as an AES entry that pg_enc -m writes); leave this user out of [[pool_user]]", u.Name, l.c.Pgpool)
 		}
 	}
@@ -372,6 +372,9 @@ func (l *loader) poolUsers(list []*table) {
 // text), so that user could never log in.
 func (l *loader) poolUserMethods(list []*table) {
 	for i, u := range l.c.PoolUsers {
+		if u.AtApply {
+			continue // an AES entry answers every method
+		}
 		for _, r := range l.c.HBA {
 			if r.Type == "local" || !(r.User == "all" || contains(strings.Split(r.User, ","), u.Name)) {
 				continue
@@ -387,12 +390,13 @@ func (l *loader) poolUserMethods(list []*table) {
 // A hashKind says how a file keeps a user's password: pcp.conf and pool_passwd hash it
 // differently.
 type hashKind struct {
-	what  string // "pcp user", in messages
-	hash  func(user, password string) string
-	valid *regexp.Regexp      // a hash given as md5 =
-	want  string              // what md5 = takes
-	other func(s string) bool // md5 = holds the other file's form
-	hint  string              // what to say then
+	atApply bool   // the password may be left to apply time (pool_passwd's AES entries)
+	what    string // "pcp user", in messages
+	hash    func(user, password string) string
+	valid   *regexp.Regexp      // a hash given as md5 =
+	want    string              // what md5 = takes
+	other   func(s string) bool // md5 = holds the other file's form
+	hint    string              // what to say then
 }
 
 var (
@@ -403,7 +407,8 @@ var (
 		hint:  `starts with "md5" and has 35 characters: that is the pool_passwd form, salted with the user name; pcp.conf takes the 32 hex digits that "pg_md5 PASSWORD" prints`,
 	}
 	poolHash = hashKind{
-		what: "pool_passwd user", hash: func(user, pw string) string { return "md5" + md5hex(pw+user) }, valid: poolMD5RE,
+		atApply: true,
+		what:    "pool_passwd user", hash: func(user, pw string) string { return "md5" + md5hex(pw+user) }, valid: poolMD5RE,
 		want:  `"md5" and 32 lowercase hex digits, what "pg_md5 -m -u USER PASSWORD" writes into pool_passwd`,
 		other: md5RE.MatchString,
 		hint:  `is the pcp.conf form, not salted with the user name; pool_passwd takes "md5" and md5(password + user name), what "pg_md5 -m -u USER PASSWORD" writes`,
@@ -425,7 +430,15 @@ func (l *loader) users(list []*table, kind hashKind) []PoolUser {
 			seen[s] = t.path
 			u.Name = s
 		}
-		u.Secret = l.secretHash(t, kind, u.Name)
+		if kind.atApply && !t.has("password_env") && !t.has("password_file") && !t.has("md5") && !t.has("password") && !t.has("allow_plain_password") {
+			// No password in the spec: it is a secret setup reads at apply time.
+			u.AtApply = true
+			if l.versionOK && !l.c.Pgpool.AtLeast(pgpool.V40) {
+				l.d.atKey(t.path, "pgpool-II %s keeps only md5 entries in pool_passwd, made from the password at build time: give password_env, password_file or md5 (pgpool-II 4.0 and later take the password at apply time, as an AES entry)", l.c.Pgpool)
+			}
+		} else {
+			u.Secret = l.secretHash(t, kind, u.Name)
+		}
 		t.finish()
 		out = append(out, u)
 	}

@@ -107,6 +107,7 @@ func (l *loader) load(root *table) {
 	l.recovery(root.sub("recovery"))
 	l.ssh(root.sub("ssh"))
 	l.replication(root.sub("replication"))
+	l.pgSettings(root.sub("postgresql"))
 	l.install(root.sub("install"))
 	before := len(l.d.errs)
 	l.hosts(root, root.list("host"))
@@ -115,6 +116,8 @@ func (l *loader) load(root *table) {
 	l.poolUsers(root.list("pool_user"))
 	l.hba(root, root.list("hba"))
 	l.poolUserMethods(root.list("pool_user"))
+	l.checkPGSettings()
+	l.dbRoles()
 	l.parameters(root.sub("parameters"))
 	l.bindingsInRelease()
 	root.finish()
@@ -377,7 +380,7 @@ func (l *loader) pgpoolSection(t *table) {
 func (l *loader) healthCheck(t *table) {
 	h := &l.c.HealthCheck
 	*h = HealthCheck{Period: defaultHCPeriod, Timeout: defaultHCTimeout, MaxRetries: defaultHCMaxRetries,
-		RetryDelay: defaultHCRetryDelay, ConnectTimeout: defaultConnectTimeout, User: defaultDBUser, Database: defaultDatabase}
+		RetryDelay: defaultHCRetryDelay, ConnectTimeout: defaultConnectTimeout, User: defaultCheckUser, Database: defaultDatabase}
 	if t.has("period") {
 		if v, ok := t.m["period"].(int64); ok && v == 0 {
 			l.d.atValue(t.at("period"), "0 turns health checking off, and pgpool-II then does not notice a dead primary until a client fails on it; use 1 or more seconds")
@@ -417,7 +420,7 @@ func (l *loader) healthCheck(t *table) {
 
 func (l *loader) srCheck(t *table) {
 	s := &l.c.SRCheck
-	*s = SRCheck{Period: defaultSRPeriod, User: defaultDBUser, Database: defaultDatabase}
+	*s = SRCheck{Period: defaultSRPeriod, User: defaultCheckUser, Database: defaultDatabase}
 	if t.present() && l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatSRCheck) {
 		l.d.atKey(t.path, "the streaming replication check runs in streaming_replication mode only; remove [sr_check] or change cluster.mode")
 	}
@@ -474,6 +477,7 @@ func (l *loader) replication(t *table) {
 	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
 		r.User = v
 	}
+	l.rewindUser(t)
 	t.finish()
 }
 

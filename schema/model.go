@@ -100,8 +100,14 @@ type Cluster struct {
 	HBA        []HBARule
 	Parameters []Parameter
 
+	// PG is what the bundle sets on the backends' own servers; Roles are the PostgreSQL
+	// roles the cluster's programs log in as, which setup creates on the primary.
+	PG    PGSettings
+	Roles []*DBRole
+
 	SSH         SSH
 	Replication Replication
+	Rewind      Rewind
 	Install     Install
 	// Trust is who reaches whom over ssh, derived from what the generated scripts do; sorted
 	// by source, then destination host order.
@@ -124,6 +130,11 @@ type SSH struct {
 // Replication holds the replication role the scripts use.
 type Replication struct {
 	User string // the role pg_basebackup (online recovery) and standbys (primary_conninfo) connect as
+}
+
+// Rewind holds how the follow script brings a standby in line with a new primary.
+type Rewind struct {
+	User string // the role pg_rewind logs in to the new primary as; "" without pg_rewind
 }
 
 // Install says how setup installs pgpool-II and the pgpool_recovery extension.
@@ -200,6 +211,7 @@ type Host struct {
 	DataDirectory   string
 	Weight          float64
 	ApplicationName string
+	SlotName        string // the physical replication slot it streams through as a standby
 	// SSHKey is the public key of the OS user on this host, authorized on the hosts it must
 	// reach; HostKey is this host's sshd host key, for known_hosts. Either may be nil.
 	SSHKey  *PublicKey
@@ -214,10 +226,12 @@ type PCPUser struct {
 }
 
 // A PoolUser is a pool_passwd entry: Secret is "md5" + hex(md5(password + name)), what
-// pg_md5 -m writes.
+// pg_md5 -m writes. An AtApply user has no password in the spec: it is a secret given to
+// setup, which writes the user's AES entry and creates its role.
 type PoolUser struct {
-	Name   string
-	Secret string
+	Name    string
+	Secret  string
+	AtApply bool
 }
 
 // An HBARule is a pool_hba.conf line.
