@@ -99,8 +99,8 @@ func Generate(c *schema.Cluster) *Bundle {
 			add(c.Layout.PgpoolConfigDir+"/pgpool.conf", Replace, 0o640, pgpoolConf(c, h))
 			add(c.Layout.PgpoolConfigDir+"/pcp.conf", Replace, 0o600, pcpConf(c))
 			add(c.Layout.PgpoolConfigDir+"/pool_hba.conf", Replace, 0o640, poolHBAConf(c))
-			if len(c.PoolUsers) > 0 {
-				add(c.Layout.PgpoolConfigDir+"/pool_passwd", Merge, 0o600, poolPasswd(c))
+			if pp := poolPasswd(c); len(pp) > 0 {
+				add(c.Layout.PgpoolConfigDir+"/pool_passwd", Merge, 0o600, pp)
 			}
 			files = append(files, haPgpoolScripts(c, h)...)
 		}

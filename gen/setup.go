@@ -31,7 +31,7 @@ var shellFuncs = template.FuncMap{
 // setupFuncs are shellFuncs for setup.sh.tmpl, whose data holds strings only: a template calls
 // a function that takes a string a third faster than one that takes any, and setup.sh.tmpl
 // calls them dozens of times per host.
-var setupFuncs = template.FuncMap{"sq": sq, "cm": cm, "dq": dq}
+var setupFuncs = template.FuncMap{"sq": sq, "cm": cm, "dq": dq, "dir": path.Dir}
 
 // text is a template argument as fmt prints it: the HA templates pass strings, versions, and
 // a few ints.
@@ -101,6 +101,24 @@ type setupData struct {
 	PCPPass              string
 	PCPPasswordFile      string
 
+	// The PostgreSQL side of a backend. Its files wait until the database cluster exists
+	// (ClusterGuard): before that, pg_createcluster or initdb would find a folder in the way.
+	ClusterGuard       string
+	ClusterFiles       []setupFile // the settings file in Debian's conf.d
+	HBABlock           setupFile   // merged at the top of pg_hba.conf: the first matching line wins
+	IncludeBlock       setupFile   // merged at the end of the data directory's postgresql.conf
+	IncludeDirConf     string      // Debian: the postgresql.conf that must read conf.d
+	DBRoles            []setupRole // created or updated on the primary
+	PasswordEncryption string      // password_encryption's value for the passwords setup sets
+	PgCtlDir           string      // pg_ctl -D: postgresql.conf's folder
+	PgLogFile          string      // pg_ctl restart's log
+	PgpoolConf         string      // pgpool -f, for pgpool reload
+	PgpoolPidFile      string
+
+	// A pgpool host's pool_passwd entries made at apply time, with the AES key.
+	KeyFile  string
+	AESUsers []aesUser
+
 	RecoveryDB    string
 	ExtensionSQL  string
 	PoolPasswd    string // create it empty when missing (no [[pool_user]])
@@ -116,6 +134,29 @@ type setupData struct {
 type setupCommon struct{ User, Group, Home string }
 
 type program struct{ Path, Why string }
+
+// A setupRole is a role setup makes sure of on the primary: the attributes it adds when
+// missing (never removing any), the grants, and the secret of its password ("" for none).
+type setupRole struct {
+	Name, Secret, For string
+	Attributes        string   // CREATE ROLE words: LOGIN, and SUPERUSER or REPLICATION
+	Superuser         bool     // SUPERUSER among them
+	Replication       bool     // REPLICATION among them
+	Monitor           bool     // member of pg_monitor
+	Functions         []string // EXECUTE on these functions (pg_rewind's, 11+)
+}
+
+// An aesUser is a pool_passwd entry setup makes from a secret: user:AES<base64>.
+type aesUser struct{ Name, Secret string }
+
+// rewindFunctions are the functions pg_rewind calls on its source server, which a role that is
+// not a superuser may run once granted (PostgreSQL 11 and later; pg_rewind's documentation).
+var rewindFunctions = []string{
+	"pg_catalog.pg_ls_dir(text, boolean, boolean)",
+	"pg_catalog.pg_stat_file(text, boolean)",
+	"pg_catalog.pg_read_binary_file(text)",
+	"pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)",
+}
 
 // A dir is a folder setup looks after. Owned ones get the OS user and Mode every run;
 // others are only created when missing: owned by the user when UserIfMissing (sockets, logs),
@@ -231,9 +272,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	d.PortChecks = portChecks(c, h, sh)
 
 	if h.Pgpool {
-		if len(c.PoolUsers) == 0 {
-			d.PoolPasswd = lay.PgpoolConfigDir + "/pool_passwd"
-		}
+		d.PoolPasswd = lay.PgpoolConfigDir + "/pool_passwd"
 		d.Dirs = append(d.Dirs,
 			dir{Path: lay.PgpoolRunDir, Mode: "0755", UserIfMissing: true, OwnerOnly: true},
 			dir{Path: lay.PgpoolSocketDir, Mode: "0755", UserIfMissing: true},
@@ -249,11 +288,17 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		switch {
 		case f.Install == Merge && strings.HasSuffix(f.Dest, "/pool_passwd"):
 			d.PoolPasswdBlock = sf
+		case f.Install == Merge && strings.HasSuffix(f.Dest, "/pg_hba.conf"):
+			d.HBABlock = sf
+		case f.Install == Merge && strings.HasSuffix(f.Dest, "/postgresql.conf"):
+			d.IncludeBlock = sf
 		case f.Install == Merge:
 			d.AuthorizedKeys = rel
 		case f.Install != Replace:
 		case h.Backend && path.Dir(f.Dest) == h.DataDirectory:
 			d.DataFiles = append(d.DataFiles, sf)
+		case h.Backend && lay.PostgresConfigDir != "" && strings.HasPrefix(f.Dest, lay.PostgresConfigDir+"/"):
+			d.ClusterFiles = append(d.ClusterFiles, sf)
 		default:
 			// The parent is made sure of once for a run of files in one folder (files come
 			// sorted by path), so that a reviewer reads one line per folder.
@@ -262,13 +307,43 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		}
 	}
 
+	if h.Backend {
+		d.PgCtlDir = h.DataDirectory
+		if lay.PostgresConfigDir != "" {
+			d.PgCtlDir = lay.PostgresConfigDir
+		}
+		d.PgLogFile = lay.Home + "/pgpoolgen-" + h.Name + ".log"
+		d.ClusterGuard = h.DataDirectory + "/PG_VERSION"
+		if lay.PostgresConfigDir != "" {
+			d.ClusterGuard = lay.PostgresConfigDir + "/postgresql.conf"
+			if len(d.ClusterFiles) > 0 {
+				d.IncludeDirConf = d.ClusterGuard
+			}
+		}
+		d.PasswordEncryption = passwordEncryption(c)
+		for _, r := range c.Roles {
+			d.DBRoles = append(d.DBRoles, roleFor(c, r))
+		}
+		if sh.pgpass == "" {
+			sh.pgpass = pgpassLines(c)
+		}
+		d.Pgpass = sh.pgpass
+	}
+	if h.Pgpool {
+		d.PgpoolConf = lay.PgpoolConfigDir + "/pgpool.conf"
+		d.PgpoolPidFile = lay.PgpoolRunDir + "/pgpool.pid"
+		for _, r := range c.Roles {
+			if r.PoolPasswd && r.Secret != "" {
+				d.AESUsers = append(d.AESUsers, aesUser{r.Name, r.Secret})
+			}
+		}
+		if len(d.AESUsers) > 0 {
+			d.KeyFile = lay.Home + "/.pgpoolkey"
+			d.Programs = append(d.Programs, program{"openssl", "setup makes pool_passwd's AES entries with it, as pg_enc does"})
+		}
+	}
 	for _, s := range secrets {
 		switch s.Name {
-		case secretReplication:
-			if sh.pgpass == "" {
-				sh.pgpass = pgpassLines(c)
-			}
-			d.Pgpass = sh.pgpass
 		case secretPCP:
 			if c.Pgpool.AtLeast(pgpool.V35) {
 				d.PCPPass = "*:" + strconv.Itoa(c.PCPPort) + ":" + c.PCPUsers[0].Name + ":"
@@ -352,17 +427,54 @@ func (r rows) Format(f fmt.State, _ rune) {
 	}
 }
 
-// pgpassLines renders the lines of setup.sh that add one .pgpass entry per backend for the
-// replication user to the block, the password (escaped) last. The same on every backend.
+// pgpassLines renders the lines of setup.sh that add the .pgpass entries of the roles the
+// backends log in to each other as (the replication user; the rewind user), one per backend
+// and role, the password (escaped) last. The same on every backend.
 func pgpassLines(c *schema.Cluster) string {
 	var b strings.Builder
-	for _, be := range c.Backends {
-		addr := strings.ReplaceAll(be.Address, ":", `\:`)
-		b.WriteString("\nblock+=")
-		b.WriteString(sq(addr + ":" + strconv.Itoa(be.Port) + ":*:" + c.Replication.User + ":"))
-		b.WriteString("$escaped$'\\n'")
+	for _, r := range c.Roles {
+		if r.Secret == "" || r.Name != c.Replication.User && r.Name != c.Rewind.User {
+			continue
+		}
+		b.WriteString("\npgpass_escape \"${secret[" + r.Secret + "]}\"")
+		for _, be := range c.Backends {
+			addr := strings.ReplaceAll(be.Address, ":", `\:`)
+			b.WriteString("\nblock+=")
+			b.WriteString(sq(addr + ":" + strconv.Itoa(be.Port) + ":*:" + r.Name + ":"))
+			b.WriteString("$escaped$'\\n'")
+		}
 	}
 	return b.String()
+}
+
+// passwordEncryption is password_encryption's value for the passwords setup sets: a boolean
+// before PostgreSQL 10 (on: md5), the method from 10.
+func passwordEncryption(c *schema.Cluster) string {
+	switch {
+	case !c.PostgreSQL.AtLeast(10, 0):
+		return "on"
+	case c.PG.HBAMethod == "scram-sha-256":
+		return "'scram-sha-256'"
+	}
+	return "'md5'"
+}
+
+// roleFor is what setup makes sure of for role r.
+func roleFor(c *schema.Cluster, r *schema.DBRole) setupRole {
+	s := setupRole{Name: r.Name, Secret: r.Secret, For: strings.Join(r.For, "; "), Superuser: r.Superuser, Monitor: r.Monitor}
+	attrs := []string{"LOGIN"}
+	if r.Superuser {
+		attrs = append(attrs, "SUPERUSER")
+	}
+	if r.Replication && !r.Superuser {
+		s.Replication = true
+		attrs = append(attrs, "REPLICATION")
+	}
+	s.Attributes = strings.Join(attrs, " ")
+	if r.Rewind && !r.Superuser {
+		s.Functions = rewindFunctions
+	}
+	return s
 }
 
 func roles(h *schema.Host) string {
@@ -404,18 +516,32 @@ func setupChecks(d *setupData) []pathCheck {
 		add(f.Dir, "dir")
 		file(f)
 	}
-	if d.PoolPasswdBlock.Src != "" {
-		add(d.PoolPasswdBlock.Dir, "dir")
-		file(d.PoolPasswdBlock)
-	}
 	if d.PoolPasswd != "" {
+		add(path.Dir(d.PoolPasswd), "dir")
 		add(d.PoolPasswd, "file")
 	}
-	if len(d.DataFiles) > 0 {
+	if d.KeyFile != "" {
+		add(d.KeyFile, "file")
+	}
+	if len(d.DataFiles) > 0 || d.ClusterGuard != "" {
 		add(d.DataDir, "dir")
 		add(d.DataDir+"/PG_VERSION", "file")
 		for _, f := range d.DataFiles {
 			file(f)
+		}
+	}
+	if d.ClusterGuard != "" {
+		add(path.Dir(d.ClusterGuard), "dir")
+		add(d.ClusterGuard, "file")
+		for _, f := range d.ClusterFiles {
+			add(f.Dir, "dir")
+			file(f)
+		}
+		for _, f := range []setupFile{d.HBABlock, d.IncludeBlock} {
+			if f.Dest != "" {
+				add(f.Dir, "dir")
+				file(f)
+			}
 		}
 	}
 	add(d.Home+"/.ssh/authorized_keys", "file")

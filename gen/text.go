@@ -39,7 +39,9 @@ func tmpfiles(c *schema.Cluster) []byte {
 func poolPasswd(c *schema.Cluster) []byte {
 	var buf bytes.Buffer
 	for _, u := range c.PoolUsers {
-		fmt.Fprintf(&buf, "%s:%s\n", u.Name, u.Secret)
+		if !u.AtApply {
+			fmt.Fprintf(&buf, "%s:%s\n", u.Name, u.Secret)
+		}
 	}
 	return buf.Bytes()
 }

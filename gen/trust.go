@@ -133,28 +133,66 @@ func trustSummary(c *schema.Cluster, sh *shared) []byte {
 }
 
 // Secrets a host's setup reads at apply time: from the environment variable Env, or from the
-// file NAME in the folder given by --secrets-dir.
+// file NAME in the folder given by --secrets-dir. The roles' secrets are named in schema
+// (DBRole.Secret).
 const (
 	secretReplication = "replication"
 	secretPCP         = "pcp"
+	secretKey         = "pgpoolkey"
 )
 
-func secretEnv(name string) string { return "PGPOOLGEN_" + strings.ToUpper(name) + "_PASSWORD" }
+func secretEnv(name string) string {
+	if name == secretKey {
+		return "PGPOOLGEN_PGPOOLKEY"
+	}
+	return "PGPOOLGEN_" + strings.ToUpper(name) + "_PASSWORD"
+}
 
-// hostSecrets lists the secrets h's setup needs, and what it writes with each.
+// hostSecrets lists the secrets h's setup needs, and what it writes with each: a backend
+// needs every role's password (setup creates the roles on whichever backend is the primary,
+// and .pgpass holds the replication and rewind users'), a pgpool host those of the users
+// pgpool-II logs in as (pool_passwd's AES entries), the AES key, and the pcp password.
 func hostSecrets(c *schema.Cluster, h *schema.Host) []secretEntry {
 	var out []secretEntry
-	if h.Backend {
-		out = append(out, secretEntry{Host: h.Name, Name: secretReplication, Env: secretEnv(secretReplication),
-			For: fmt.Sprintf("~%s/.pgpass: the %s role's password, for base backups and primary_conninfo", c.Layout.User, c.Replication.User)})
-	}
-	if h.Pgpool && len(c.PCPUsers) > 0 {
-		file := "~" + c.Layout.User + "/.pcppass"
-		if !c.Pgpool.AtLeast(pgpool.V35) {
-			file = "~" + c.Layout.User + "/.pgpoolgen/pcp_password"
+	add := func(name, why string) {
+		for _, s := range out {
+			if s.Name == name {
+				return
+			}
 		}
-		out = append(out, secretEntry{Host: h.Name, Name: secretPCP, Env: secretEnv(secretPCP),
-			For: fmt.Sprintf("%s: pcp user %s's password, for pcp commands run as %s (pcp_attach_node in the follow script)", file, c.PCPUsers[0].Name, c.Layout.User)})
+		out = append(out, secretEntry{Host: h.Name, Name: name, Env: secretEnv(name), For: why})
+	}
+	if h.Backend {
+		for _, r := range c.Roles {
+			if r.Secret == "" {
+				continue
+			}
+			why := fmt.Sprintf("the password of role %s (%s), set by setup on the primary", r.Name, strings.Join(r.For, "; "))
+			switch r.Name {
+			case c.Replication.User, c.Rewind.User:
+				why += fmt.Sprintf(", and in ~%s/.pgpass", c.Layout.User)
+			}
+			add(r.Secret, why)
+		}
+	}
+	if h.Pgpool {
+		aes := false
+		for _, r := range c.Roles {
+			if r.PoolPasswd && r.Secret != "" {
+				aes = true
+				add(r.Secret, fmt.Sprintf("the password of role %s (%s): its AES entry in pool_passwd", r.Name, strings.Join(r.For, "; ")))
+			}
+		}
+		if aes {
+			add(secretKey, fmt.Sprintf("the key pool_passwd's AES entries are made with, installed as ~%s/.pgpoolkey (the same on every pgpool host)", c.Layout.User))
+		}
+		if len(c.PCPUsers) > 0 {
+			file := "~" + c.Layout.User + "/.pcppass"
+			if !c.Pgpool.AtLeast(pgpool.V35) {
+				file = "~" + c.Layout.User + "/.pgpoolgen/pcp_password"
+			}
+			add(secretPCP, fmt.Sprintf("%s: pcp user %s's password, for pcp commands run as %s (pcp_attach_node in the follow script)", file, c.PCPUsers[0].Name, c.Layout.User))
+		}
 	}
 	return out
 }

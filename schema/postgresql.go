@@ -135,7 +135,11 @@ func (l *loader) checkPGSettings() {
 	slots := map[string]*Host{}
 	for _, b := range l.c.Backends {
 		b.SlotName = slotName(b.ApplicationName)
-		if first, dup := slots[b.SlotName]; dup && p.Slots {
+		if b.SlotName == "" {
+			continue
+		}
+		// Equal application names are an error of their own.
+		if first, dup := slots[b.SlotName]; dup && p.Slots && first.ApplicationName != b.ApplicationName {
 			l.d.atValue(l.hostPath[b]+".application_name", "its replication slot would be %q, like %s's; slot names are application names in lower case with '-' and '.' as '_': rename one", b.SlotName, first.Name)
 		}
 		slots[b.SlotName] = b
@@ -176,7 +180,7 @@ func (l *loader) dbRoles() {
 		r.For = append(r.For, why)
 		return r
 	}
-	use(c.Replication.User, "replication", "base backups and streaming (primary_conninfo)").Replication = true
+	use(c.Replication.User, "replication", "base backups and streaming replication").Replication = true
 	pgpoolSecret := func(name string) string {
 		if aes {
 			return name
@@ -194,7 +198,7 @@ func (l *loader) dbRoles() {
 		sr.PoolPasswd = aes
 		sr.Monitor = c.PostgreSQL.AtLeast(10, 0)
 	}
-	rec := use(c.Recovery.User, pgpoolSecret("recovery"), "pgpool-II's online recovery (pgpool_recovery functions)")
+	rec := use(c.Recovery.User, pgpoolSecret("recovery"), "pgpool-II's online recovery")
 	rec.Superuser, rec.PoolPasswd = true, rec.PoolPasswd || aes
 	if c.Rewind.User != "" {
 		rw := use(c.Rewind.User, "rewind", "pg_rewind in the follow script")

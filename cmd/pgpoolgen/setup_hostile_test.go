@@ -381,6 +381,9 @@ func TestSetupChecksSecrets(t *testing.T) {
 			script, root := hostileHost(t, "debian-streaming", "pg1")
 			dir := filepath.Join(t.TempDir(), "secrets")
 			writeOwned(t, filepath.Join(dir, "replication"), tc.file, 0o600, 0, 0)
+			for _, name := range []string{"check", "recovery", "rewind"} {
+				writeOwned(t, filepath.Join(dir, name), name+"-pw\n", 0o600, 0, 0)
+			}
 			out, err := runSetup(t, script, nil, "--root", root, "--skip-network", "--secrets-dir", dir)
 			if err != nil {
 				t.Fatalf("setup: %v\n%s", err, out)

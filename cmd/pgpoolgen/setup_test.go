@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,10 +122,19 @@ func giveKeyPair(t *testing.T, caseDir, host, root, home string) {
 }
 
 // runSetup runs a host's setup.sh and returns its output.
+//
+// The roles' secrets and the AES key, which most tests do not look at, get defaultSecrets
+// unless env sets them.
 func runSetup(t *testing.T, script string, env []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command("/bin/bash", append([]string{script}, args...)...)
 	cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
+	for _, d := range defaultSecrets {
+		name, _, _ := strings.Cut(d, "=")
+		if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, name+"=") }) {
+			cmd.Env = append(cmd.Env, d)
+		}
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -141,6 +151,11 @@ func runSetup(t *testing.T, script string, env []string, args ...string) (string
 	}
 	return "", nil
 }
+
+// defaultSecrets are the secrets runSetup gives when a test does not: the roles' passwords
+// and the AES key.
+var defaultSecrets = []string{"PGPOOLGEN_CHECK_PASSWORD=check-pw", "PGPOOLGEN_SR_CHECK_PASSWORD=sr-check-pw",
+	"PGPOOLGEN_RECOVERY_PASSWORD=recovery-pw", "PGPOOLGEN_REWIND_PASSWORD=rewind-pw", "PGPOOLGEN_PGPOOLKEY=aes-key"}
 
 // statTree reads a root prefix: content, mode and owner of everything in it.
 func statTree(t *testing.T, root string) map[string]string {
@@ -428,21 +443,58 @@ func TestSetupMergesPoolPasswd(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(pp), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(pp, []byte("postgres:AESfromPgEnc==\napp:md5stale00000000000000000000000000\n"), 0o600); err != nil {
+	if err := os.WriteFile(pp, []byte("operator:AESfromPgEnc==\npostgres:AESstale==\napp:md5stale00000000000000000000000000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"PGPOOLGEN_PCP_PASSWORD=x"}
+	const key = "aes-key/with:odd chars"
+	env := []string{"PGPOOLGEN_PCP_PASSWORD=x", "PGPOOLGEN_CHECK_PASSWORD=check pw:1", "PGPOOLGEN_RECOVERY_PASSWORD=rec'pw\\2", "PGPOOLGEN_PGPOOLKEY=" + key}
 	script := filepath.Join(bundle, "hosts", "pgpool1", "setup.sh")
 	if out, err := runSetup(t, script, env, "--root", root, "--skip-network"); err != nil {
 		t.Fatalf("setup: %v\n%s", err, out)
 	}
+	// The operator's line stays, the bundle's md5 users' lines are replaced, and the users
+	// pgpool-II logs in as get AES entries, byte for byte what pgpool-II's own pg_enc makes
+	// with the same key (AES-256-CBC, EVP_BytesToKey with SHA-1, no salt).
 	got := readFile(t, pp)
-	want := "postgres:AESfromPgEnc==\n" + readFile(t, filepath.Join(bundle, "hosts/pgpool1/merge/etc/pgpool2/pool_passwd"))
+	want := "operator:AESfromPgEnc==\n" + readFile(t, filepath.Join(bundle, "hosts/pgpool1/merge/etc/pgpool2/pool_passwd")) +
+		"pgpool:" + pgEnc(t, key, "check pw:1") + "\npostgres:" + pgEnc(t, key, "rec'pw\\2") + "\n"
 	if got != want {
 		t.Errorf("pool_passwd after setup:\n%s\nwant:\n%s", got, want)
 	}
+	if k := readFile(t, filepath.Join(root, "var/lib/postgresql/.pgpoolkey")); k != key+"\n" {
+		t.Errorf(".pgpoolkey holds %q, want the key and a line break", k)
+	}
+	checkMode(t, filepath.Join(root, "var/lib/postgresql/.pgpoolkey"), 0o600)
 	checkMode(t, pp, 0o600)
 	if out, err := runSetup(t, script, env, "--root", root, "--skip-network"); err != nil || !strings.Contains(out, "nothing to change") {
 		t.Errorf("second run: %v\n%s", err, out)
 	}
+}
+
+// pgEnc is what pgpool-II's pg_enc prints as the pool_passwd string of password with key (in
+// a key file, as pgpool-II reads it). It skips the test where pg_enc is not installed (CI
+// installs Debian's pgpool2).
+func pgEnc(t *testing.T, key, password string) string {
+	t.Helper()
+	bin, err := exec.LookPath("pg_enc")
+	if err != nil {
+		if bin, err = exec.LookPath("/usr/sbin/pg_enc"); err != nil {
+			t.Skip("pg_enc (Debian's pgpool2) is not installed: cannot compare AES entries with it")
+		}
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-k", keyFile, "-u", "any", password).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pg_enc: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if s, ok := strings.CutPrefix(l, "pool_passwd string: "); ok {
+			return s
+		}
+	}
+	t.Fatalf("pg_enc printed no pool_passwd string:\n%s", out)
+	return ""
 }
