@@ -108,6 +108,7 @@ func Generate(c *schema.Cluster) *Bundle {
 			files = append(files, inDataDirectory(c, h, dataDir)...)
 		}
 		if h.Pgpool {
+			files = append(files, pgpoolUnitFiles(c, h)...)
 			if tf := tmpfiles(c); tf != nil {
 				// A system file: root's, not the OS user's.
 				files = append(files, &File{Host: h.Name, Dest: "/etc/tmpfiles.d/pgpoolgen-" + c.Name + ".conf", Mode: 0o644, Owner: "root", Group: "root", Data: tf})

@@ -1,0 +1,95 @@
+package gen
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pgpoolgen/schema"
+)
+
+// TestUnitFilesVerify has systemd read the unit files of the golden bundles: Debian's
+// pgpool2.service with the bundle's drop-in, and the source layout's own unit. A broken copy
+// must fail, or the check proves nothing. It skips where systemd-analyze or Debian's unit is
+// missing (CI installs both).
+func TestUnitFilesVerify(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed: cannot check the unit files")
+	}
+	// verify returns what systemd says about the bundle's file: it exits 0 on a line it
+	// ignores, so its messages are the verdict. That the programs are not installed on this
+	// machine, and what it says of Debian's own unit, are not.
+	verify := func(t *testing.T, dir, unit, ours string) []string {
+		t.Helper()
+		cmd := exec.Command(analyze, "verify", "--man=no", filepath.Join(dir, unit))
+		cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+dir+":")
+		out, _ := cmd.CombinedOutput()
+		var said []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "/lib/systemd/") || strings.Contains(l, "is not executable: No such file or directory") {
+				continue
+			}
+			if strings.HasPrefix(l, "/") && !strings.HasPrefix(l, ours) {
+				continue
+			}
+			said = append(said, l)
+		}
+		return said
+	}
+	for _, name := range []string{"debian-streaming", "seed-master-slave"} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join("..", "golden", name, "cluster.toml")
+			src, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := schema.Load(file, src, benchEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pgpoolHost *schema.Host
+			for _, h := range c.Hosts {
+				if h.Pgpool {
+					pgpoolHost = h
+				}
+			}
+			f := pgpoolUnitFiles(c, pgpoolHost)[0]
+			dir := t.TempDir()
+			unit := pgpoolUnit(c)
+			if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
+				pkg, err := os.ReadFile("/lib/systemd/system/" + unit)
+				if err != nil {
+					t.Skipf("Debian's %s is not installed (apt-get install pgpool2): %v", unit, err)
+				}
+				write(t, filepath.Join(dir, unit), pkg)
+				write(t, filepath.Join(dir, unit+".d", "pgpoolgen.conf"), f.Data)
+			} else {
+				write(t, filepath.Join(dir, unit), f.Data)
+			}
+			ours := filepath.Join(dir, unit)
+			if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
+				ours = filepath.Join(dir, unit+".d", "pgpoolgen.conf")
+			}
+			if said := verify(t, dir, unit, ours); len(said) > 0 {
+				t.Errorf("systemd-analyze verify %s:\n%s\n%s", unit, strings.Join(said, "\n"), f.Data)
+			}
+			write(t, ours, append(append([]byte{}, f.Data...), "ExecStart=relative/pgpool\nNoSuchSetting=1\n"...))
+			if said := verify(t, dir, unit, ours); len(said) == 0 {
+				t.Errorf("systemd-analyze verify says nothing of a broken %s, so it checks nothing", unit)
+			}
+		})
+	}
+}
+
+func write(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
