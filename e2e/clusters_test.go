@@ -38,8 +38,8 @@ func testStreaming(t *testing.T) {
 		})
 		want := []string{"primary", "standby", "standby"}
 		for i, n := range nodes {
-			if n.status != "up" || n.role != want[i] || n.host != fmt.Sprintf("127.0.0.%d", 11+i) {
-				t.Errorf("node %d: %+v, want %s up at 127.0.0.%d", i, n, want[i], 11+i)
+			if addr := fmt.Sprintf("%s.%d", testNet, 11+i); n.status != "up" || n.role != want[i] || n.host != addr {
+				t.Errorf("node %d: %+v, want %s up at %s", i, n, want[i], addr)
 			}
 		}
 	})
