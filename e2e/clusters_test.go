@@ -44,6 +44,19 @@ func testStreaming(t *testing.T) {
 		}
 	})
 
+	check(t, "connections_come_from_the_real_host", func(t *testing.T) {
+		// The source a server sees is what its pg_hba.conf rules match: the standbys' WAL
+		// receivers must come from their own addresses, pgpool from its host's.
+		want := testNet + ".12\n" + testNet + ".13"
+		if got, err := c.direct(c.h("pg1"), "SELECT host(client_addr) FROM pg_stat_replication ORDER BY client_addr"); err != nil || got != want {
+			t.Errorf("the standbys' connections to pg1 come from %q (%v), want %q", got, err, want)
+		}
+		// Asked through pgpool, a backend answers with the source of pgpool's connection to it.
+		if got, err := c.sql("postgres", "SELECT host(inet_client_addr())"); err != nil || got != pgpoolIP {
+			t.Errorf("pgpool's connection to a backend comes from %q (%v), want %s", got, err, pgpoolIP)
+		}
+	})
+
 	check(t, "failover_promotes_and_follow_repoints", func(t *testing.T) {
 		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100)"); err != nil {
 			t.Fatalf("write before the kill: %v %s", err, out)
