@@ -38,9 +38,22 @@ func testStreaming(t *testing.T) {
 		})
 		want := []string{"primary", "standby", "standby"}
 		for i, n := range nodes {
-			if n.status != "up" || n.role != want[i] || n.host != fmt.Sprintf("127.0.0.%d", 11+i) {
-				t.Errorf("node %d: %+v, want %s up at 127.0.0.%d", i, n, want[i], 11+i)
+			if addr := fmt.Sprintf("%s.%d", testNet, 11+i); n.status != "up" || n.role != want[i] || n.host != addr {
+				t.Errorf("node %d: %+v, want %s up at %s", i, n, want[i], addr)
 			}
+		}
+	})
+
+	check(t, "connections_come_from_the_real_host", func(t *testing.T) {
+		// The source a server sees is what its pg_hba.conf rules match: the standbys' WAL
+		// receivers must come from their own addresses, pgpool from its host's.
+		want := testNet + ".12\n" + testNet + ".13"
+		if got, err := c.direct(c.h("pg1"), "SELECT host(client_addr) FROM pg_stat_replication ORDER BY client_addr"); err != nil || got != want {
+			t.Errorf("the standbys' connections to pg1 come from %q (%v), want %q", got, err, want)
+		}
+		// Asked through pgpool, a backend answers with the source of pgpool's connection to it.
+		if got, err := c.sql("postgres", "SELECT host(inet_client_addr())"); err != nil || got != pgpoolIP {
+			t.Errorf("pgpool's connection to a backend comes from %q (%v), want %s", got, err, pgpoolIP)
 		}
 	})
 

@@ -23,7 +23,7 @@ const (
 	pcpUser  = "pcpadmin"
 	pcpPass  = "pcp-e2e-secret"
 	replPass = "repl-e2e:secret"
-	pgpoolIP = "127.0.0.10"
+	pgpoolIP = testNet + ".10"
 )
 
 var (
@@ -105,16 +105,17 @@ func bringUp(t *testing.T, name string) *cluster {
 	must(t, os.WriteFile(filepath.Join(spec, "cluster.toml"), src, 0o644))
 	must(t, os.MkdirAll("/run/sshd", 0o755))
 
+	net := newNetwork(t)
 	for i, n := range []string{"pgpool", "pg1", "pg2", "pg3"} {
-		h := newHost(t, work, n, fmt.Sprintf("127.0.0.%d", 10+i))
+		h := newHost(t, work, net, n, fmt.Sprintf("%s.%d", testNet, 10+i))
 		c.hosts[n] = h
 		c.order = append(c.order, n)
-		// The OS user's key pair and ssh config (each host connects from its own address), and
-		// the host's sshd host key: what an operator has before running pgpoolgen.
+		// The OS user's key pair and the host's sshd host key: what an operator has before
+		// running pgpoolgen. No ssh config: each host has one address, which its connections
+		// come from.
 		sshDir := filepath.Join(h.root, home, ".ssh")
 		must(t, os.MkdirAll(sshDir, 0o700))
 		runAs(t, "root", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "postgres@"+n, "-f", filepath.Join(sshDir, "id_ed25519"))
-		must(t, os.WriteFile(filepath.Join(sshDir, "config"), []byte("BindAddress "+h.addr+"\n"), 0o600))
 		runAs(t, "root", "chown", "-R", osUser+":"+osUser, sshDir)
 		copyFile(t, filepath.Join(sshDir, "id_ed25519.pub"), filepath.Join(spec, "keys", n+".pub"))
 		hostKey := filepath.Join(h.root, "/etc/ssh/e2e/ssh_host_ed25519_key")
@@ -160,7 +161,7 @@ LogLevel VERBOSE
 	}
 	for _, n := range c.order {
 		h := c.h(n)
-		if _, ok := proc.WaitFor(10*time.Second, func() bool { return portOpen(h.addr, 22) }); !ok {
+		if _, ok := proc.WaitFor(10*time.Second, func() bool { return h.portOpen(h.addr, 22) }); !ok {
 			t.Fatalf("sshd of %s does not listen", n)
 		}
 	}
@@ -169,9 +170,9 @@ LogLevel VERBOSE
 	// pg_createcluster, postgresql.conf and pg_hba.conf in /etc/postgresql/15/main (the host's,
 	// never copied by a base backup), the data directory in /var/lib/postgresql/15/main.
 	hba := `local all all trust
-host replication repl 127.0.0.0/8 scram-sha-256
-host all repl 127.0.0.0/8 scram-sha-256
-host all all 127.0.0.0/8 trust
+host replication repl ` + testNet + `.0/24 scram-sha-256
+host all repl ` + testNet + `.0/24 scram-sha-256
+host all all ` + testNet + `.0/24 trust
 `
 	for _, n := range []string{"pg1", "pg2", "pg3"} {
 		h := c.h(n)
@@ -400,7 +401,7 @@ func (c *cluster) checkSSHTrust(t *testing.T, refusedFrom, refusedTo string) {
 
 func (c *cluster) checkPCP(t *testing.T) {
 	out, err := c.pcp(20*time.Second, nil, "pcp_node_info", "-w", "-n", "0")
-	if err != nil || !strings.Contains(out, "127.0.0.11") {
+	if err != nil || !strings.Contains(out, testNet+".11") {
 		t.Errorf("pcp_node_info with ~/.pcppass: %v\n%s", err, out)
 	}
 	bad := filepath.Join(c.work, "bad.pcppass")
@@ -484,8 +485,11 @@ func appendFile(t *testing.T, p, text string) {
 	must(t, f.Close())
 }
 
-func portOpen(addr string, port int) bool {
-	return exec.Command("timeout", "2", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", addr, port)).Run() == nil
+// portOpen reports whether a TCP connection from host h to addr:port opens: the hosts'
+// addresses are reachable only from inside their network.
+func (h *host) portOpen(addr string, port int) bool {
+	_, err := h.run(2*time.Second, "root", nil, "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", addr, port))
+	return err == nil
 }
 
 // teardown stops the cluster's servers and prints the check summary so far.

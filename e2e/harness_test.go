@@ -1,14 +1,15 @@
 //go:build e2e
 
 // Package e2e proves bundles on real servers: Debian 12's PostgreSQL 15, pgpool-II 4.3 and
-// OpenSSH, each "host" a mount namespace of its own with its own loopback address. Run it with
-// make e2e, as root.
+// OpenSSH, each "host" a mount and network namespace of its own on a private test network.
+// Run it with make e2e, as root.
 package e2e
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -66,17 +67,82 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// A host is one machine of the cluster: a loopback address and a mount namespace in which its
-// root prefix's folders stand at the real paths.
+// The test network: the hosts' addresses are testNet.10 (pgpool) to .13 (pg3) on a /24.
+// 10.213.0.0/24 because it is private (RFC 1918) and used by nothing on this machine, whose
+// own network is 192.0.2.0/24 and fd00::/64 (192.0.2.x and 192.168.0.x are also the golden
+// files' addresses); IPv4 because a new IPv6 address is tentative (duplicate address
+// detection) for a while and cannot be bound before that, which would race sshd and
+// PostgreSQL.
+const (
+	testNet  = "10.213.0"
+	netMask  = 24
+	bridgeIf = "br0"
+)
+
+// A network is the hosts' private network: a bridge in a network namespace of its own (the
+// switch), held by a tracked process, with one veth pair to each host. Nothing of it is in the
+// root namespace: no interface, no route, so the hosts cannot reach out and the machine cannot
+// reach in. When the holders end, the namespaces go, and with them the bridge and the veths.
+type network struct {
+	switchPID int
+}
+
+// newNetwork starts the switch.
+func newNetwork(t *testing.T) *network {
+	t.Helper()
+	pid := holdNamespace(t, "switch namespace", []string{"--net"},
+		"ip link add "+bridgeIf+" type bridge forward_delay 0 && ip link set "+bridgeIf+" up")
+	return &network{switchPID: pid}
+}
+
+// attach connects a host's namespace to the switch: a veth pair made in the switch, its host
+// end moved straight into the host's namespace as eth0 with the host's address. The only route
+// the host gets is its /24.
+func (n *network) attach(t *testing.T, h *host) {
+	t.Helper()
+	port := "v-" + h.name // at most 15 bytes: an interface name's limit
+	nsIP(t, n.switchPID, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", fmt.Sprint(h.nsPID))
+	nsIP(t, n.switchPID, "link", "set", port, "master", bridgeIf, "up")
+	nsIP(t, h.nsPID, "addr", "add", fmt.Sprintf("%s/%d", h.addr, netMask), "dev", "eth0")
+	nsIP(t, h.nsPID, "link", "set", "eth0", "up")
+}
+
+// nsIP runs ip(8) in the network namespace of process pid.
+func nsIP(t *testing.T, pid int, args ...string) {
+	t.Helper()
+	runAs(t, "root", append([]string{"nsenter", "-t", fmt.Sprint(pid), "-n", "--", "ip"}, args...)...)
+}
+
+// holdNamespace starts a tracked process in new namespaces (unshare's flags), which runs
+// script there and then sleeps, holding them until the test stops it; it returns the pid.
+func holdNamespace(t *testing.T, name string, flags []string, script string) int {
+	t.Helper()
+	args := append(append([]string{}, flags...), "--", "sh", "-c", script+" && echo ready && exec sleep 7200")
+	cmd := exec.Command("unshare", args...)
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	cmd.Stderr = os.Stderr
+	track(t, name, cmd, nil)
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("%s did not come up: %v %q", name, err, buf)
+	}
+	return cmd.Process.Pid
+}
+
+// A host is one machine of the cluster: a mount namespace in which its root prefix's folders
+// stand at the real paths, and a network namespace with lo and eth0, its address on the test
+// network. Connections it makes come from that address, as pg_hba.conf, pool_hba.conf and
+// authorized_keys from= expect.
 type host struct {
 	name, addr string
 	root       string // its root prefix
-	nsPID      int    // a process holding its mount namespace
+	nsPID      int    // a process holding its mount and network namespaces
 	logs       string
 }
 
-// newHost makes the root prefix and the namespace.
-func newHost(t *testing.T, work, name, addr string) *host {
+// newHost makes the root prefix and the namespaces, and connects the host to the network.
+func newHost(t *testing.T, work string, net *network, name, addr string) *host {
 	t.Helper()
 	h := &host{name: name, addr: addr, root: filepath.Join(work, "hosts", name), logs: filepath.Join(work, "logs", name)}
 	must(t, os.MkdirAll(h.logs, 0o777))
@@ -89,23 +155,15 @@ func newHost(t *testing.T, work, name, addr string) *host {
 	for _, d := range boundDirs {
 		fmt.Fprintf(&script, "mount --bind %q %q && ", filepath.Join(h.root, d), d)
 	}
-	script.WriteString("echo ready && exec sleep 7200")
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script.String())
-	out, err := cmd.StdoutPipe()
-	must(t, err)
-	cmd.Stderr = os.Stderr
-	track(t, name+" namespace", cmd, nil)
-	buf := make([]byte, 6)
-	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
-		t.Fatalf("namespace of %s did not come up: %v %q", name, err, buf)
-	}
-	h.nsPID = cmd.Process.Pid
+	script.WriteString("ip link set lo up")
+	h.nsPID = holdNamespace(t, name+" namespace", []string{"--mount", "--net", "--propagation", "private"}, script.String())
+	net.attach(t, h)
 	return h
 }
 
-// cmd prepares a command run inside the host's namespace as user.
+// cmd prepares a command run inside the host's namespaces as user.
 func (h *host) cmd(ctx context.Context, user string, args ...string) *exec.Cmd {
-	full := []string{"-t", fmt.Sprint(h.nsPID), "-m", "--"}
+	full := []string{"-t", fmt.Sprint(h.nsPID), "-m", "-n", "--"}
 	if user != "root" {
 		full = append(full, "runuser", "-u", user, "--")
 	}
