@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +23,8 @@ func testStreaming(t *testing.T) {
 	c.startPgpool(t)
 	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
 	check(t, "pcp_node_info_password", c.checkPCP)
-	check(t, "pool_hba_allows_and_rejects", c.checkPoolHBA)
+	check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
+	check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
 	check(t, "ssh_trust_is_exactly_the_graph", func(t *testing.T) { c.checkSSHTrust(t, "pg2", "pgpool") })
 	if !check(t, "pcp_recovery_node_makes_the_standbys", func(t *testing.T) {
 		c.recover(t, 1)
@@ -42,6 +42,16 @@ func testStreaming(t *testing.T) {
 				t.Errorf("node %d: %+v, want %s up at %s", i, n, want[i], addr)
 			}
 		}
+		// The check user reads pg_stat_replication (pg_monitor): each standby's lag and its
+		// place in synchronous_standby_names (FIRST 1: pg2 is the synchronous one).
+		for i, sync := range map[int]string{1: "sync", 2: "potential"} {
+			if _, err := strconv.ParseFloat(nodes[i].delay, 64); err != nil || nodes[i].syncState != sync {
+				t.Errorf("node %d: replication_delay %q, replication_sync_state %q; want a number and %q", i, nodes[i].delay, nodes[i].syncState, sync)
+			}
+		}
+	})
+	check(t, "standbys_stream_from_their_slots", func(t *testing.T) {
+		c.checkSlots(t, c.h("pg1"), "pg2:t:streaming\npg3:t:streaming")
 	})
 
 	check(t, "connections_come_from_the_real_host", func(t *testing.T) {
@@ -58,7 +68,7 @@ func testStreaming(t *testing.T) {
 	})
 
 	check(t, "failover_promotes_and_follow_repoints", func(t *testing.T) {
-		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100)"); err != nil {
+		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100); CREATE TABLE acked (n int PRIMARY KEY); GRANT INSERT ON acked TO app"); err != nil {
 			t.Fatalf("write before the kill: %v %s", err, out)
 		}
 		// Wait until both standbys have the rows, as a client would not, to compare afterwards.
@@ -68,6 +78,12 @@ func testStreaming(t *testing.T) {
 			return a == "100" && b == "100"
 		}); !ok {
 			t.Fatalf("the standbys do not have the 100 rows written through pgpool after 20 s")
+		}
+		// A client writes through pgpool, one row per transaction, from before the kill until
+		// after the failover, and keeps the numbers of the rows whose commit was acknowledged.
+		w := c.startWriter()
+		if !w.waitAcked(10, 20*time.Second) {
+			t.Fatalf("the writer got no 10 commits acknowledged before the kill")
 		}
 		start := time.Now()
 		c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
@@ -90,9 +106,13 @@ func testStreaming(t *testing.T) {
 		if n, err := c.direct(c.h("pg2"), "SELECT count(*) FROM kept"); err != nil || n != "101" {
 			t.Errorf("rows on the new primary after failover: %s %v, want 101 (100 before the kill and 1 after)", n, err)
 		}
-		if got, _ := c.direct(c.h("pg2"), "SELECT application_name FROM pg_stat_replication"); !strings.Contains(got, "pg3") {
-			t.Errorf("pg3 does not replicate from the new primary pg2: pg_stat_replication shows %q", got)
-		}
+		c.checkSlots(t, c.h("pg2"), "pg3:t:streaming")
+		// The follow script brought pg3 in line with pg_rewind, not with a new copy.
+		c.checkRewound(t, "pg3")
+		// With synchronous replication (FIRST 1, pg2 the synchronous standby), every commit
+		// acknowledged before the failover is on the new primary.
+		acked := w.stop(t, 10, 30*time.Second)
+		c.checkAcked(t, c.h("pg2"), acked)
 		var got string
 		if _, ok := proc.WaitFor(20*time.Second, func() bool {
 			got, _ = c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
@@ -106,6 +126,7 @@ func testStreaming(t *testing.T) {
 		c.waitNodes(t, 30*time.Second, "node 0 a streaming standby of node 1", func(nodes []node) bool {
 			return len(nodes) == 3 && nodes[0].role == "standby" && nodes[0].replState == "streaming" && nodes[1].role == "primary"
 		})
+		c.checkSlots(t, c.h("pg2"), "pg1:t:streaming\npg3:t:streaming")
 		var got string
 		if _, ok := proc.WaitFor(20*time.Second, func() bool {
 			got, _ = c.direct(c.h("pg1"), "SELECT count(*) FROM kept")
@@ -121,6 +142,8 @@ func testNative(t *testing.T) {
 	c := bringUp(t, "native")
 	defer teardown(c)
 	c.startPgpool(t)
+	check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
+	check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
 	if !check(t, "pgpool_starts_and_recovers_nodes", func(t *testing.T) {
 		c.recover(t, 1)
 		c.recover(t, 2)

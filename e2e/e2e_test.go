@@ -23,8 +23,30 @@ const (
 	pcpUser  = "pcpadmin"
 	pcpPass  = "pcp-e2e-secret"
 	replPass = "repl-e2e:secret"
+	appUser  = "app"
 	pgpoolIP = testNet + ".10"
 )
+
+// passwords are the secrets the operator hands to setup (the files of --secrets-dir), and the
+// password each database user logs in with. Odd characters on purpose: ' \ : and a space.
+var passwords = map[string]string{
+	"replication": replPass,
+	"pcp":         pcpPass,
+	"check":       "check 'e2e' pw",
+	"recovery":    `recovery\e2e:pw`,
+	"rewind":      "rewind-e2e-pw",
+	"user_app":    "app e2e:'pw'",
+	"pgpoolkey":   "e2e aes key/1",
+}
+
+// loginPassword is the password of a database user, from the secret its role takes it from.
+var loginPassword = map[string]string{
+	"postgres": passwords["recovery"],
+	"pgpool":   passwords["check"],
+	"repl":     passwords["replication"],
+	"rewind":   passwords["rewind"],
+	appUser:    passwords["user_app"],
+}
 
 var (
 	buildOnce sync.Once
@@ -150,8 +172,19 @@ LogLevel VERBOSE
 	// The secrets, the way an operator hands them to setup: files in a folder only root reads.
 	c.secrets = filepath.Join(work, "secrets")
 	must(t, os.MkdirAll(c.secrets, 0o700))
-	must(t, os.WriteFile(filepath.Join(c.secrets, "replication"), []byte(replPass+"\n"), 0o600))
-	must(t, os.WriteFile(filepath.Join(c.secrets, "pcp"), []byte(pcpPass+"\n"), 0o600))
+	for name, pw := range passwords {
+		must(t, os.WriteFile(filepath.Join(c.secrets, name), []byte(pw+"\n"), 0o600))
+	}
+
+	// Every backend host gets Debian's own empty cluster, as the postgresql-15 package makes
+	// it: pg_createcluster, postgresql.conf and pg_hba.conf in /etc/postgresql/15/main (the
+	// host's, never copied by a base backup), the data directory in /var/lib/postgresql/15/main.
+	// Everything else of PostgreSQL's (settings, pg_hba.conf lines, roles) is the bundle's.
+	for _, n := range []string{"pg1", "pg2", "pg3"} {
+		h := c.h(n)
+		watchPostgres(h)
+		h.mustRun(t, 2*time.Minute, "root", "pg_createcluster", "--locale", "C.UTF-8", "-p", "5432", "15", "main")
+	}
 
 	for _, n := range c.order {
 		h := c.h(n)
@@ -166,36 +199,11 @@ LogLevel VERBOSE
 		}
 	}
 
-	// Every backend host gets Debian's own cluster, as the postgresql-15 package makes it:
-	// pg_createcluster, postgresql.conf and pg_hba.conf in /etc/postgresql/15/main (the host's,
-	// never copied by a base backup), the data directory in /var/lib/postgresql/15/main.
-	hba := `local all all trust
-host replication repl ` + testNet + `.0/24 scram-sha-256
-host all repl ` + testNet + `.0/24 scram-sha-256
-host all all ` + testNet + `.0/24 trust
-`
-	for _, n := range []string{"pg1", "pg2", "pg3"} {
-		h := c.h(n)
-		watchPostgres(h)
-		h.mustRun(t, 2*time.Minute, "root", "pg_createcluster", "--locale", "C.UTF-8", "-p", "5432", "15", "main")
-		conf := fmt.Sprintf(`listen_addresses = '%s'
-wal_level = replica
-max_wal_senders = 10
-wal_keep_size = '256MB'
-hot_standby = on
-wal_log_hints = on
-`, h.addr)
-		must(t, os.WriteFile(filepath.Join(h.root, confDir, "conf.d", "e2e.conf"), []byte(conf), 0o644))
-		must(t, os.WriteFile(filepath.Join(h.root, confDir, "pg_hba.conf"), []byte(hba), 0o640))
-		runAs(t, "root", "chown", osUser+":"+osUser, filepath.Join(h.root, confDir, "pg_hba.conf"), filepath.Join(h.root, confDir, "conf.d", "e2e.conf"))
-	}
-	// The first backend starts as the primary, and gets the replication role; setup runs again,
-	// and now puts the recovery scripts into its data directory and creates the pgpool_recovery
-	// functions. The standbys are made by pcp_recovery_node.
+	// The first backend starts as the primary, the way the package starts a cluster; setup runs
+	// again, and now makes the roles and the pgpool_recovery functions. The standbys are made
+	// by pcp_recovery_node.
 	pg1 := c.h("pg1")
 	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", confDir, "-w", "-t", "60", "-l", "/var/log/postgresql/pg1.log", "start")
-	pg1.mustRun(t, 30*time.Second, osUser, pgBin+"/psql", "-X", "-q", "-d", "postgres", "-c",
-		fmt.Sprintf("CREATE ROLE repl WITH REPLICATION LOGIN PASSWORD '%s'", replPass))
 	t.Logf("setup of pg1 after its cluster started:\n%s", c.setup(t, pg1, "--skip-network"))
 	return c
 }
@@ -224,9 +232,16 @@ func (c *cluster) startPgpool(t *testing.T) {
 	}
 }
 
-// sql runs one statement through pgpool as user, from the pgpool host.
+// sql runs one statement through pgpool as user, with the user's password, from the pgpool
+// host.
 func (c *cluster) sql(user, stmt string) (string, error) {
-	out, err := c.h("pgpool").run(20*time.Second, osUser, nil, pgBin+"/psql", "-X", "-A", "-t", "-h", pgpoolIP, "-p", "9999", "-U", user, "-d", "postgres", "-c", stmt)
+	return c.sqlWith(user, loginPassword[user], stmt)
+}
+
+// sqlWith is sql with a password of the test's choosing.
+func (c *cluster) sqlWith(user, password, stmt string) (string, error) {
+	out, err := c.h("pgpool").run(20*time.Second, osUser, []string{"PGPASSWORD=" + password, "PGCONNECT_TIMEOUT=10"},
+		pgBin+"/psql", "-X", "-A", "-t", "-w", "-h", pgpoolIP, "-p", "9999", "-U", user, "-d", "postgres", "-c", stmt)
 	return strings.TrimSpace(out), err
 }
 
@@ -243,7 +258,7 @@ func (c *cluster) pcp(timeout time.Duration, env []string, command string, args 
 }
 
 // node is a row of SHOW pool_nodes.
-type node struct{ id, host, status, role, replState string }
+type node struct{ id, host, status, role, delay, replState, syncState string }
 
 // poolNodes asks pgpool for SHOW pool_nodes; the raw answer comes back too, for messages.
 func (c *cluster) poolNodes() ([]node, string, error) {
@@ -259,7 +274,7 @@ func (c *cluster) poolNodes() ([]node, string, error) {
 		}
 		// 4.3: node_id|hostname|port|status|pg_status|lb_weight|role|pg_role|select_cnt|
 		// load_balance_node|replication_delay|replication_state|replication_sync_state|last_status_change
-		nodes = append(nodes, node{id: f[0], host: f[1], status: f[3], role: f[6], replState: f[11]})
+		nodes = append(nodes, node{id: f[0], host: f[1], status: f[3], role: f[6], delay: f[10], replState: f[11], syncState: f[12]})
 	}
 	return nodes, out, nil
 }
@@ -413,13 +428,50 @@ func (c *cluster) checkPCP(t *testing.T) {
 	}
 }
 
+// checkPoolHBA logs in through pgpool with scram-sha-256 as the application user and the
+// recovery user, whose AES entries setup made, and is refused with a wrong password and as a
+// user pool_passwd does not know.
 func (c *cluster) checkPoolHBA(t *testing.T) {
-	if out, err := c.sql("postgres", "SELECT 1"); err != nil || out != "1" {
-		t.Errorf("a client the rules allow was refused: %v %s", err, out)
+	for _, u := range []string{appUser, "postgres"} {
+		if out, err := c.sql(u, "SELECT current_user"); err != nil || out != u {
+			t.Errorf("%s with its password through pgpool: %v %s", u, err, out)
+		}
 	}
-	out, err := c.sql("intruder", "SELECT 1")
-	if err == nil || !strings.Contains(out, "pool_hba") && !strings.Contains(out, "reject") {
-		t.Errorf("a client the rules reject got in, or failed for another reason: %v %s", err, out)
+	if out, err := c.sqlWith(appUser, "wrong password", "SELECT 1"); err == nil || !strings.Contains(out, "authentication failed") {
+		t.Errorf("%s with a wrong password got in, or failed for another reason: %v %s", appUser, err, out)
+	}
+	if out, err := c.sqlWith("intruder", "any", "SELECT 1"); err == nil {
+		t.Errorf("a user pool_passwd does not know got in: %s", out)
+	}
+}
+
+// checkScramOnly reads the rules on every host: every host line of pool_hba.conf and of the
+// backends' pg_hba.conf asks for scram-sha-256, and the check user is no superuser.
+func (c *cluster) checkScramOnly(t *testing.T) {
+	files := map[string]string{"pgpool": "/etc/pgpool2/pool_hba.conf"}
+	for _, n := range []string{"pg1", "pg2", "pg3"} {
+		files[n] = confDir + "/pg_hba.conf"
+	}
+	hostLines := 0
+	for n, f := range files {
+		data, err := os.ReadFile(filepath.Join(c.h(n).root, f))
+		must(t, err)
+		for _, l := range strings.Split(string(data), "\n") {
+			w := strings.Fields(l)
+			if len(w) == 0 || !strings.HasPrefix(w[0], "host") {
+				continue
+			}
+			hostLines++
+			if w[len(w)-1] != "scram-sha-256" {
+				t.Errorf("%s %s: %q does not ask for scram-sha-256", n, f, l)
+			}
+		}
+	}
+	if hostLines < 10 {
+		t.Errorf("only %d host lines in the hosts' pool_hba.conf and pg_hba.conf", hostLines)
+	}
+	if got, err := c.direct(c.h("pg1"), "SELECT rolname FROM pg_roles WHERE rolname IN ('pgpool', 'repl', 'rewind', 'app') AND rolsuper ORDER BY 1"); err != nil || got != "" {
+		t.Errorf("superusers among the roles the bundle makes: %q %v, want none (only the recovery user postgres is one)", got, err)
 	}
 }
 
@@ -516,4 +568,131 @@ func printSummary() {
 		fmt.Println("  " + l)
 	}
 	fmt.Printf("e2e: %d passed, %d failed\n", passed, failed)
+}
+
+// checkSlots waits until the server on h shows want: its replication slots as
+// slot:active:state of the standby streaming through it, one per line, by name.
+func (c *cluster) checkSlots(t *testing.T, h *host, want string) {
+	t.Helper()
+	var got string
+	if _, ok := proc.WaitFor(30*time.Second, func() bool {
+		got, _ = c.direct(h, "SELECT s.slot_name || ':' || CASE WHEN s.active THEN 't' ELSE 'f' END || ':' || coalesce(r.state, '-') "+
+			"FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid ORDER BY 1")
+		return got == want
+	}); !ok {
+		t.Errorf("%s's replication slots are %q, want %q (slot:active:state)", h.name, got, want)
+	}
+}
+
+// checkRewound reads pgpool's log, where the follow script's lines go: the standby on host
+// was brought in line with pg_rewind, and not by the fallback to a fresh copy.
+func (c *cluster) checkRewound(t *testing.T, host string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(c.h("pgpool").logs, "pgpool.log"))
+	must(t, err)
+	log := string(data)
+	on := "on " + c.h(host).addr
+	var rewound, copied bool
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, on) {
+			continue
+		}
+		rewound = rewound || strings.Contains(l, rewindDone)
+		copied = copied || strings.Contains(l, rewindFallback)
+	}
+	if !rewound || copied {
+		t.Errorf("the follow script on %s: pg_rewind done %v, fell back to a fresh copy %v; see %s", host, rewound, copied, filepath.Join(c.h("pgpool").logs, "pgpool.log"))
+	}
+}
+
+// The follow script's log lines for a rewind that worked and for its fallback.
+const (
+	rewindDone     = "pg_rewind done"
+	rewindFallback = "pg_rewind failed"
+)
+
+// A writer inserts numbered rows through pgpool as the application user, each in a
+// transaction of its own, and keeps the numbers whose commit was acknowledged.
+type writer struct {
+	mu    sync.Mutex
+	acked []int
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+func (c *cluster) startWriter() *writer {
+	w := &writer{quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for i := 1; i <= 100000; i++ {
+			select {
+			case <-w.quit:
+				return
+			default:
+			}
+			if _, err := c.sql(appUser, fmt.Sprintf("INSERT INTO acked VALUES (%d)", i)); err == nil {
+				w.mu.Lock()
+				w.acked = append(w.acked, i)
+				w.mu.Unlock()
+			} else {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+	}()
+	return w
+}
+
+// waitAcked waits until n more commits than now were acknowledged, for at most timeout.
+func (w *writer) waitAcked(n int, timeout time.Duration) bool {
+	w.mu.Lock()
+	from := len(w.acked)
+	w.mu.Unlock()
+	_, ok := proc.WaitFor(timeout, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.acked) >= from+n
+	})
+	return ok
+}
+
+// stop lets the writer get n more commits acknowledged (after the failover), stops it and
+// returns the acknowledged numbers.
+func (w *writer) stop(t *testing.T, n int, timeout time.Duration) []int {
+	t.Helper()
+	if !w.waitAcked(n, timeout) {
+		t.Errorf("the writer got no %d more commits acknowledged within %s", n, timeout)
+	}
+	close(w.quit)
+	select {
+	case <-w.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the writer did not stop")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]int(nil), w.acked...)
+}
+
+// checkAcked counts the acknowledged rows on h's server: none may be missing.
+func (c *cluster) checkAcked(t *testing.T, h *host, acked []int) {
+	t.Helper()
+	got, err := c.direct(h, "SELECT n FROM acked ORDER BY n")
+	if err != nil {
+		t.Fatalf("reading the acknowledged rows on %s: %v %s", h.name, err, got)
+	}
+	have := map[int]bool{}
+	for _, l := range strings.Fields(got) {
+		n, _ := strconv.Atoi(l)
+		have[n] = true
+	}
+	var lost []int
+	for _, n := range acked {
+		if !have[n] {
+			lost = append(lost, n)
+		}
+	}
+	fmt.Printf("e2e: writes through the failover: %d commits acknowledged, %d of them lost\n", len(acked), len(lost))
+	if len(lost) > 0 {
+		t.Errorf("%d acknowledged commits are not on %s: %v", len(lost), h.name, lost)
+	}
 }
