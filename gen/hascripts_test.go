@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -1172,4 +1173,125 @@ func TestRemoteStartFailsLoudly(t *testing.T) {
 	dir := r.node("pg3").DataDirectory // no data directory at all: pg_ctl start fails
 	status, log, calls := r.run(r.nodeScript("pg1", "pgpool_remote_start"), nil, "127.0.0.13", dir)
 	r.expect(status == 1 && strings.Contains(log, "ERROR: could not start PostgreSQL on node 2"), "a failed start:\n%s", report(status, log, calls))
+}
+
+// underSystemd makes the installed scripts see systemd running (a folder of the rig stands for
+// /run/systemd/system) and names each backend's data directory as its unit's, for the stub sudo.
+func (r *haRig) underSystemd() {
+	r.t.Helper()
+	systemd := r.root + "/run-systemd-system"
+	r.mkdir(systemd)
+	for _, f := range haFiles(r.c) {
+		data := string(f.Data)
+		if (strings.Contains(data, "\nstart_postgres() {") || strings.Contains(data, "\nstop_postgres() {")) && strings.Count(data, "[[ -d /run/systemd/system ]]") != 1 {
+			r.t.Fatalf("%s on %s: want one test for systemd", f.Dest, f.Host)
+		}
+		r.write(f.Dest, strings.ReplaceAll(data, "[[ -d /run/systemd/system ]]", "[[ -d "+systemd+" ]]"), f.Mode)
+	}
+	for _, b := range r.c.Backends {
+		r.write(r.state+"/unit-"+b.Address+"-"+postgresUnit(r.c), b.DataDirectory, 0o644)
+	}
+}
+
+// sudoCalls returns the command lines run with sudo -n, and fails on one the sudoers rule of
+// serviceCommands would refuse.
+func (r *haRig) sudoCalls(calls []string) []string {
+	r.t.Helper()
+	allowed := serviceCommands(r.c)
+	var out []string
+	for _, c := range matching(calls, ` sudo `) {
+		line := c[strings.Index(c, " sudo ")+len(" sudo "):]
+		cmd, ok := strings.CutPrefix(line, "-n ")
+		if !ok || !slices.Contains(allowed, cmd) {
+			r.t.Errorf("sudo %s: not one of the commands the sudoers rule allows, %q", line, allowed)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestSystemdServices runs the scripts that start and stop PostgreSQL where systemd runs: they
+// go through the unit with sudo -n, exactly as serviceCommands lists them, and never start a
+// server beside it; where systemd does not run, pg_ctl does it and sudo is never called.
+func TestSystemdServices(t *testing.T) {
+	const unit = "pgpoolgen-postgresql-ha-test.service"
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	if got := postgresUnit(r.c); got != unit {
+		t.Fatalf("unit %q, want %q", got, unit)
+	}
+	dir := r.standby()
+	status, log, calls := r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0 && len(matching(calls, `sudo`)) == 0 && len(matching(calls, `^127\.0\.0\.13 pg_ctl .* (start|stop)$`)) == 2,
+		"without systemd: want pg_ctl and no sudo:\n%s", report(status, log, calls))
+
+	r.underSystemd()
+	r.standby()
+	status, log, calls = r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0 && inOrder(calls,
+		`^127\.0\.0\.13 sudo -n /usr/bin/systemctl stop `+regexp.QuoteMeta(unit)+`$`,
+		`^127\.0\.0\.13 pg_rewind `,
+		`^127\.0\.0\.13 sudo -n /usr/bin/systemctl start `+regexp.QuoteMeta(unit)+`$`,
+		`^local pcp_attach_node `,
+	) && len(r.sudoCalls(calls)) == 2 && len(matching(calls, `pg_ctl .* (start|stop)$`)) == 0,
+		"follow under systemd: want the unit stopped and started, and no pg_ctl start or stop:\n%s", report(status, log, calls))
+	r.expect(r.exists(dir+"/postmaster.pid"), "the follower does not run")
+
+	// A server started beside the unit: the unit stops nothing, pg_ctl stops the server.
+	r.standby()
+	r.write(r.state+"/outside-127.0.0.13", "", 0o644)
+	status, log, calls = r.run(r.pgpoolScript("follow_primary.sh"), nil, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0 && inOrder(calls,
+		`^127\.0\.0\.13 sudo -n /usr/bin/systemctl stop `,
+		`^127\.0\.0\.13 pg_ctl -D \S+ -m fast -w -t 60 stop$`,
+		`^127\.0\.0\.13 pg_rewind `,
+		`^127\.0\.0\.13 sudo -n /usr/bin/systemctl start `,
+	) && strings.Contains(log, "it was not started through "+unit) && len(r.sudoCalls(calls)) == 2,
+		"a server started beside the unit:\n%s", report(status, log, calls))
+	_ = os.Remove(r.state + "/outside-127.0.0.13")
+
+	// pgpool_remote_start and online recovery.
+	_ = os.Remove(dir + "/postmaster.pid")
+	status, log, calls = r.run(r.nodeScript("pg1", "pgpool_remote_start"), nil, "127.0.0.13", dir)
+	r.expect(status == 0 && len(r.sudoCalls(calls)) == 1 && len(matching(calls, `^127\.0\.0\.13 sudo -n /usr/bin/systemctl start `+regexp.QuoteMeta(unit)+`$`)) == 1 &&
+		len(matching(calls, `pg_ctl .* start$`)) == 0, "remote start under systemd:\n%s", report(status, log, calls))
+	status, log, calls = r.run(r.nodeScript("pg1", "recovery_1st_stage"), nil, recoveryArgsOf(r, "pg1", "pg3")...)
+	r.expect(status == 0 && len(r.sudoCalls(calls)) == 1 && len(matching(calls, `^127\.0\.0\.13 sudo -n /usr/bin/systemctl stop `+regexp.QuoteMeta(unit)+`$`)) == 1 &&
+		len(matching(calls, `pg_ctl .* stop$`)) == 0, "recovery under systemd:\n%s", report(status, log, calls))
+
+	// A unit systemd does not have, or a sudo that refuses: a loud failure, no pg_ctl start.
+	_ = os.Remove(r.state + "/unit-127.0.0.13-" + unit)
+	status, log, calls = r.run(r.nodeScript("pg1", "pgpool_remote_start"), nil, "127.0.0.13", dir)
+	r.expect(status == 1 && len(matching(calls, `pg_ctl .* start$`)) == 0 &&
+		strings.Contains(log, "ERROR: sudo -n /usr/bin/systemctl start "+unit+" failed"), "a unit that is missing:\n%s", report(status, log, calls))
+}
+
+// TestPostgresUnit checks the unit name: Debian's postgresql@<version>-<cluster> in Debian's
+// layout, named from postgresql_config_dir, and the unit of setup everywhere else.
+func TestPostgresUnit(t *testing.T) {
+	for _, tc := range []struct{ preset, pg, configDir, want string }{
+		{"debian", "15", "", "postgresql@15-main.service"},
+		{"debian", "9.6", "", "postgresql@9.6-main.service"},
+		{"debian", "12", `"/etc/postgresql/12/pg-a_1.x"`, "postgresql@12-pg-a_1.x.service"},
+		{"debian", "15", `""`, "pgpoolgen-postgresql-ha-test.service"}, // postgresql.conf in the data directory: not pg_createcluster's
+		{"source", "15", "", "pgpoolgen-postgresql-ha-test.service"},
+		{"source", "15", `"/etc/postgresql/15/main"`, "pgpoolgen-postgresql-ha-test.service"},
+	} {
+		src := haSpec{pgpool: "4.3", pg: tc.pg}.toml()
+		layout := "preset = \"" + tc.preset + "\"\n"
+		if tc.configDir != "" {
+			layout += "postgresql_config_dir = " + tc.configDir + "\n"
+		}
+		src = strings.Replace(src, "preset = \"source\"\n", layout, 1)
+		c, err := schema.Load("cluster.toml", []byte(src), haEnv)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		if got := postgresUnit(c); got != tc.want {
+			t.Errorf("%+v: unit %q, want %q", tc, got, tc.want)
+		}
+		want := []string{"/usr/bin/systemctl start " + tc.want, "/usr/bin/systemctl stop " + tc.want}
+		if got := serviceCommands(c); !slices.Equal(got, want) {
+			t.Errorf("%+v: serviceCommands %q, want %q", tc, got, want)
+		}
+	}
 }
