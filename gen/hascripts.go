@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 	"text/template"
 
@@ -194,22 +195,40 @@ const (
 
 // ownPostgresUnit says whether the backends' server unit is one setup installs (the name
 // postgresUnit gives), not Debian's postgresql@<version>-<cluster>: everywhere but in Debian's
-// layout, where pg_createcluster keeps postgresql.conf in /etc/postgresql/<version>/<cluster>.
+// layout, where pg_createcluster keeps postgresql.conf in /etc/postgresql/<version>/<cluster>
+// and the package's unit starts that cluster. A postgresql_config_dir of another shape is not
+// one of the package's clusters.
 func ownPostgresUnit(c *schema.Cluster) bool {
-	return c.Layout.Preset != "debian" || c.Layout.PostgresConfigDir == ""
+	_, ok := debianInstance(c)
+	return !ok
 }
 
-// postgresUnit is the systemd unit of every backend's server: Debian's
-// postgresql@<version>-<cluster>.service, named from the last two folders of
-// postgresql_config_dir (/etc/postgresql/15/main: postgresql@15-main.service), or the unit setup
-// installs. The names are made of the characters of names and paths, which unit names and
-// sudoers command lines take as they are.
-func postgresUnit(c *schema.Cluster) string {
-	if ownPostgresUnit(c) {
-		return fmt.Sprintf(ownPostgresUnitFormat, c.Name)
+// debianInstance is the instance of Debian's postgresql@.service for the backends' cluster:
+// <version>-<cluster> from postgresql_config_dir, when its last two folders are the PostgreSQL
+// version and a cluster name (letters, digits, '.', '_' and '-', which unit names and sudoers
+// command lines take as they are).
+func debianInstance(c *schema.Cluster) (string, bool) {
+	if c.Layout.Preset != "debian" || c.Layout.PostgresConfigDir == "" {
+		return "", false
 	}
 	dir := path.Clean(c.Layout.PostgresConfigDir)
-	return "postgresql@" + path.Base(path.Dir(dir)) + "-" + path.Base(dir) + ".service"
+	version, cluster := path.Base(path.Dir(dir)), path.Base(dir)
+	if version != c.PostgreSQL.String() || !debianClusterRE.MatchString(cluster) {
+		return "", false
+	}
+	return version + "-" + cluster, true
+}
+
+var debianClusterRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// postgresUnit is the systemd unit of every backend's server: Debian's
+// postgresql@<version>-<cluster>.service (/etc/postgresql/15/main: postgresql@15-main.service),
+// or the unit setup installs, named from the cluster's name.
+func postgresUnit(c *schema.Cluster) string {
+	if instance, ok := debianInstance(c); ok {
+		return "postgresql@" + instance + ".service"
+	}
+	return fmt.Sprintf(ownPostgresUnitFormat, c.Name)
 }
 
 // serviceCommand is the command line, as words, that starts or stops (action) the backends'

@@ -1275,6 +1275,11 @@ func TestPostgresUnit(t *testing.T) {
 		{"debian", "15", `""`, "pgpoolgen-postgresql-ha-test.service"}, // postgresql.conf in the data directory: not pg_createcluster's
 		{"source", "15", "", "pgpoolgen-postgresql-ha-test.service"},
 		{"source", "15", `"/etc/postgresql/15/main"`, "pgpoolgen-postgresql-ha-test.service"},
+		// Not pg_createcluster's shape: no unit of the package starts it.
+		{"debian", "15", `"/etc/postgresql/14/main"`, "pgpoolgen-postgresql-ha-test.service"},
+		{"debian", "15", `"/srv/pgconf"`, "pgpoolgen-postgresql-ha-test.service"},
+		{"debian", "15", `"/etc/postgresql/15/a+b"`, "pgpoolgen-postgresql-ha-test.service"},
+		{"debian", "15", `"/etc/postgresql/15/a@b"`, "pgpoolgen-postgresql-ha-test.service"},
 	} {
 		src := haSpec{pgpool: "4.3", pg: tc.pg}.toml()
 		layout := "preset = \"" + tc.preset + "\"\n"
