@@ -820,6 +820,9 @@ func TestScriptCommandsByVersion(t *testing.T) {
 		if c.PG.Slots != (sh.slots || spec.native) {
 			t.Fatalf("%+v: the model's slots are %v", spec, c.PG.Slots)
 		}
+		if (c.Rewind.User != "") != sh.rewind {
+			t.Fatalf("%+v: the model's rewind user is %q", spec, c.Rewind.User)
+		}
 		label := fmt.Sprintf("pgpool %s, PostgreSQL %s, native %v, slots off %v", sh.spec.pgpool, sh.spec.pg, sh.spec.native, sh.spec.noSlots)
 		allowed := serviceCommands(c)
 		seen := map[string]bool{}
