@@ -3,6 +3,9 @@ package gen
 import (
 	"bytes"
 	"embed"
+	"fmt"
+	"path"
+	"regexp"
 	"strings"
 	"text/template"
 
@@ -39,6 +42,9 @@ type pgFeatures struct {
 	WALOption     string // pg_basebackup's option to include WAL: -X stream (9.2), -x (9.1)
 	Rewind        bool   // pg_rewind (9.5)
 	StandbySignal bool   // standby.signal and primary_conninfo in postgresql.conf (12); recovery.conf before
+	// SlotReserve: pg_create_physical_replication_slot(name, true) keeps WAL from the slot's
+	// creation on (9.6); before, only from the standby's first connection.
+	SlotReserve bool
 	// LSN: the pg_lsn type (9.4), with which native replication's recovery compares WAL
 	// positions; CurrentLSN and ReplayLSN are the function and pg_stat_replication column.
 	LSN                   bool
@@ -55,6 +61,14 @@ type haScript struct {
 	Args    []haArg
 	Escapes string // the escapes of Command, for messages
 	PG      pgFeatures
+
+	// Slots: the scripts keep a physical replication slot per standby (streaming replication
+	// with [postgresql] replication_slots); native replication's passing standby has none.
+	Slots bool
+	// Unit is the systemd unit of the backends' servers; ServiceStart and ServiceStop are the
+	// commands, run through sudo -n where systemd runs, that start and stop it (serviceCommand).
+	Unit                      string
+	ServiceStart, ServiceStop []string
 
 	Native       bool // native replication
 	TargetID     bool // the recovery scripts get the target's node id ($5, pgpool-II 4.0+)
@@ -131,6 +145,7 @@ func pgFeaturesOf(v schema.PGVersion) pgFeatures {
 		WALOption:     "-x",
 		Rewind:        v.AtLeast(9, 5),
 		StandbySignal: v.AtLeast(12, 0),
+		SlotReserve:   v.AtLeast(9, 6),
 	}
 	if v.AtLeast(9, 2) {
 		f.WALOption = "-X stream"
@@ -152,6 +167,10 @@ func newHAScript(c *schema.Cluster, h *schema.Host, name string) *haScript {
 		Host:            h,
 		PG:              pgFeaturesOf(c.PostgreSQL),
 		Native:          c.Mode.Info().Has(schema.FeatSecondStage),
+		Slots:           c.PG.Slots && c.Mode.Info().Has(schema.FeatFollow),
+		Unit:            postgresUnit(c),
+		ServiceStart:    serviceCommand(c, "start"),
+		ServiceStop:     serviceCommand(c, "stop"),
 		TargetID:        c.Pgpool.AtLeast(pgpool.V40),
 		AppNameParam:    pgpool.Spelling("backend_application_nameN", c.Pgpool) != "",
 		PCPOptions:      c.Pgpool.AtLeast(pgpool.V35),
@@ -162,6 +181,69 @@ func newHAScript(c *schema.Cluster, h *schema.Host, name string) *haScript {
 		s.PCPUser = c.PCPUsers[0].Name
 	}
 	return s
+}
+
+// The systemd unit of each backend's PostgreSQL server. Where systemd runs, the scripts start
+// and stop a server through it, so that systemd knows the server it would otherwise find
+// running behind its back; where it does not (containers), with pg_ctl.
+const (
+	systemctl = "/usr/bin/systemctl"
+	// ownPostgresUnitFormat names the unit setup installs for the cluster's servers where the
+	// packages bring none (the source layout), from the cluster's name.
+	ownPostgresUnitFormat = "pgpoolgen-postgresql-%s.service"
+)
+
+// ownPostgresUnit says whether the backends' server unit is one setup installs (the name
+// postgresUnit gives), not Debian's postgresql@<version>-<cluster>: everywhere but in Debian's
+// layout, where pg_createcluster keeps postgresql.conf in /etc/postgresql/<version>/<cluster>
+// and the package's unit starts that cluster. A postgresql_config_dir of another shape is not
+// one of the package's clusters.
+func ownPostgresUnit(c *schema.Cluster) bool {
+	_, ok := debianInstance(c)
+	return !ok
+}
+
+// debianInstance is the instance of Debian's postgresql@.service for the backends' cluster:
+// <version>-<cluster> from postgresql_config_dir, when its last two folders are the PostgreSQL
+// version and a cluster name (letters, digits, '.', '_' and '-', which unit names and sudoers
+// command lines take as they are).
+func debianInstance(c *schema.Cluster) (string, bool) {
+	if c.Layout.Preset != "debian" || c.Layout.PostgresConfigDir == "" {
+		return "", false
+	}
+	dir := path.Clean(c.Layout.PostgresConfigDir)
+	version, cluster := path.Base(path.Dir(dir)), path.Base(dir)
+	if version != c.PostgreSQL.String() || !debianClusterRE.MatchString(cluster) {
+		return "", false
+	}
+	return version + "-" + cluster, true
+}
+
+var debianClusterRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// postgresUnit is the systemd unit of every backend's server: Debian's
+// postgresql@<version>-<cluster>.service (/etc/postgresql/15/main: postgresql@15-main.service),
+// or the unit setup installs, named from the cluster's name.
+func postgresUnit(c *schema.Cluster) string {
+	if instance, ok := debianInstance(c); ok {
+		return "postgresql@" + instance + ".service"
+	}
+	return fmt.Sprintf(ownPostgresUnitFormat, c.Name)
+}
+
+// serviceCommand is the command line, as words, that starts or stops (action) the backends'
+// server through systemd; the scripts run it with sudo -n.
+func serviceCommand(c *schema.Cluster, action string) []string {
+	return []string{systemctl, action, postgresUnit(c)}
+}
+
+// serviceCommands lists the exact command lines the HA scripts run through sudo -n on a backend
+// (where systemd runs): what the sudoers rule setup installs must allow the OS user, and no more.
+func serviceCommands(c *schema.Cluster) []string {
+	return []string{
+		strings.Join(serviceCommand(c, "start"), " "),
+		strings.Join(serviceCommand(c, "stop"), " "),
+	}
 }
 
 // render executes the named template; the templates are part of the program, so a failure is
@@ -235,6 +317,7 @@ func dataDirScripts(c *schema.Cluster) []*File {
 		files = append(files, render(second, "recovery_2nd_stage.tmpl"))
 	}
 	start := newHAScript(c, nil, schema.RemoteStartScript)
+	start.Slots = false // it only starts the server recovery_1st_stage made
 	start.Args = []haArg{
 		{N: 1, Name: "target_host", Meaning: "host name of the node to start"},
 		{N: 2, Name: "target_dir", Meaning: "data directory of the node to start"},

@@ -86,6 +86,9 @@ func shtreeValues(s haSpec) []shtreeValue {
 	if !s.native {
 		vals = append(vals, shtreeValue{`"sruser"`, hostileWord("_", "s", 63), false})
 	}
+	if shtreeRewind(s) {
+		vals = append(vals, shtreeValue{`"rwuser"`, hostileWord("r", "_w", 63), true})
+	}
 	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V34) {
 		vals = append(vals, shtreeValue{`"localhost"`, "fd00:0000:0000:0000:0000:0000:0000:ffff", false},
 			// Free text, as pgpool.conf takes it: everything but a single quote.
@@ -148,12 +151,21 @@ func shtreeSpec(s haSpec) string {
 		}
 	}
 	b.WriteString("\n[recovery]\nuser = \"recuser\"\n\n[replication]\nuser = \"repl\"\n")
+	if shtreeRewind(s) {
+		b.WriteString("rewind_user = \"rwuser\"\n")
+	}
 	b.WriteString("\n[[pool_user]]\nname = \"appuser\"\npassword_env = \"APP_PASSWORD\"\n")
 	b.WriteString("\n[[hba]]\nuser = \"appuser\"\ndatabase = \"appdb\"\naddress = \"10.0.0.0/8\"\nmethod = \"md5\"\n")
 	if !pgpool.MustVersion(s.pgpool).Less(pgpool.V34) {
 		b.WriteString("\n[parameters]\nlog_line_prefix = \"%m: \"\n")
 	}
 	return b.String()
+}
+
+// shtreeRewind says whether a shape's follow script runs pg_rewind, which takes rewind_user:
+// streaming replication with PostgreSQL 9.5 or later.
+func shtreeRewind(s haSpec) bool {
+	return !s.native && !slices.Contains([]string{"9.0", "9.1", "9.2", "9.3", "9.4"}, s.pg)
 }
 
 // hostileSpec replaces every plain value of the spec by its hostile value.
@@ -688,5 +700,225 @@ func TestNULRefused(t *testing.T) {
 	}
 	if _, err := schema.Load("cluster\x00.toml", []byte(valueSpec()), env); err == nil {
 		t.Errorf("a spec file name with a NUL byte is accepted")
+	}
+}
+
+// A scriptCommand is a simple command or a declaration of a script, found in its syntax tree:
+// the function it is in ("" at the top level), and the command printed back on one line with
+// its redirections.
+type scriptCommand struct {
+	fn, text string
+	call     *syntax.CallExpr // nil for a declaration (readonly, local)
+}
+
+// scriptCommands parses a script and returns its simple commands in order, and the body of each
+// function printed back on one line, by name.
+func scriptCommands(t *testing.T, name string, data []byte) ([]scriptCommand, map[string]string) {
+	t.Helper()
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(data), name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	print := func(n syntax.Node) string {
+		var buf bytes.Buffer
+		if err := syntax.NewPrinter(syntax.SingleLine(true)).Print(&buf, n); err != nil {
+			t.Fatalf("%s: printing %T: %v", name, n, err)
+		}
+		return strings.TrimSpace(buf.String())
+	}
+	var cmds []scriptCommand
+	bodies := map[string]string{}
+	for _, st := range f.Stmts {
+		fn := ""
+		if d, ok := st.Cmd.(*syntax.FuncDecl); ok {
+			fn = d.Name.Value
+			bodies[fn] = print(d.Body)
+		}
+		syntax.Walk(st, func(n syntax.Node) bool {
+			s, ok := n.(*syntax.Stmt)
+			if !ok {
+				return true
+			}
+			var text string
+			var call *syntax.CallExpr
+			switch c := s.Cmd.(type) {
+			case *syntax.CallExpr:
+				if len(c.Args) == 0 {
+					return true
+				}
+				text, call = print(c), c
+			case *syntax.DeclClause:
+				text = print(c)
+			default:
+				return true
+			}
+			for _, r := range s.Redirs {
+				text += " " + r.Op.String() + print(r.Word)
+			}
+			cmds = append(cmds, scriptCommand{fn: fn, text: text, call: call})
+			return true
+		})
+	}
+	return cmds, bodies
+}
+
+// literalWords returns the words of a call as the command receives them, when every word is
+// literal text (plain or in single quotes); ok is false otherwise.
+func literalWords(c *syntax.CallExpr) (words []string, ok bool) {
+	for _, w := range c.Args {
+		var b strings.Builder
+		for _, p := range w.Parts {
+			switch p := p.(type) {
+			case *syntax.Lit:
+				b.WriteString(p.Value)
+			case *syntax.SglQuoted:
+				if p.Dollar {
+					return nil, false
+				}
+				b.WriteString(p.Value)
+			default:
+				return nil, false
+			}
+		}
+		words = append(words, b.String())
+	}
+	return words, true
+}
+
+// commandsMatching returns the commands of function fn ("*": any) whose text matches pattern.
+func commandsMatching(cmds []scriptCommand, fn, pattern string) []string {
+	re := regexp.MustCompile(pattern)
+	var out []string
+	for _, c := range cmds {
+		if (fn == "*" || c.fn == fn) && re.MatchString(c.text) {
+			out = append(out, c.fn+": "+c.text)
+		}
+	}
+	return out
+}
+
+// TestScriptCommandsByVersion reads the syntax tree of every script of specs across PostgreSQL
+// versions and slot choices, and checks that each command of the slots, pg_rewind and the
+// systemd units is in the scripts that need it, in the form the version takes, and in no other:
+// the slot calls with slots only (streaming replication, PostgreSQL 9.4+, not turned off),
+// immediately_reserve from 9.6, primary_slot_name in recovery.conf before 12 and in
+// postgresql.auto.conf from 12, pg_rewind as the rewind user from 9.5, and every sudo command
+// one of serviceCommands, word for word, in every script that starts or stops a server.
+func TestScriptCommandsByVersion(t *testing.T) {
+	var specs []haSpec
+	for _, v := range [][2]string{{"3.4", "9.2"}, {"3.6", "9.5"}, {"4.1", "9.6"}, {"4.2", "11"}, {"4.3", "12"}, {"4.7", "15"}} {
+		specs = append(specs, haSpec{pgpool: v[0], pg: v[1]})
+	}
+	specs = append(specs, haSpec{pgpool: "4.7", pg: "15", noSlots: true}, haSpec{pgpool: "4.7", pg: "15", native: true})
+	for _, spec := range specs {
+		c := spec.load(t)
+		pg := c.PostgreSQL
+		sh := struct {
+			spec                                 haSpec
+			slots, reserve, rewind, recoveryConf bool
+		}{spec, !spec.native && !spec.noSlots && pg.AtLeast(9, 4), pg.AtLeast(9, 6), !spec.native && pg.AtLeast(9, 5), !pg.AtLeast(12, 0)}
+		if c.PG.Slots != (sh.slots || spec.native) {
+			t.Fatalf("%+v: the model's slots are %v", spec, c.PG.Slots)
+		}
+		if (c.Rewind.User != "") != sh.rewind {
+			t.Fatalf("%+v: the model's rewind user is %q", spec, c.Rewind.User)
+		}
+		label := fmt.Sprintf("pgpool %s, PostgreSQL %s, native %v, slots off %v", sh.spec.pgpool, sh.spec.pg, sh.spec.native, sh.spec.noSlots)
+		allowed := serviceCommands(c)
+		seen := map[string]bool{}
+		for _, f := range haFiles(c) {
+			if f.Host != "pgpool1" && f.Host != "pg1" {
+				continue
+			}
+			name := path.Base(f.Dest)
+			where := label + ", " + name
+			cmds, bodies := scriptCommands(t, where, f.Data)
+			want := func(ok bool, what string, got []string) {
+				t.Helper()
+				if ok != (len(got) > 0) {
+					t.Errorf("%s: %s: want %v, got %q", where, what, ok, got)
+				}
+			}
+			isFollow := strings.HasPrefix(name, "follow_")
+			slotScript := sh.slots && (name == "failover.sh" || isFollow || name == "recovery_1st_stage")
+			want(slotScript, "the SQL that drops a slot", commandsMatching(cmds, "drop_slot", `pg_drop_replication_slot\(slot_name\) FROM pg_replication_slots WHERE slot_name = '\$2'`))
+			want(slotScript && name != "failover.sh", "the SQL that creates a slot", commandsMatching(cmds, "create_slot", `pg_create_physical_replication_slot\('\$2'.*\) WHERE NOT EXISTS`))
+			want(slotScript && name != "failover.sh" && sh.reserve, "immediately_reserve", commandsMatching(cmds, "create_slot", `pg_create_physical_replication_slot\('\$2', true\)`))
+			want(slotScript && name == "failover.sh", "failover.sh drops the failed standby's slot on the primary",
+				commandsMatching(cmds, "main", `^on_host "\$\{NODE_HOST\[\$old_primary\]\}" drop_slot "\$\{NODE_PORT\[\$old_primary\]\}" "\$\{NODE_SLOT\[\$failed\]\}"$`))
+			want(slotScript && isFollow, "the follow script creates the slot on the new primary",
+				commandsMatching(cmds, "main", `^on_host "\$\{NODE_HOST\[\$primary\]\}" create_slot "\$\{NODE_PORT\[\$primary\]\}" "\$\{NODE_SLOT\[\$node\]\}"$`))
+			want(slotScript && name == "recovery_1st_stage", "recovery_1st_stage creates the slot on this primary",
+				commandsMatching(cmds, "main", `^create_slot "\$\{NODE_PORT\[\$THIS_NODE\]\}" "\$\{NODE_SLOT\[\$target\]\}"$`))
+			want(slotScript && name != "failover.sh", "standby_config writes primary_slot_name",
+				commandsMatching(cmds, "standby_config", `^printf .*"primary_slot_name = '\$slot'"`))
+			if _, ok := bodies["standby_config"]; ok {
+				want(sh.recoveryConf, "recovery.conf", commandsMatching(cmds, "standby_config", `>"\$dir/recovery.conf"$`))
+			}
+			if slotScript {
+				for _, b := range c.Backends {
+					if !bytes.Contains(f.Data, []byte(fmt.Sprintf("NODE_SLOT[%d]='%s'", b.NodeID, b.SlotName))) {
+						t.Errorf("%s: the table of backends has no slot %s for node %d", where, b.SlotName, b.NodeID)
+					}
+				}
+			} else if bytes.Contains(f.Data, []byte("NODE_SLOT")) || bytes.Contains(f.Data, []byte("primary_slot_name = '")) {
+				t.Errorf("%s: slots where there are none", where)
+			}
+			if isFollow {
+				want(sh.rewind, "pg_rewind as the rewind user", commandsMatching(cmds, "follow", `pg_rewind" -D "\$dir" --source-server="host=\$primary_host port=\$primary_port user=\$REWIND_USER dbname=postgres"`))
+				want(false, "pg_rewind as another user", commandsMatching(cmds, "follow", `pg_rewind".*user=\$(OS_USER|REPLICATION_USER)`))
+				want(sh.rewind, "the rewind user from the model", commandsMatching(cmds, "", `^readonly REWIND_USER='`+regexp.QuoteMeta(c.Rewind.User)+`'$`))
+				want(sh.rewind, "the log of a rewind", commandsMatching(cmds, "follow", `^log "pg_rewind done: `))
+				want(sh.rewind, "the log of the fallback", commandsMatching(cmds, "follow", `^log "pg_rewind failed; taking a fresh copy `))
+			}
+			_, starts := bodies["start_postgres"]
+			_, stops := bodies["stop_postgres"]
+			want(starts || stops, "the test for systemd", commandsMatching(cmds, "*", `^under_systemd$`))
+			if starts || stops {
+				if !strings.Contains(bodies["under_systemd"], "[[ -d /run/systemd/system ]]") {
+					t.Errorf("%s: under_systemd does not look for /run/systemd/system: %s", where, bodies["under_systemd"])
+				}
+			}
+			for fn, action := range map[string]string{"start_postgres": "start", "stop_postgres": "stop"} {
+				if _, ok := bodies[fn]; ok {
+					want(true, fn+" through systemd", commandsMatching(cmds, fn, `^sudo -n '/usr/bin/systemctl' '`+action+`' '`+regexp.QuoteMeta(postgresUnit(c))+`' >&2$`))
+				}
+			}
+			checkSudo(t, where, cmds, allowed, seen)
+		}
+		for _, a := range allowed {
+			if !seen[a] {
+				t.Errorf("%s: no script runs %s, which the sudoers rule allows", label, a)
+			}
+		}
+	}
+	// The golden specs, Debian's unit among them.
+	for name, c := range goldenSpecs(t) {
+		allowed := serviceCommands(c)
+		seen := map[string]bool{}
+		for _, f := range haFiles(c) {
+			cmds, _ := scriptCommands(t, name+": "+f.Dest, f.Data)
+			checkSudo(t, name+": "+f.Dest, cmds, allowed, seen)
+		}
+		if c.Mode.Info().Has(schema.FeatFollow) && len(seen) != len(allowed) {
+			t.Errorf("%s: the scripts run %v with sudo, the sudoers rule allows %q", name, seen, allowed)
+		}
+	}
+}
+
+// checkSudo fails on a sudo call of cmds that is not sudo -n with one of the command lines
+// allowed, word for word in literal text; it notes those it sees in seen.
+func checkSudo(t *testing.T, where string, cmds []scriptCommand, allowed []string, seen map[string]bool) {
+	t.Helper()
+	for _, cmd := range cmds {
+		if cmd.call == nil || cmd.call.Args[0].Lit() != "sudo" {
+			continue
+		}
+		words, ok := literalWords(cmd.call)
+		if !ok || len(words) < 2 || words[1] != "-n" || !slices.Contains(allowed, strings.Join(words[2:], " ")) {
+			t.Errorf("%s: %s: not sudo -n with one of the sudoers rule's commands %q", where, cmd.text, allowed)
+			continue
+		}
+		seen[strings.Join(words[2:], " ")] = true
 	}
 }

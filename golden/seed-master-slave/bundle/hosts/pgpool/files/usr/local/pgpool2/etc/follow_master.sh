@@ -33,7 +33,6 @@ readonly PG_BIN='/usr/local/pgsql/bin'
 readonly PG_CONF_DIR='' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly REPLICATION_USER='repl'
-# The recovery scripts in every data directory, made for their own node.
 readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER)
 # pcp_attach_node, as the first pcp user of the spec.
 readonly PGPOOL_BIN='/usr/local/pgpool2/bin'
@@ -124,7 +123,8 @@ pg_ctl_dir() {
 	printf '%s' "${PG_CONF_DIR:-$1}"
 }
 
-# pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host.
+# pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host,
+# whoever started it (its postmaster.pid, through pg_ctl status), systemd or not.
 pg_running() {
 	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" status >/dev/null 2>&1
 }
@@ -138,13 +138,35 @@ server_state() {
 	fi
 }
 
-# stop_postgres DIR: stops the server on DIR if it runs: a fast shutdown (sessions are cut),
-# an immediate one if that has not finished after 60 seconds.
+# under_systemd: whether systemd runs on this host. Then the server is started and stopped
+# through its unit, so that systemd knows it; OS_USER may run exactly these commands with
+# sudo (setup installs the rule):
+#   sudo -n /usr/bin/systemctl start pgpoolgen-postgresql-seed-master-slave.service
+#   sudo -n /usr/bin/systemctl stop pgpoolgen-postgresql-seed-master-slave.service
+# Elsewhere (a container) pg_ctl starts and stops it.
+under_systemd() {
+	[[ -d /run/systemd/system ]]
+}
+
+# stop_postgres DIR: stops the server on DIR if it runs. Where systemd runs, through the unit
+# (then a server that still runs was started beside it, and pg_ctl stops it); elsewhere a fast
+# shutdown (sessions are cut), an immediate one if that has not finished after 60 seconds.
 stop_postgres() {
 	local dir=$1
 	if ! pg_running "$dir"; then
 		log "PostgreSQL is not running on $dir"
 		return 0
+	fi
+	if under_systemd; then
+		log "stopping PostgreSQL on $dir (systemctl stop pgpoolgen-postgresql-seed-master-slave.service)"
+		if ! sudo -n '/usr/bin/systemctl' 'stop' 'pgpoolgen-postgresql-seed-master-slave.service' >&2; then
+			log "ERROR: sudo -n /usr/bin/systemctl stop pgpoolgen-postgresql-seed-master-slave.service failed: does the sudoers rule setup installs allow it?"
+			return 1
+		fi
+		if ! pg_running "$dir"; then
+			return 0
+		fi
+		log "WARNING: PostgreSQL still runs on $dir: it was not started through pgpoolgen-postgresql-seed-master-slave.service; stopping it with pg_ctl"
 	fi
 	log "stopping PostgreSQL on $dir (fast shutdown)"
 	if ! "$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$dir")" -m fast -w -t 60 stop >&2; then
@@ -153,9 +175,18 @@ stop_postgres() {
 	fi
 }
 
-# start_postgres DIR LOGFILE: starts the server on DIR and waits until it accepts connections;
-# its output goes to LOGFILE until its own logging takes over.
+# start_postgres DIR LOGFILE: starts the server on DIR and waits until it has started. Where
+# systemd runs, through the unit, which logs the server's output; elsewhere with pg_ctl, which
+# waits until it accepts connections, its output in LOGFILE until its own logging takes over.
 start_postgres() {
+	if under_systemd; then
+		log "starting PostgreSQL on $1 (systemctl start pgpoolgen-postgresql-seed-master-slave.service)"
+		if ! sudo -n '/usr/bin/systemctl' 'start' 'pgpoolgen-postgresql-seed-master-slave.service' >&2; then
+			log "ERROR: sudo -n /usr/bin/systemctl start pgpoolgen-postgresql-seed-master-slave.service failed: see its journal (journalctl -u pgpoolgen-postgresql-seed-master-slave.service), and does the sudoers rule setup installs allow it?"
+			return 1
+		fi
+		return 0
+	fi
 	log "starting PostgreSQL on $1 (server output in $2)"
 	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" -l "$2" -w start >&2
 }
