@@ -56,31 +56,89 @@ func TestUnitFilesVerify(t *testing.T) {
 					pgpoolHost = h
 				}
 			}
-			f := pgpoolUnitFiles(c, pgpoolHost)[0]
-			dir := t.TempDir()
-			unit := pgpoolUnit(c)
-			if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
-				pkg, err := os.ReadFile("/lib/systemd/system/" + unit)
-				if err != nil {
-					t.Skipf("Debian's %s is not installed (apt-get install pgpool2): %v", unit, err)
+			units := pgpoolUnitFiles(c, pgpoolHost)
+			for _, f := range backendServiceFiles(c, c.Backends[0]) {
+				if strings.HasPrefix(f.Dest, systemdDir) {
+					units = append(units, f)
 				}
-				write(t, filepath.Join(dir, unit), pkg)
-				write(t, filepath.Join(dir, unit+".d", "pgpoolgen.conf"), f.Data)
-			} else {
-				write(t, filepath.Join(dir, unit), f.Data)
 			}
-			ours := filepath.Join(dir, unit)
-			if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
-				ours = filepath.Join(dir, unit+".d", "pgpoolgen.conf")
+			if name == "seed-master-slave" && len(units) != 2 {
+				t.Fatalf("the source layout has %d unit files, want pgpool's and PostgreSQL's", len(units))
 			}
-			if said := verify(t, dir, unit, ours); len(said) > 0 {
-				t.Errorf("systemd-analyze verify %s:\n%s\n%s", unit, strings.Join(said, "\n"), f.Data)
-			}
-			write(t, ours, append(append([]byte{}, f.Data...), "ExecStart=relative/pgpool\nNoSuchSetting=1\n"...))
-			if said := verify(t, dir, unit, ours); len(said) == 0 {
-				t.Errorf("systemd-analyze verify says nothing of a broken %s, so it checks nothing", unit)
+			for _, f := range units {
+				verifyUnit(t, c, f, verify)
 			}
 		})
+	}
+}
+
+// verifyUnit has systemd read one unit file (a drop-in with Debian's unit), then a broken copy.
+func verifyUnit(t *testing.T, c *schema.Cluster, f *File, verify func(t *testing.T, dir, unit, ours string) []string) {
+	t.Helper()
+	dir := t.TempDir()
+	unit := filepath.Base(f.Dest)
+	if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
+		unit = pgpoolUnit(c)
+	}
+	if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
+		pkg, err := os.ReadFile("/lib/systemd/system/" + unit)
+		if err != nil {
+			t.Skipf("Debian's %s is not installed (apt-get install pgpool2): %v", unit, err)
+		}
+		write(t, filepath.Join(dir, unit), pkg)
+		write(t, filepath.Join(dir, unit+".d", "pgpoolgen.conf"), f.Data)
+	} else {
+		write(t, filepath.Join(dir, unit), f.Data)
+	}
+	ours := filepath.Join(dir, unit)
+	if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
+		ours = filepath.Join(dir, unit+".d", "pgpoolgen.conf")
+	}
+	if said := verify(t, dir, unit, ours); len(said) > 0 {
+		t.Errorf("systemd-analyze verify %s:\n%s\n%s", unit, strings.Join(said, "\n"), f.Data)
+	}
+	write(t, ours, append(append([]byte{}, f.Data...), "ExecStart=relative/pgpool\nNoSuchSetting=1\n"...))
+	if said := verify(t, dir, unit, ours); len(said) == 0 {
+		t.Errorf("systemd-analyze verify says nothing of a broken %s, so it checks nothing", unit)
+	}
+}
+
+// TestSudoersVisudo has visudo check the sudoers rule of each golden bundle's backends, and
+// shows that it refuses a broken one. The rule allows exactly serviceCommands.
+func TestSudoersVisudo(t *testing.T) {
+	visudo, err := exec.LookPath("visudo")
+	if err != nil {
+		if visudo, err = exec.LookPath("/usr/sbin/visudo"); err != nil {
+			t.Skip("visudo (Debian's sudo) is not installed: cannot check the sudoers rule")
+		}
+	}
+	for _, name := range []string{"debian-streaming", "seed-master-slave", "wide-ipv6-native"} {
+		file := filepath.Join("..", "golden", name, "cluster.toml")
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := schema.Load(file, src, benchEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := backendServiceFiles(c, c.Backends[0])[0]
+		if f.Dest != sudoersFile(c) || f.Mode != 0o440 || f.Owner != "root" {
+			t.Fatalf("%s: the first file is %s, mode %o, owner %s; want the sudoers rule, 0440, root's", name, f.Dest, f.Mode, f.Owner)
+		}
+		rule := f.Data
+		wantLine := c.Layout.User + " ALL=(root) NOPASSWD: " + strings.Join(serviceCommands(c), ", ") + "\n"
+		if !strings.HasSuffix(string(rule), wantLine) {
+			t.Errorf("%s: the rule is\n%s\nwant it to end with\n%s", name, rule, wantLine)
+		}
+		for data, ok := range map[string]bool{string(rule): true, string(rule) + "postgres ALL=(root) NOPASSWD: systemctl start x\n": false} {
+			p := filepath.Join(t.TempDir(), "rule")
+			write(t, p, []byte(data))
+			out, err := exec.Command(visudo, "-c", "-q", "-f", p).CombinedOutput()
+			if (err == nil) != ok {
+				t.Errorf("%s: visudo -c on the rule (valid %v): %v\n%s\n%s", name, ok, err, out, data)
+			}
+		}
 	}
 }
 

@@ -56,7 +56,9 @@ const (
 func (l *loader) pgSettings(t *table) {
 	p := &l.c.PG
 	pg := l.c.PostgreSQL
-	p.Slots = pg.AtLeast(9, 4)
+	// Slots are for standbys that stream for good: in native replication a recovered node
+	// streams only until the second stage promotes it, and WAL is kept by size instead.
+	p.Slots = pg.AtLeast(9, 4) && (l.c.Mode == 0 || l.c.Mode.Info().Has(FeatFollow))
 	p.WALKeepMB = defaultWALKeepMB
 	p.HBAMethod = "md5"
 	if pg.AtLeast(10, 0) && (!l.versionOK || l.c.Pgpool.AtLeast(pgpool.V40)) {
@@ -66,7 +68,9 @@ func (l *loader) pgSettings(t *table) {
 		p.DataChecksums = b
 	}
 	if b, ok := t.boolean("replication_slots"); ok {
-		if b && pg.Major != 0 && !pg.AtLeast(9, 4) {
+		if b && l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatFollow) {
+			l.d.atValue(t.at("replication_slots"), "%s mode keeps no standby for good (a recovered node streams only until the second stage promotes it): slots are for streaming replication; remove the key, and WAL is kept by wal_keep_mb", l.c.Mode)
+		} else if b && pg.Major != 0 && !pg.AtLeast(9, 4) {
 			l.d.atValue(t.at("replication_slots"), "PostgreSQL %s has no replication slots (they came in 9.4); remove the key, and WAL is kept by wal_keep_segments (wal_keep_mb)", pg)
 		} else {
 			p.Slots = b
