@@ -106,6 +106,7 @@ func Generate(c *schema.Cluster) *Bundle {
 		}
 		if h.Backend {
 			files = append(files, inDataDirectory(c, h, dataDir)...)
+			files = append(files, backendFiles(c, h)...)
 		}
 		if h.Pgpool {
 			if tf := tmpfiles(c); tf != nil {
