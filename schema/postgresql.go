@@ -135,7 +135,13 @@ func (l *loader) checkPGSettings() {
 	slots := map[string]*Host{}
 	for _, b := range l.c.Backends {
 		b.SlotName = slotName(b.ApplicationName)
-		if first, dup := slots[b.SlotName]; dup && p.Slots {
+		if b.ApplicationName == "" {
+			continue // its name was refused
+		}
+		first, dup := slots[b.SlotName]
+		// Equal application names were reported already, as such or as equal host names.
+		told := dup && first.ApplicationName == b.ApplicationName && (first.Name == b.Name || pgpool.Spelling("backend_application_nameN", l.c.Pgpool) != "")
+		if dup && p.Slots && !told {
 			l.d.atValue(l.hostPath[b]+".application_name", "its replication slot would be %q, like %s's; slot names are application names in lower case with '-' and '.' as '_': rename one", b.SlotName, first.Name)
 		}
 		slots[b.SlotName] = b
