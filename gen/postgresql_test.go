@@ -500,3 +500,18 @@ func TestSettingsOnRealPostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupMergesAuthorizedKeysOnly checks that setup.sh merges the authorized_keys block from
+// the bundle's authorized_keys file, not from another Merge file of the host (the
+// postgresql.conf and pg_hba.conf blocks sort after it in the source layout).
+func TestSetupMergesAuthorizedKeysOnly(t *testing.T) {
+	for _, preset := range []string{"source", "debian"} {
+		c := pgSpec{pg: "15", preset: preset}.load(t)
+		want := "block=$(cat -- \"$here\"/'merge" + c.Layout.Home + "/.ssh/authorized_keys' && printf x)\nmerge_block '" + c.Layout.Home + "/.ssh/authorized_keys'"
+		for _, f := range Generate(c).Files {
+			if f.Install == Run && f.Host == "pg1" && !strings.Contains(string(f.Data), want) {
+				t.Errorf("%s: setup.sh does not merge authorized_keys from its own block; want\n%s", preset, want)
+			}
+		}
+	}
+}

@@ -249,7 +249,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		switch {
 		case f.Install == Merge && strings.HasSuffix(f.Dest, "/pool_passwd"):
 			d.PoolPasswdBlock = sf
-		case f.Install == Merge:
+		case f.Install == Merge && path.Base(f.Dest) == "authorized_keys":
 			d.AuthorizedKeys = rel
 		case f.Install != Replace:
 		case h.Backend && path.Dir(f.Dest) == h.DataDirectory:
