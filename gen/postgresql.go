@@ -112,7 +112,12 @@ func pgSettingsOf(c *schema.Cluster, h *schema.Host) []pgSetting {
 			set("wal_log_hints", "on", "")
 		}
 	}
-	set("password_encryption", postgres.PasswordEncryption(v, c.PG.HBAMethod == "scram-sha-256"), "")
+	enc := postgres.PasswordEncryption(v, c.PG.HBAMethod == "scram-sha-256")
+	why := ""
+	if enc == "on" {
+		why = postgres.Lookup("password_encryption").Why + " (on: md5, before 10)"
+	}
+	set("password_encryption", enc, why)
 	if follow && !c.PG.Slots {
 		name, value := postgres.WALKeep(v, c.PG.WALKeepMB)
 		set(name, value, fmt.Sprintf("%d MB of WAL kept for standbys, which stream without a replication slot", c.PG.WALKeepMB))
@@ -122,12 +127,12 @@ func pgSettingsOf(c *schema.Cluster, h *schema.Host) []pgSetting {
 		for i, b := range c.Backends {
 			names[i] = b.ApplicationName
 		}
-		how := "any"
+		how := fmt.Sprintf("any %d standbys of the list have", c.PG.SyncCount)
 		if c.PG.Sync == "FIRST" {
-			how = "the first, in this order,"
+			how = fmt.Sprintf("the first %d connected standbys of the list have", c.PG.SyncCount)
 		}
 		set("synchronous_standby_names", postgres.SyncStandbyNames(v, c.PG.Sync, c.PG.SyncCount, names),
-			fmt.Sprintf("a commit waits until %s %d of the standbys has its WAL; every backend is listed, whichever is primary, since a server is never its own standby", how, c.PG.SyncCount))
+			"a commit waits until "+how+" its WAL;\n# every backend is listed, whichever is primary: a server is never its own standby")
 	}
 	return out
 }
