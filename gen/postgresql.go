@@ -166,16 +166,32 @@ func pgSettings(c *schema.Cluster, h *schema.Host) []byte {
 	return b.Bytes()
 }
 
-// confString quotes s for postgresql.conf. The validated names, addresses and paths that reach
-// it need no escapes (no quote, no backslash, no control character): anything else is a bug
-// in pgpoolgen, and panics rather than be written otherwise than it reads.
+// confString quotes s for postgresql.conf, as its parser (GUC_scanstr) reads it back: a quote
+// doubled, a backslash, line break, tab or other control byte escaped. The validated names,
+// addresses and paths that reach it need none of these (the fuzz tests hold every line to
+// pgConfLine, which has no escapes); the escapes keep a value that slipped past validation
+// one value, as the shell quoting does for setup.sh (TestHostileValuesStayQuoted).
 func confString(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(`._:,/"() -+@`, c) >= 0) {
-			panic(fmt.Sprintf("gen: %q is not a postgresql.conf string pgpoolgen writes", s))
+		switch c := s[i]; {
+		case c == '\'':
+			b.WriteString("''")
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\%03o`, c)
+		default:
+			b.WriteByte(c)
 		}
 	}
-	return "'" + s + "'"
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // confWord checks a bare postgresql.conf value: a number or a word.
