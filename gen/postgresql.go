@@ -271,7 +271,11 @@ func pgHBA(c *schema.Cluster, h *schema.Host) []byte {
 
 	comment("The scripts and setup, as the OS user %s over the local socket.", c.Layout.User)
 	line("local", "all", c.Layout.User, "", "peer")
-	comment("Streaming replication and pg_basebackup (online recovery) from each backend, as %s.", c.Replication.User)
+	if c.Mode.Info().Has(schema.FeatFollow) {
+		comment("Streaming replication and pg_basebackup (online recovery) from each backend, as %s.", c.Replication.User)
+	} else {
+		comment("pg_basebackup and the copy's streaming (online recovery) from each backend, as %s.", c.Replication.User)
+	}
 	for _, o := range c.Backends {
 		line("host", "replication", c.Replication.User, hbaAddress(o.Address), method)
 	}
@@ -307,7 +311,8 @@ func pgHBA(c *schema.Cluster, h *schema.Host) []byte {
 			comment("pgpool-II's online recovery from %s, as %s: the recovery functions, then its checks that the node is up.", p.Name, c.Recovery.User)
 			line("host", recDBs, c.Recovery.User, addr, method)
 		} else {
-			comment("pgpool-II %s sends no password for its %s (%s) and online recovery (%s):", c.Pgpool, what, checkUsers, c.Recovery.User)
+			comment("pgpool-II %s sends no password for its %s (%s) and online recovery (%s), since", c.Pgpool, what, checkUsers, c.Recovery.User)
+			comment("pgpool.conf holds none and pool_passwd serves them from 4.0 only:")
 			comment("add lines for them from %s with a method that needs none (trust on a network you trust), or", p.Address)
 			comment("set [postgresql] hba_method = \"trust\".")
 		}

@@ -344,7 +344,7 @@ recovery_database = "recdb"
 			"host replication repl 192.0.2.13/32 md5",
 			"host postgres repl 127.0.0.1/32 md5",
 			"host postgres repl ::1/128 md5",
-		}, "# pgpool-II 3.6 sends no password for its health check (pgpool) and online recovery (postgres):"},
+		}, "# pgpool-II 3.6 sends no password for its health check (pgpool) and online recovery (postgres), since"},
 		{"pgpool 3.6 trust", pgSpec{pg: "9.4", pgpool: "3.6", postgresql: `hba_method = "trust"`}, []string{
 			"local all postgres peer",
 			"host replication repl 192.0.2.11/32 trust",
