@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/postgres"
 )
 
 // PGSettings is what the bundle sets on the backends' own servers ([postgresql]): the file of
@@ -56,18 +57,18 @@ const (
 func (l *loader) pgSettings(t *table) {
 	p := &l.c.PG
 	pg := l.c.PostgreSQL
-	p.Slots = pg.AtLeast(9, 4)
+	p.Slots = pg.has(postgres.ReplicationSlots)
 	p.WALKeepMB = defaultWALKeepMB
 	p.HBAMethod = "md5"
-	if pg.AtLeast(10, 0) && (!l.versionOK || l.c.Pgpool.AtLeast(pgpool.V40)) {
+	if pg.has(postgres.Scram) && (!l.versionOK || l.c.Pgpool.AtLeast(pgpool.V40)) {
 		p.HBAMethod = "scram-sha-256"
 	}
 	if b, ok := t.boolean("data_checksums"); ok {
 		p.DataChecksums = b
 	}
 	if b, ok := t.boolean("replication_slots"); ok {
-		if b && pg.Major != 0 && !pg.AtLeast(9, 4) {
-			l.d.atValue(t.at("replication_slots"), "PostgreSQL %s has no replication slots (they came in 9.4); remove the key, and WAL is kept by wal_keep_segments (wal_keep_mb)", pg)
+		if b && pg.Major != 0 && !pg.has(postgres.ReplicationSlots) {
+			l.d.atValue(t.at("replication_slots"), "PostgreSQL %s has no replication slots (they came in %s); remove the key, and WAL is kept by wal_keep_segments (wal_keep_mb)", pg, postgres.ReplicationSlots)
 		} else {
 			p.Slots = b
 		}
@@ -80,8 +81,8 @@ func (l *loader) pgSettings(t *table) {
 	}
 	if s, ok := t.str("hba_method"); ok {
 		switch {
-		case s == "scram-sha-256" && pg.Major != 0 && !pg.AtLeast(10, 0):
-			l.d.atValue(t.at("hba_method"), "PostgreSQL %s has no scram-sha-256 (it came in 10); use \"md5\"", pg)
+		case s == "scram-sha-256" && pg.Major != 0 && !pg.has(postgres.Scram):
+			l.d.atValue(t.at("hba_method"), "PostgreSQL %s has no scram-sha-256 (it came in %s); use \"md5\"", pg, postgres.Scram)
 		case s == "scram-sha-256" && l.versionOK && !l.c.Pgpool.AtLeast(pgpool.V40):
 			l.d.atValue(t.at("hba_method"), "pgpool-II %s cannot log in to a backend with scram-sha-256 (4.0 can); use \"md5\"", l.c.Pgpool)
 		case s == "scram-sha-256", s == "md5", s == "trust":
@@ -98,10 +99,10 @@ func (l *loader) pgSettings(t *table) {
 			p.SyncCount = 1
 			switch {
 			case pg.Major == 0:
-			case !pg.AtLeast(9, 1):
-				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no synchronous replication (it came in 9.1); use \"off\"", pg)
-			case s == "any" && !pg.AtLeast(10, 0):
-				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no quorum commit (ANY came in 10); use \"first\"", pg)
+			case !pg.has(postgres.SyncReplication):
+				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no synchronous replication (it came in %s); use \"off\"", pg, postgres.SyncReplication)
+			case s == "any" && !pg.has(postgres.SyncQuorum):
+				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no quorum commit (ANY came in %s); use \"first\"", pg, postgres.SyncQuorum)
 			}
 		default:
 			l.d.atValue(t.at("synchronous"), "unknown choice %q; use \"off\" (asynchronous, the default), \"any\" (a commit waits for any synchronous_count standbys) or \"first\" (for the first synchronous_count standbys of the list)", s)
@@ -111,14 +112,17 @@ func (l *loader) pgSettings(t *table) {
 		switch {
 		case p.Sync == "" && !t.has("synchronous"):
 			l.d.atKey(t.at("synchronous_count"), "is used only with synchronous = \"any\" or \"first\"")
-		case p.Sync == "FIRST" && n > 1 && pg.Major != 0 && !pg.AtLeast(9, 6):
-			l.d.atValue(t.at("synchronous_count"), "PostgreSQL %s waits for one synchronous standby at a time (several came in 9.6); use 1", pg)
+		case p.Sync == "FIRST" && n > 1 && pg.Major != 0 && !pg.has(postgres.SyncMany):
+			l.d.atValue(t.at("synchronous_count"), "PostgreSQL %s waits for one synchronous standby at a time (several came in %s); use 1", pg, postgres.SyncMany)
 		default:
 			p.SyncCount = n
 		}
 	}
 	t.finish()
 }
+
+// has reports whether v has what PostgreSQL brought in version f (schema/postgres's table).
+func (v PGVersion) has(f postgres.Version) bool { return v.AtLeast(f.Major, f.Minor) }
 
 // checkPGSettings checks [postgresql] against the hosts, read after it.
 func (l *loader) checkPGSettings() {
@@ -198,14 +202,14 @@ func (l *loader) dbRoles() {
 		}
 		sr := use(c.SRCheck.User, pgpoolSecret(secret), "pgpool-II's streaming replication check")
 		sr.PoolPasswd = aes
-		sr.Monitor = c.PostgreSQL.AtLeast(10, 0)
+		sr.Monitor = c.PostgreSQL.has(postgres.Monitor)
 	}
 	rec := use(c.Recovery.User, pgpoolSecret("recovery"), "pgpool-II's online recovery (pgpool_recovery functions)")
 	rec.Superuser, rec.PoolPasswd = true, rec.PoolPasswd || aes
 	if c.Rewind.User != "" {
 		rw := use(c.Rewind.User, "rewind", "pg_rewind in the follow script")
 		rw.Rewind = true
-		if !c.PostgreSQL.AtLeast(11, 0) {
+		if !c.PostgreSQL.has(postgres.RewindGrants) {
 			rw.Superuser = true
 		}
 	}
@@ -232,7 +236,7 @@ func (l *loader) dbRoles() {
 // to the new primary as. Only streaming replication with pg_rewind (9.5+) has one.
 func (l *loader) rewindUser(t *table) {
 	c := l.c
-	if !c.Mode.Info().Has(FeatFollow) || !c.PostgreSQL.AtLeast(9, 5) {
+	if !c.Mode.Info().Has(FeatFollow) || !c.PostgreSQL.has(postgres.Rewind) {
 		if t.has("rewind_user") {
 			t.get("rewind_user")
 			l.d.atKey(t.at("rewind_user"), "pg_rewind runs in the follow script of streaming replication with PostgreSQL 9.5 and later only; remove the key")
@@ -240,7 +244,7 @@ func (l *loader) rewindUser(t *table) {
 		return
 	}
 	c.Rewind.User = defaultRewindUser
-	if !c.PostgreSQL.AtLeast(11, 0) {
+	if !c.PostgreSQL.has(postgres.RewindGrants) {
 		// pg_rewind needs a superuser before 11: the recovery user is one already.
 		c.Rewind.User = c.Recovery.User
 	}

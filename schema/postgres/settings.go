@@ -94,6 +94,19 @@ var Settings = []*Setting{
 		Why: "a commit waits until standbys of the list have its WAL"},
 }
 
+// What the spec can ask of PostgreSQL, by the version that brought it. The loader refuses a
+// choice the target version lacks, and the renderers and the scripts write it from these.
+var (
+	ReplicationSlots = Version{9, 4}  // physical replication slots (max_replication_slots)
+	SyncReplication  = Version{9, 1}  // synchronous_standby_names: the first standby of a list
+	SyncMany         = Version{9, 6}  // "n (...)": several synchronous standbys, by priority
+	SyncQuorum       = Version{10, 0} // "ANY n (...)" and "FIRST n (...)"
+	Scram            = Version{10, 0} // scram-sha-256 passwords and pg_hba.conf method
+	Rewind           = Version{9, 5}  // pg_rewind, in PostgreSQL itself
+	RewindGrants     = Version{11, 0} // pg_rewind as a role with grants, not a superuser
+	Monitor          = Version{10, 0} // the pg_monitor role (pg_stat_replication for all)
+)
+
 // Include directives of postgresql.conf, by the version that has each. A missing file named
 // by include stops the server from starting; include_if_exists skips it with a message.
 var (
@@ -132,7 +145,7 @@ func WALLevel(v Version) string {
 // (10 and later) or for md5: before 10 the setting is a boolean and on means md5.
 func PasswordEncryption(v Version, scram bool) string {
 	switch {
-	case !v.AtLeast(Version{10, 0}):
+	case !v.AtLeast(Scram):
 		return "on"
 	case scram:
 		return "scram-sha-256"
@@ -189,11 +202,11 @@ func SyncStandbyNames(v Version, method string, count int, names []string) strin
 	}
 	list := strings.Join(q, ", ")
 	switch {
-	case method != "ANY" && method != "FIRST" || count < 1 || !v.AtLeast(Version{9, 1}):
-	case v.AtLeast(Version{10, 0}):
+	case method != "ANY" && method != "FIRST" || count < 1 || !v.AtLeast(SyncReplication):
+	case v.AtLeast(SyncQuorum):
 		return fmt.Sprintf("%s %d (%s)", method, count, list)
 	case method == "ANY":
-	case v.AtLeast(Version{9, 6}):
+	case v.AtLeast(SyncMany):
 		return fmt.Sprintf("%d (%s)", count, list)
 	case count == 1:
 		return list

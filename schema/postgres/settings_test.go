@@ -26,6 +26,10 @@ func TestTable(t *testing.T) {
 			t.Errorf("Lookup(%q) does not find it", s.Name)
 		}
 	}
+	// A feature and the setting that turns it on came together.
+	if ReplicationSlots != Lookup("max_replication_slots").Since || SyncReplication != Lookup("synchronous_standby_names").Since {
+		t.Error("a feature's version and its setting's differ")
+	}
 	if Lookup("primary_conninfo_x") != nil {
 		t.Error("Lookup found a name the table does not have")
 	}
