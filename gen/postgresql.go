@@ -212,20 +212,37 @@ func hbaAddress(a string) string {
 	ip, err := netip.ParseAddr(a)
 	switch {
 	case err != nil:
-		return a
+		return hbaName(a)
 	case ip.Is4():
 		return a + "/32"
 	}
 	return a + "/128"
 }
 
-// joinUnique joins names with commas, each once, in their first order.
+// hbaKeywords are the words pg_hba.conf reads as keywords in the database, user and address
+// fields; in double quotes they are names.
+var hbaKeywords = []string{"all", "sameuser", "samerole", "samegroup", "replication", "samehost", "samenet"}
+
+// hbaName writes a role, database or host name for pg_hba.conf: in double quotes when it is a
+// keyword, so that a user named "all" stays that one user.
+func hbaName(s string) string {
+	if slices.Contains(hbaKeywords, s) {
+		return `"` + s + `"`
+	}
+	return s
+}
+
+// joinUnique joins names with commas, each once, in their first order, each as hbaName
+// writes it.
 func joinUnique(names ...string) string {
 	var out []string
 	for _, n := range names {
 		if n != "" && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
+	}
+	for i, n := range out {
+		out[i] = hbaName(n)
 	}
 	return strings.Join(out, ",")
 }
@@ -271,22 +288,22 @@ func pgHBA(c *schema.Cluster, h *schema.Host) []byte {
 	}
 	rows = make([]hbaRow, 0, 2*len(addrs)+20)
 	comment("The scripts and setup, as the OS user %s over the local socket.", c.Layout.User)
-	line("local", "all", c.Layout.User, "", "peer")
+	line("local", "all", hbaName(c.Layout.User), "", "peer")
 	if c.Mode.Info().Has(schema.FeatFollow) {
 		comment("Streaming replication and pg_basebackup (online recovery) from each backend, as %s.", c.Replication.User)
 	} else {
 		comment("pg_basebackup and the copy's streaming (online recovery) from each backend, as %s.", c.Replication.User)
 	}
 	for _, a := range addrs {
-		line("host", "replication", c.Replication.User, a, method)
+		line("host", "replication", hbaName(c.Replication.User), a, method)
 	}
 	if c.Rewind.User != "" {
 		comment("pg_rewind in the follow script, from each backend, as %s.", c.Rewind.User)
 		for _, a := range addrs {
-			line("host", "postgres", c.Rewind.User, a, method)
+			line("host", "postgres", hbaName(c.Rewind.User), a, method)
 		}
 	}
-	checkDBs, checkUsers, what := c.HealthCheck.Database, c.HealthCheck.User, "health check"
+	checkDBs, checkUsers, what := hbaName(c.HealthCheck.Database), hbaName(c.HealthCheck.User), "health check"
 	if c.Mode.Info().Has(schema.FeatSRCheck) {
 		checkDBs = joinUnique(c.HealthCheck.Database, c.SRCheck.Database)
 		checkUsers = joinUnique(c.HealthCheck.User, c.SRCheck.User)
@@ -310,7 +327,7 @@ func pgHBA(c *schema.Cluster, h *schema.Host) []byte {
 			comment("pgpool-II's %s from %s, as %s.", what, p.Name, checkUsers)
 			line("host", checkDBs, checkUsers, addr, method)
 			comment("pgpool-II's online recovery from %s, as %s: the recovery functions, then its checks that the node is up.", p.Name, c.Recovery.User)
-			line("host", recDBs, c.Recovery.User, addr, method)
+			line("host", recDBs, hbaName(c.Recovery.User), addr, method)
 		} else {
 			comment("pgpool-II %s sends no password for its %s (%s) and online recovery (%s), since", c.Pgpool, what, checkUsers, c.Recovery.User)
 			comment("pgpool.conf holds none and pool_passwd serves them from 4.0 only:")

@@ -337,6 +337,29 @@ recovery_database = "recdb"
 			"host postgres repl,pgpool,srmon,rec,rewind 127.0.0.1/32 scram-sha-256",
 			"host postgres repl,pgpool,srmon,rec,rewind ::1/128 scram-sha-256",
 		}, ""},
+		{"names that are pg_hba keywords stay names", pgSpec{pg: "15", addresses: []string{"samenet", "192.0.2.11", "samehost", "192.0.2.13"}, extra: `
+[replication]
+user = "all"
+rewind_user = "replication"
+[health_check]
+database = "replication"
+[sr_check]
+database = "sameuser"
+[recovery]
+user = "samerole"
+`}, []string{
+			"local all postgres peer",
+			`host replication "all" 192.0.2.11/32 scram-sha-256`,
+			`host replication "all" "samehost" scram-sha-256`,
+			`host replication "all" 192.0.2.13/32 scram-sha-256`,
+			`host postgres "replication" 192.0.2.11/32 scram-sha-256`,
+			`host postgres "replication" "samehost" scram-sha-256`,
+			`host postgres "replication" 192.0.2.13/32 scram-sha-256`,
+			`host "replication","sameuser" pgpool "samenet" scram-sha-256`,
+			`host postgres,template1 "samerole" "samenet" scram-sha-256`,
+			`host postgres "all",pgpool,"samerole","replication" 127.0.0.1/32 scram-sha-256`,
+			`host postgres "all",pgpool,"samerole","replication" ::1/128 scram-sha-256`,
+		}, ""},
 		{"pgpool 3.6 md5: no lines for pgpool's own users", pgSpec{pg: "9.6", pgpool: "3.6", native: true}, []string{
 			"local all postgres peer",
 			"host replication repl 192.0.2.11/32 md5",
