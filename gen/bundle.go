@@ -107,6 +107,7 @@ func Generate(c *schema.Cluster) *Bundle {
 		if h.Backend {
 			files = append(files, inDataDirectory(c, h, dataDir)...)
 			files = append(files, backendServiceFiles(c, h)...)
+			files = append(files, backendFiles(c, h)...)
 		}
 		if h.Pgpool {
 			files = append(files, pgpoolUnitFiles(c, h)...)

@@ -531,6 +531,10 @@ var (
 	knownHostsLine     = regexp.MustCompile(`^\S+ ` + sshKey + `$`)
 	// pool_hba.conf: a rule starts with its connection type.
 	poolHBALine = regexp.MustCompile(`^(?:local|host|hostssl|hostnossl)\s`)
+	// postgresql.conf: a setting, bare or single-quoted without escapes, or an include.
+	pgConfLine = regexp.MustCompile(`^[a-z_]+ = (?:[a-z0-9_-]+|'[^'\\\n]*')$`)
+	// pg_hba.conf: a local rule of four words or a host rule of five.
+	pgHBALine = regexp.MustCompile(`^(?:local +\S+ +\S+|host +\S+ +\S+ +\S+) +(?:peer|trust|md5|scram-sha-256)$`)
 )
 
 const sshKey = `(?:ssh-(?:ed25519|rsa)|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+/]+={0,2}(?: \S+)?`
@@ -546,7 +550,11 @@ func fileProblems(f *File) []string {
 		problems = append(problems, fmt.Sprintf("%s holds %U", f.Path(), r))
 	}
 	var line *regexp.Regexp
-	switch path.Base(f.Dest) {
+	base := path.Base(f.Dest)
+	if path.Base(path.Dir(f.Dest)) == "conf.d" {
+		base = "postgresql.conf" // Debian's conf.d holds postgresql.conf's settings
+	}
+	switch base {
 	case "pgpool.conf":
 		line = pgpoolConfLine
 	case "pcp.conf":
@@ -559,6 +567,10 @@ func fileProblems(f *File) []string {
 		line = knownHostsLine
 	case "pool_hba.conf":
 		line = poolHBALine
+	case "pg_hba.conf":
+		line = pgHBALine
+	case "postgresql.conf":
+		line = pgConfLine
 	default:
 		return problems
 	}

@@ -12,6 +12,7 @@ import (
 
 	"pgpoolgen/schema"
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/postgres"
 	schematext "pgpoolgen/schema/text"
 )
 
@@ -149,15 +150,6 @@ type setupRole struct {
 // An aesUser is a pool_passwd entry setup makes from a secret: user:AES<base64>.
 type aesUser struct{ Name, Secret string }
 
-// rewindFunctions are the functions pg_rewind calls on its source server, which a role that is
-// not a superuser may run once granted (PostgreSQL 11 and later; pg_rewind's documentation).
-var rewindFunctions = []string{
-	"pg_catalog.pg_ls_dir(text, boolean, boolean)",
-	"pg_catalog.pg_stat_file(text, boolean)",
-	"pg_catalog.pg_read_binary_file(text)",
-	"pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)",
-}
-
 // A dir is a folder setup looks after. Owned ones get the OS user and Mode every run;
 // others are only created when missing: owned by the user when UserIfMissing (sockets, logs),
 // else by root (the parents of configuration files). The run folder is OwnerOnly: it may be a
@@ -292,7 +284,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 			d.HBABlock = sf
 		case f.Install == Merge && strings.HasSuffix(f.Dest, "/postgresql.conf"):
 			d.IncludeBlock = sf
-		case f.Install == Merge:
+		case f.Install == Merge && path.Base(f.Dest) == "authorized_keys":
 			d.AuthorizedKeys = rel
 		case f.Install != Replace:
 		case h.Backend && path.Dir(f.Dest) == h.DataDirectory:
@@ -447,16 +439,11 @@ func pgpassLines(c *schema.Cluster) string {
 	return b.String()
 }
 
-// passwordEncryption is password_encryption's value for the passwords setup sets: a boolean
-// before PostgreSQL 10 (on: md5), the method from 10.
+// passwordEncryption is password_encryption's value for the passwords setup sets, quoted for
+// SET: the same as the settings file's.
 func passwordEncryption(c *schema.Cluster) string {
-	switch {
-	case !c.PostgreSQL.AtLeast(10, 0):
-		return "on"
-	case c.PG.HBAMethod == "scram-sha-256":
-		return "'scram-sha-256'"
-	}
-	return "'md5'"
+	v := postgres.Version{Major: c.PostgreSQL.Major, Minor: c.PostgreSQL.Minor}
+	return "'" + postgres.PasswordEncryption(v, c.PG.HBAMethod == "scram-sha-256") + "'"
 }
 
 // roleFor is what setup makes sure of for role r.
@@ -472,7 +459,7 @@ func roleFor(c *schema.Cluster, r *schema.DBRole) setupRole {
 	}
 	s.Attributes = strings.Join(attrs, " ")
 	if r.Rewind && !r.Superuser {
-		s.Functions = rewindFunctions
+		s.Functions = postgres.RewindFunctions
 	}
 	return s
 }

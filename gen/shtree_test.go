@@ -50,7 +50,11 @@ func hostileDNS(tag string) string {
 
 // hostilePath is the root under which every path of the hostile spec lies: every character
 // the path set allows, '.', '-', '_', '+' and '@', at the start and end of its names.
-var hostilePath = "/+@-._x" + "/" + hostileWord("@", "+", 60) + "/" + hostileWord(".", "_", 60) + "/-x-@+.+@"
+// It starts with /f, which sorts where the plain paths do among the bundle's fixed paths, at the
+// top (after /etc/pgpoolgen, like /srv/p) and inserted after /etc (before /etc/pgpoolgen and
+// /etc/tmpfiles.d, like /etc/pgpool-ii): setup takes files in path order, and both renders
+// must list them alike.
+var hostilePath = "/f/+@-._x" + "/" + hostileWord("@", "+", 60) + "/" + hostileWord(".", "_", 60) + "/-x-@+.+@"
 
 // shtreeValue is one value of the plain spec and the hostile value it becomes. scripts says
 // that the value reaches a script, so the test checks that it is there; the others go only

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/postgres"
 )
 
 // PGSettings is what the bundle sets on the backends' own servers ([postgresql]): the file of
@@ -58,10 +59,10 @@ func (l *loader) pgSettings(t *table) {
 	pg := l.c.PostgreSQL
 	// Slots are for standbys that stream for good: in native replication a recovered node
 	// streams only until the second stage promotes it, and WAL is kept by size instead.
-	p.Slots = pg.AtLeast(9, 4) && (l.c.Mode == 0 || l.c.Mode.Info().Has(FeatFollow))
+	p.Slots = pg.has(postgres.ReplicationSlots) && (l.c.Mode == 0 || l.c.Mode.Info().Has(FeatFollow))
 	p.WALKeepMB = defaultWALKeepMB
 	p.HBAMethod = "md5"
-	if pg.AtLeast(10, 0) && (!l.versionOK || l.c.Pgpool.AtLeast(pgpool.V40)) {
+	if pg.has(postgres.Scram) && (!l.versionOK || l.c.Pgpool.AtLeast(pgpool.V40)) {
 		p.HBAMethod = "scram-sha-256"
 	}
 	if b, ok := t.boolean("data_checksums"); ok {
@@ -70,8 +71,8 @@ func (l *loader) pgSettings(t *table) {
 	if b, ok := t.boolean("replication_slots"); ok {
 		if b && l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatFollow) {
 			l.d.atValue(t.at("replication_slots"), "%s mode keeps no standby for good (a recovered node streams only until the second stage promotes it): slots are for streaming replication; remove the key, and WAL is kept by wal_keep_mb", l.c.Mode)
-		} else if b && pg.Major != 0 && !pg.AtLeast(9, 4) {
-			l.d.atValue(t.at("replication_slots"), "PostgreSQL %s has no replication slots (they came in 9.4); remove the key, and WAL is kept by wal_keep_segments (wal_keep_mb)", pg)
+		} else if b && pg.Major != 0 && !pg.has(postgres.ReplicationSlots) {
+			l.d.atValue(t.at("replication_slots"), "PostgreSQL %s has no replication slots (they came in %s); remove the key, and WAL is kept by wal_keep_segments (wal_keep_mb)", pg, postgres.ReplicationSlots)
 		} else {
 			p.Slots = b
 		}
@@ -84,8 +85,8 @@ func (l *loader) pgSettings(t *table) {
 	}
 	if s, ok := t.str("hba_method"); ok {
 		switch {
-		case s == "scram-sha-256" && pg.Major != 0 && !pg.AtLeast(10, 0):
-			l.d.atValue(t.at("hba_method"), "PostgreSQL %s has no scram-sha-256 (it came in 10); use \"md5\"", pg)
+		case s == "scram-sha-256" && pg.Major != 0 && !pg.has(postgres.Scram):
+			l.d.atValue(t.at("hba_method"), "PostgreSQL %s has no scram-sha-256 (it came in %s); use \"md5\"", pg, postgres.Scram)
 		case s == "scram-sha-256" && l.versionOK && !l.c.Pgpool.AtLeast(pgpool.V40):
 			l.d.atValue(t.at("hba_method"), "pgpool-II %s cannot log in to a backend with scram-sha-256 (4.0 can); use \"md5\"", l.c.Pgpool)
 		case s == "scram-sha-256", s == "md5", s == "trust":
@@ -102,10 +103,10 @@ func (l *loader) pgSettings(t *table) {
 			p.SyncCount = 1
 			switch {
 			case pg.Major == 0:
-			case !pg.AtLeast(9, 1):
-				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no synchronous replication (it came in 9.1); use \"off\"", pg)
-			case s == "any" && !pg.AtLeast(10, 0):
-				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no quorum commit (ANY came in 10); use \"first\"", pg)
+			case !pg.has(postgres.SyncReplication):
+				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no synchronous replication (it came in %s); use \"off\"", pg, postgres.SyncReplication)
+			case s == "any" && !pg.has(postgres.SyncQuorum):
+				l.d.atValue(t.at("synchronous"), "PostgreSQL %s has no quorum commit (ANY came in %s); use \"first\"", pg, postgres.SyncQuorum)
 			}
 		default:
 			l.d.atValue(t.at("synchronous"), "unknown choice %q; use \"off\" (asynchronous, the default), \"any\" (a commit waits for any synchronous_count standbys) or \"first\" (for the first synchronous_count standbys of the list)", s)
@@ -115,14 +116,17 @@ func (l *loader) pgSettings(t *table) {
 		switch {
 		case p.Sync == "" && !t.has("synchronous"):
 			l.d.atKey(t.at("synchronous_count"), "is used only with synchronous = \"any\" or \"first\"")
-		case p.Sync == "FIRST" && n > 1 && pg.Major != 0 && !pg.AtLeast(9, 6):
-			l.d.atValue(t.at("synchronous_count"), "PostgreSQL %s waits for one synchronous standby at a time (several came in 9.6); use 1", pg)
+		case p.Sync == "FIRST" && n > 1 && pg.Major != 0 && !pg.has(postgres.SyncMany):
+			l.d.atValue(t.at("synchronous_count"), "PostgreSQL %s waits for one synchronous standby at a time (several came in %s); use 1", pg, postgres.SyncMany)
 		default:
 			p.SyncCount = n
 		}
 	}
 	t.finish()
 }
+
+// has reports whether v has what PostgreSQL brought in version f (schema/postgres's table).
+func (v PGVersion) has(f postgres.Version) bool { return v.AtLeast(f.Major, f.Minor) }
 
 // checkPGSettings checks [postgresql] against the hosts, read after it.
 func (l *loader) checkPGSettings() {
@@ -139,11 +143,13 @@ func (l *loader) checkPGSettings() {
 	slots := map[string]*Host{}
 	for _, b := range l.c.Backends {
 		b.SlotName = slotName(b.ApplicationName)
-		if b.SlotName == "" {
-			continue
+		if b.ApplicationName == "" {
+			continue // its name was refused
 		}
-		// Equal application names are an error of their own.
-		if first, dup := slots[b.SlotName]; dup && p.Slots && first.ApplicationName != b.ApplicationName {
+		first, dup := slots[b.SlotName]
+		// Equal application names were reported already, as such or as equal host names.
+		told := dup && first.ApplicationName == b.ApplicationName && (first.Name == b.Name || pgpool.Spelling("backend_application_nameN", l.c.Pgpool) != "")
+		if dup && p.Slots && !told {
 			l.d.atValue(l.hostPath[b]+".application_name", "its replication slot would be %q, like %s's; slot names are application names in lower case with '-' and '.' as '_': rename one", b.SlotName, first.Name)
 		}
 		slots[b.SlotName] = b
@@ -200,14 +206,14 @@ func (l *loader) dbRoles() {
 		}
 		sr := use(c.SRCheck.User, pgpoolSecret(secret), "pgpool-II's streaming replication check")
 		sr.PoolPasswd = aes
-		sr.Monitor = c.PostgreSQL.AtLeast(10, 0)
+		sr.Monitor = c.PostgreSQL.has(postgres.Monitor)
 	}
 	rec := use(c.Recovery.User, pgpoolSecret("recovery"), "pgpool-II's online recovery")
 	rec.Superuser, rec.PoolPasswd = true, rec.PoolPasswd || aes
 	if c.Rewind.User != "" {
 		rw := use(c.Rewind.User, "rewind", "pg_rewind in the follow script")
 		rw.Rewind = true
-		if !c.PostgreSQL.AtLeast(11, 0) {
+		if !c.PostgreSQL.has(postgres.RewindGrants) {
 			rw.Superuser = true
 		}
 	}
@@ -234,7 +240,7 @@ func (l *loader) dbRoles() {
 // to the new primary as. Only streaming replication with pg_rewind (9.5+) has one.
 func (l *loader) rewindUser(t *table) {
 	c := l.c
-	if !c.Mode.Info().Has(FeatFollow) || !c.PostgreSQL.AtLeast(9, 5) {
+	if !c.Mode.Info().Has(FeatFollow) || !c.PostgreSQL.has(postgres.Rewind) {
 		if t.has("rewind_user") {
 			t.get("rewind_user")
 			l.d.atKey(t.at("rewind_user"), "pg_rewind runs in the follow script of streaming replication with PostgreSQL 9.5 and later only; remove the key")
@@ -242,7 +248,7 @@ func (l *loader) rewindUser(t *table) {
 		return
 	}
 	c.Rewind.User = defaultRewindUser
-	if !c.PostgreSQL.AtLeast(11, 0) {
+	if !c.PostgreSQL.has(postgres.RewindGrants) {
 		// pg_rewind needs a superuser before 11: the recovery user is one already.
 		c.Rewind.User = c.Recovery.User
 	}

@@ -290,6 +290,8 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	# Every path setup changes, and the folders above them.
 	check '/var/lib/postgresql/.profile' file
 	check '/var/lib/postgresql/.ssh' dir
+	check '/etc/postgresql/15/main/conf.d' dir
+	check '/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' file
 	check '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' file
 	check '/var/lib/postgresql/15/main' dir
 	check '/var/lib/postgresql/15/main/PG_VERSION' file
@@ -533,6 +535,8 @@ fi
 ensure_dir '/var/lib/postgresql/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/postgresql/15/main/conf.d'
+ensure_file 'files/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' '/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' '0644'
 ensure_parent '/var/lib/postgresql/.ssh'
 ensure_file 'files/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '0644'
 

@@ -290,6 +290,8 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	# Every path setup changes, and the folders above them.
 	check '/home/postgres/.profile' file
 	check '/home/postgres/.ssh' dir
+	check '/etc/pgpoolgen/seed-master-slave' dir
+	check '/etc/pgpoolgen/seed-master-slave/postgresql.conf' rootfile
 	check '/usr/local/pgsql/data' dir
 	check '/usr/local/pgsql/data/PG_VERSION' file
 	check '/usr/local/pgsql/data/pgpool_remote_start' file
@@ -542,6 +544,8 @@ fi
 ensure_dir '/home/postgres/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/pgpoolgen/seed-master-slave'
+ensure_file 'files/etc/pgpoolgen/seed-master-slave/postgresql.conf' '/etc/pgpoolgen/seed-master-slave/postgresql.conf' '0644' root
 
 # Online recovery scripts, in the data directory: only once initdb or a base backup made it.
 locate '/usr/local/pgsql/data/PG_VERSION' file

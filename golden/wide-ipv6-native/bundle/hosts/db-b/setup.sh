@@ -290,6 +290,8 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	# Every path setup changes, and the folders above them.
 	check '/home/pgsql/.profile' file
 	check '/home/pgsql/.ssh' dir
+	check '/etc/pgpoolgen/wide-ipv6' dir
+	check '/etc/pgpoolgen/wide-ipv6/postgresql.conf' rootfile
 	check '/srv/pgdata/17' dir
 	check '/srv/pgdata/17/PG_VERSION' file
 	check '/srv/pgdata/17/pgpool_remote_start' file
@@ -529,6 +531,8 @@ fi
 ensure_dir '/home/pgsql/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/pgpoolgen/wide-ipv6'
+ensure_file 'files/etc/pgpoolgen/wide-ipv6/postgresql.conf' '/etc/pgpoolgen/wide-ipv6/postgresql.conf' '0644' root
 
 # Online recovery scripts, in the data directory: only once initdb or a base backup made it.
 locate '/srv/pgdata/17/PG_VERSION' file
