@@ -821,7 +821,7 @@ func TestScriptCommandsByVersion(t *testing.T) {
 			spec                                 haSpec
 			slots, reserve, rewind, recoveryConf bool
 		}{spec, !spec.native && !spec.noSlots && pg.AtLeast(9, 4), pg.AtLeast(9, 6), !spec.native && pg.AtLeast(9, 5), !pg.AtLeast(12, 0)}
-		if c.PG.Slots != (sh.slots || spec.native) {
+		if c.PG.Slots != sh.slots {
 			t.Fatalf("%+v: the model's slots are %v", spec, c.PG.Slots)
 		}
 		if (c.Rewind.User != "") != sh.rewind {

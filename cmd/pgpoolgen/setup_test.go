@@ -230,6 +230,7 @@ func TestSetupScripts(t *testing.T) {
 				fakeHost(t, root, tc.user, tc.group, tc.home, files)
 				giveKeyPair(t, filepath.Join(goldenDir, tc.name), host, root, tc.home)
 				script := filepath.Join(bundle, "hosts", host, "setup.sh")
+				hba := madeCluster(t, root, m, host)
 
 				// A dry run changes nothing.
 				before := statTree(t, root)
@@ -273,6 +274,13 @@ func TestSetupScripts(t *testing.T) {
 						t.Errorf("%s: %s is owned by %s, want %s", host, f.Dest, owner, wantOwner)
 					}
 				}
+				if hba != "" {
+					// The block comes first, where PostgreSQL looks first; the operator's line stays.
+					block := readFile(t, filepath.Join(bundle, "hosts", host, "merge", hba))
+					if got := readFile(t, filepath.Join(root, hba)); got != block+operatorHBA {
+						t.Errorf("%s: %s after setup:\n%s\nwant the block, then the operator's line", host, hba, got)
+					}
+				}
 				ak := filepath.Join(root, tc.home, ".ssh", "authorized_keys")
 				checkMode(t, filepath.Join(root, tc.home, ".ssh"), 0o700)
 				checkMode(t, ak, 0o600)
@@ -292,6 +300,33 @@ func TestSetupScripts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// operatorHBA is the line a fresh cluster's pg_hba.conf has in madeCluster.
+const operatorHBA = "local   all   all   peer   # the operator's\n"
+
+// madeCluster gives a backend host of the manifest the database cluster pg_createcluster or
+// initdb would have made, owned by the OS user: postgresql.conf (reading conf.d, as Debian's
+// does), pg_hba.conf with one line of the operator's, and PG_VERSION where postgresql.conf is
+// in the data directory. It returns the pg_hba.conf the bundle merges a block into, or "" on a
+// host without one.
+func madeCluster(t *testing.T, root string, m manifestDoc, host string) string {
+	t.Helper()
+	for _, f := range m.Files {
+		if f.Host != host || f.Install != "merge" || filepath.Base(f.Dest) != "pg_hba.conf" {
+			continue
+		}
+		dir := filepath.Join(root, filepath.Dir(f.Dest))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mkdir(t, dir, 0o700, 4242, 4343)
+		for name, data := range map[string]string{"postgresql.conf": "# the operator's\ninclude_dir = 'conf.d'\n", "pg_hba.conf": operatorHBA, "PG_VERSION": "15\n"} {
+			writeOwned(t, filepath.Join(dir, name), data, 0o600, 4242, 4343)
+		}
+		return f.Dest
+	}
+	return ""
 }
 
 func ownerOf(info os.FileInfo) string {

@@ -5,14 +5,20 @@
 # describes and is idempotent: a second run changes nothing and says so.
 #
 # Run it as root from its folder of the bundle (copy hosts/pg3/ to the host first):
-#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network]
+#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network] [--reload] [--restart]
 #   --dry-run         print what would change, change nothing
+#   --reload          reload the servers whose files this run changed (setup never does it
+#                     on its own; without the flag it says what to reload or restart)
+#   --restart         restart PostgreSQL when its settings file changed while it runs
 #   --root DIR        work on DIR as if it were /: for tests; installs no software and runs no SQL
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
-#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): ~postgres/.pgpass: the repl role's password, for base backups and primary_conninfo
+#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~postgres/.pgpass
+#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role pgpool (pgpool-II's health check; pgpool-II's streaming replication check), set by setup on the primary
+#   PGPOOLGEN_RECOVERY_PASSWORD (file recovery): the password of role postgres (pgpool-II's online recovery), set by setup on the primary
+#   PGPOOLGEN_REWIND_PASSWORD (file rewind): the password of role rewind (pg_rewind in the follow script), set by setup on the primary, and in ~postgres/.pgpass
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -23,18 +29,23 @@ root=""
 dry_run=0
 secrets_dir=""
 check_network=1
+do_reload=0
+do_restart=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dry-run) dry_run=1 ;;
 	--root) root=${2:?--root needs a folder}; shift ;;
 	--secrets-dir) secrets_dir=${2:?--secrets-dir needs a folder}; shift ;;
 	--skip-network) check_network=0 ;;
+	--reload) do_reload=1 ;;
+	--restart) do_restart=1 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
 	*) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 root=${root%/}
+readonly do_reload do_restart
 
 changes=0
 pending=0
@@ -290,13 +301,18 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	# Every path setup changes, and the folders above them.
 	check '/var/lib/postgresql/.profile' file
 	check '/var/lib/postgresql/.ssh' dir
-	check '/etc/postgresql/15/main/conf.d' dir
-	check '/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' file
+	check '/etc/sudoers.d' dir
+	check '/etc/sudoers.d/pgpoolgen-debian-streaming' rootfile
 	check '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' file
 	check '/var/lib/postgresql/15/main' dir
 	check '/var/lib/postgresql/15/main/PG_VERSION' file
 	check '/var/lib/postgresql/15/main/pgpool_remote_start' file
 	check '/var/lib/postgresql/15/main/recovery_1st_stage' file
+	check '/etc/postgresql/15/main' dir
+	check '/etc/postgresql/15/main/postgresql.conf' file
+	check '/etc/postgresql/15/main/conf.d' dir
+	check '/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' file
+	check '/etc/postgresql/15/main/pg_hba.conf' file
 	check '/var/lib/postgresql/.ssh/authorized_keys' file
 	check '/var/lib/postgresql/.pgpass' file
 	# The bundle is read by root and its files installed as root's: the user must not be able to
@@ -327,6 +343,8 @@ need_program '/usr/lib/postgresql/15/bin/pg_basebackup' 'PostgreSQL 15'
 need_program '/usr/lib/postgresql/15/bin/pg_isready' 'PostgreSQL 15'
 need_program '/usr/lib/postgresql/15/bin/pg_rewind' 'the follow script re-points an old primary with it'
 need_program 'runuser' 'setup runs psql as postgres'
+# Where systemd runs, the HA scripts start and stop PostgreSQL through its unit, with sudo.
+[ ! -d "$root/run/systemd/system" ] || need_program sudo 'the HA scripts start and stop PostgreSQL through systemd with sudo -n'
 
 # The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
 # other hosts with it. Read as the user: ~/.ssh is the user's.
@@ -344,7 +362,7 @@ pgpool_series() { # PROGRAM
 }
 
 # Secrets: read now, never printed, never on a command line or in a temporary file of root's.
-# read_secret NAME ENV WHAT: sets secret_NAME from the environment variable ENV, or from the file
+# read_secret NAME ENV WHAT: sets secret[NAME] from the environment variable ENV, or from the file
 # NAME in --secrets-dir (one line; a newline or CR LF at its end is dropped), checked as the
 # build checks passwords: pg_md5 and pcp take at most 128 bytes, and a line break or NUL cannot
 # be sent. A message names the secret, never its value. ENV is then removed from the
@@ -376,7 +394,7 @@ read_secret() {
 	elif [ "$nul" = 1 ] || [[ $value == *[$'\n\r']* ]]; then
 		problem "secret $name ($from) holds a line break or NUL byte; pcp and pgpool clients cannot send it (a secrets file holds one line)"
 	else
-		printf -v "secret_$name" '%s' "$value"
+		secret[$name]=$value
 	fi
 }
 if [ -n "$secrets_dir" ]; then
@@ -385,8 +403,11 @@ if [ -n "$secrets_dir" ]; then
 		secrets_dir=/nonexistent
 	fi
 fi
-secret_replication=""
-read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' '~postgres/.pgpass: the repl role'\''s password, for base backups and primary_conninfo'
+declare -A secret=()
+read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' 'the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~postgres/.pgpass'
+read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role pgpool (pgpool-II'\''s health check; pgpool-II'\''s streaming replication check), set by setup on the primary'
+read_secret 'recovery' 'PGPOOLGEN_RECOVERY_PASSWORD' 'the password of role postgres (pgpool-II'\''s online recovery), set by setup on the primary'
+read_secret 'rewind' 'PGPOOLGEN_REWIND_PASSWORD' 'the password of role rewind (pg_rewind in the follow script), set by setup on the primary, and in ~postgres/.pgpass'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT
@@ -480,27 +501,45 @@ ensure_file() {
 	settle "$2" "$3" "$owner" "install $2 (mode $3)"
 }
 
-# merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
-# them at its end) with BLOCK, whose first and last lines are the markers. Lines outside the
-# markers are the operator's and stay as they are. The file is 0600.
+# merge_block FILE BLOCK [MODE [top]]: replaces the lines between this cluster's markers in
+# FILE with BLOCK, whose first and last lines are the markers; a file without them gets BLOCK
+# at its end, or with top at its start (pg_hba.conf: the first matching line wins). Lines
+# outside the markers are the operator's and stay as they are. The file gets MODE (0600), or
+# keeps its own mode with MODE keep (0600 when it is new).
 merge_block() {
+	local mode=${3:-0600} rest
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster debian-streaming' -v end='# END pgpoolgen cluster debian-streaming' '
+	if [ "$mode" = keep ]; then
+		mode=0600
+		[ -z "$have_stat" ] || mode=0${have_stat%% *}
+	fi
+	# The block may hold secrets (.pgpass): it is added here, never passed to a program.
+	rest=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster debian-streaming' -v end='# END pgpoolgen cluster debian-streaming' '
 		$0 == begin { skip = 1; next }
 		$0 == end { skip = 0; next }
 		!skip { print }
-	' && printf '%sx' "$2")
-	content=${content%x}
-	settle "$1" 0600 user "update this cluster's lines in $1"
+	' && printf x)
+	rest=${rest%x}
+	if [ "${4-}" = top ]; then
+		content=$2$rest
+	else
+		content=$rest$2
+	fi
+	settle "$1" "$mode" user "update this cluster's lines in $1"
 }
 
-# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES (a file of the bundle)
-# has lines for (user:secret), keeping every other user's line: pool_passwd has no room for
-# markers.
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret, one per line), keeping every other user's line: pool_passwd has no room for
+# markers. Only the names reach awk; the entries are added here.
 merge_users() {
+	local names
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$2" - && cat -- "$2" && printf x)
-	content=${content%x}
+	names=$(printf '%s' "$2" | cut -d: -f1 | tr '\n' ' ')
+	content=$(printf '%s' "$have" | awk -F: -v names="$names" '
+		BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+		!($1 in ours)
+	' && printf x)
+	content=${content%x}$2
 	settle "$1" 0600 user "update this cluster's lines in $1"
 }
 
@@ -535,10 +574,42 @@ fi
 ensure_dir '/var/lib/postgresql/.ssh' '0700'
 
 # The bundle's files.
-ensure_parent '/etc/postgresql/15/main/conf.d'
-ensure_file 'files/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' '/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' '0644'
+ensure_parent '/etc/sudoers.d'
+ensure_file 'files/etc/sudoers.d/pgpoolgen-debian-streaming' '/etc/sudoers.d/pgpoolgen-debian-streaming' '0440' root
 ensure_parent '/var/lib/postgresql/.ssh'
 ensure_file 'files/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' '0644'
+
+# systemd reads a unit file that changed once told to (no server starts or stops by it).
+for f in "${changed_files[@]}"; do
+	case $f in
+	/etc/systemd/system/*)
+		if [ -z "$root" ] && [ -d /run/systemd/system ]; then
+			change "reload systemd's unit files (systemctl daemon-reload)" systemctl daemon-reload
+		fi
+		break
+		;;
+	esac
+done
+
+# PostgreSQL's own files: the settings file and this cluster's block of pg_hba.conf, once the
+# database cluster exists (before, pg_createcluster or initdb would find them in the way).
+pg_files_changed=0
+locate '/etc/postgresql/15/main/postgresql.conf' file
+if [ "$found" = 1 ]; then
+	before=${#changed_files[@]}
+	look '/etc/postgresql/15/main/postgresql.conf' user
+	if ! printf '%s\n' "$have" | grep -Eq "^[[:space:]]*include_dir[[:space:]]*=?[[:space:]]*'conf\.d'"; then
+		say "setup of pg3 stopped: /etc/postgresql/15/main/postgresql.conf does not read conf.d (include_dir = 'conf.d', as Debian's pg_createcluster writes it), so the bundle's settings would not apply: add that line"
+		exit 1
+	fi
+	ensure_parent '/etc/postgresql/15/main/conf.d'
+	ensure_file 'files/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' '/etc/postgresql/15/main/conf.d/pgpoolgen-debian-streaming.conf' '0644'
+	block=$(cat -- "$here"/'merge/etc/postgresql/15/main/pg_hba.conf' && printf x)
+	merge_block '/etc/postgresql/15/main/pg_hba.conf' "${block%x}" '0640' top
+	[ "${#changed_files[@]}" = "$before" ] || pg_files_changed=1
+else
+	later "put PostgreSQL's settings and pg_hba.conf lines in place once the database cluster exists (/etc/postgresql/15/main/postgresql.conf; run setup again after pg_createcluster or initdb)"
+fi
 
 # Online recovery scripts, in the data directory: only once initdb or a base backup made it.
 locate '/var/lib/postgresql/15/main/PG_VERSION' file
@@ -555,25 +626,96 @@ merge_block '/var/lib/postgresql/.ssh/authorized_keys' "${block%x}"
 
 # Passwords the scripts use, written here from the secrets, never kept in the bundle. They are
 # escaped for .pgpass (\ and :) and passed on in variables and pipes only.
-pgpass_escape "$secret_replication"
 block='# BEGIN pgpoolgen cluster debian-streaming'$'\n'
+pgpass_escape "${secret[replication]}"
 block+='192.0.2.11:5432:*:repl:'$escaped$'\n'
 block+='192.0.2.12:5432:*:repl:'$escaped$'\n'
 block+='192.0.2.13:5432:*:repl:'$escaped$'\n'
+pgpass_escape "${secret[rewind]}"
+block+='192.0.2.11:5432:*:rewind:'$escaped$'\n'
+block+='192.0.2.12:5432:*:rewind:'$escaped$'\n'
+block+='192.0.2.13:5432:*:rewind:'$escaped$'\n'
 block+='# END pgpoolgen cluster debian-streaming'$'\n'
 merge_block '/var/lib/postgresql/.pgpass' "$block"
 
-# S12: the pgpool_recovery functions in template1, on the primary.
-psql_local() {
-	timeout 30 runuser -u 'postgres' -- '/usr/lib/postgresql/15/bin/psql' -X -q -A -t -p '5432' -d 'template1' "$@"
+# On the primary, once PostgreSQL runs: the roles the cluster logs in as, and
+# (S12) the pgpool_recovery functions in template1.
+# psql_db DATABASE ARGUMENT...: psql on this host's server as postgres, through its socket.
+# Its commits do not wait for synchronous standbys (synchronous_commit = local): a primary
+# set up before its standbys exist would wait for them forever.
+psql_db() {
+	local db=$1
+	shift
+	PGOPTIONS='-c synchronous_commit=local' timeout 30 runuser -u 'postgres' -- '/usr/lib/postgresql/15/bin/psql' -X -q -A -t -v ON_ERROR_STOP=1 -p '5432' -d "$db" "$@"
 }
+psql_local() { psql_db 'template1' "$@"; }
+
+# set_password ROLE PASSWORD: sets ROLE's password, sent on psql's standard input, in a session
+# that logs no statement (log_statement, the slow-query and error logs, pg_stat_statements), so
+# the password is in no log and on no command line. The server hashes it ('scram-sha-256').
+set_password() {
+	local quoted=${2//\'/\'\'}
+	printf '%s\n' "SET log_statement = 'none';" 'SET log_min_duration_statement = -1;' \
+		'SET log_min_error_statement = panic;' 'SET pg_stat_statements.track_utility = off;' \
+		'SET standard_conforming_strings = on;' 'SET password_encryption = '\''scram-sha-256'\'';' \
+		"ALTER ROLE \"$1\" PASSWORD '$quoted';" | psql_db postgres
+}
+
+# password_works ROLE PASSWORD: whether ROLE logs in with PASSWORD over TCP on this host (the
+# bundle's pg_hba.conf lines for 127.0.0.1 and ::1): then it is set already. The password goes
+# in the environment of psql, which runs as postgres; no other user can read it there.
+password_works() {
+	PGPASSWORD=$2 PGCONNECT_TIMEOUT=5 timeout 30 runuser -u 'postgres' -- '/usr/lib/postgresql/15/bin/psql' -X -q -A -t -w \
+		-h localhost -p '5432' -U "$1" -d postgres -c 'SELECT 1' >/dev/null 2>&1
+}
+
+# ensure_role NAME SECRET ATTRIBUTES MONITOR FUNCTION...: makes sure role NAME exists with the
+# ATTRIBUTES (CREATE ROLE words), is a member of pg_monitor when MONITOR is 1, may run each
+# FUNCTION, and logs in with the password of secret SECRET (none when SECRET is empty). It adds what is missing and never takes anything away.
+ensure_role() {
+	local name=$1 from=$2 attrs=$3 monitor=$4 row super repl login missing="" created=0 f
+	shift 4
+	row=$(psql_db postgres -c "SELECT rolsuper, rolreplication, rolcanlogin FROM pg_roles WHERE rolname = '$name'")
+	if [ -z "$row" ]; then
+		change "create role $name ($attrs)" psql_db postgres -c "CREATE ROLE \"$name\" $attrs"
+		created=1
+	else
+		IFS='|' read -r super repl login <<<"$row"
+		[[ " $attrs " != *" SUPERUSER "* || $super == t ]] || missing+=" SUPERUSER"
+		[[ " $attrs " != *" REPLICATION "* || $repl == t || $super == t ]] || missing+=" REPLICATION"
+		[ "$login" = t ] || missing+=" LOGIN"
+		[ -z "$missing" ] || change "give role $name$missing" psql_db postgres -c "ALTER ROLE \"$name\"$missing"
+	fi
+	if [ "$monitor" = 1 ] && { [ "$created" = 1 ] || [ "$(psql_db postgres -c "SELECT pg_has_role('$name', 'pg_monitor', 'MEMBER')")" != t ]; }; then
+		change "grant pg_monitor to $name" psql_db postgres -c "GRANT pg_monitor TO \"$name\""
+	fi
+	for f in "$@"; do
+		if [ "$created" = 1 ] || [ "$(psql_db postgres -c "SELECT has_function_privilege('$name', '$f', 'EXECUTE')")" != t ]; then
+			change "let $name run $f" psql_db postgres -c "GRANT EXECUTE ON FUNCTION $f TO \"$name\""
+		fi
+	done
+	if [ -n "$from" ]; then
+		if [ "$created" = 1 ] || ! password_works "$name" "${secret[$from]}"; then
+			change "set the password of role $name (secret $from)" set_password "$name" "${secret[$from]}"
+		fi
+	fi
+}
+
 if [ -n "$root" ]; then
-	say "skipped under --root: the pgpool_recovery functions in template1"
+	say "skipped under --root: the roles and the pgpool_recovery functions in template1"
 elif ! as_user '/usr/lib/postgresql/15/bin/pg_isready' -q -p '5432' -U 'postgres' 2>/dev/null; then
-	later "create the pgpool_recovery functions in template1 once PostgreSQL runs here (run setup again)"
+	later "create the roles and the pgpool_recovery functions in template1 once PostgreSQL runs here (run setup again)"
 elif [ "$(psql_local -c 'SELECT pg_is_in_recovery()')" = t ]; then
-	say "skipped: this node is a standby; the primary's pgpool_recovery functions replicate here"
+	say "skipped: this node is a standby; the primary's roles and pgpool_recovery functions replicate here"
 else
+	# base backups and streaming replication
+	ensure_role 'repl' 'replication' 'LOGIN REPLICATION' 0
+	# pgpool-II's health check; pgpool-II's streaming replication check
+	ensure_role 'pgpool' 'check' 'LOGIN' 1
+	# pgpool-II's online recovery
+	ensure_role 'postgres' 'recovery' 'LOGIN SUPERUSER' 0
+	# pg_rewind in the follow script
+	ensure_role 'rewind' 'rewind' 'LOGIN' 0 'pg_catalog.pg_ls_dir(text, boolean, boolean)' 'pg_catalog.pg_stat_file(text, boolean)' 'pg_catalog.pg_read_binary_file(text)' 'pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)'
 	# The extension's version must be the one this pgpool-II calls (an older one lacks the
 	# overload with this version's arguments): create it, or update it.
 	extension=$(psql_local -c "SELECT coalesce(installed_version, '-') || ' ' || default_version FROM pg_available_extensions WHERE name = 'pgpool_recovery'")
@@ -585,6 +727,20 @@ else
 			change "update the pgpool_recovery extension from $installed to $available" psql_local -c 'ALTER EXTENSION pgpool_recovery UPDATE'
 		fi ;;
 	esac
+fi
+
+# PostgreSQL reads pg_hba.conf and most settings on reload, and listen_addresses, port,
+# wal_level, max_wal_senders, max_replication_slots, hot_standby and wal_log_hints only at
+# start. setup restarts nothing on its own.
+if [ "$pg_files_changed" = 1 ] && [ -z "$root" ] && as_user '/usr/lib/postgresql/15/bin/pg_ctl' -D '/etc/postgresql/15/main' status >/dev/null 2>&1; then
+	if [ "$do_restart" = 1 ]; then
+		change "restart PostgreSQL (pg_ctl restart -m fast)" as_user '/usr/lib/postgresql/15/bin/pg_ctl' -D '/etc/postgresql/15/main' -m fast -w -t 120 restart -l '/var/lib/postgresql/pgpoolgen-pg3.log'
+	elif [ "$do_reload" = 1 ]; then
+		change "reload PostgreSQL (pg_ctl reload)" as_user '/usr/lib/postgresql/15/bin/pg_ctl' -D '/etc/postgresql/15/main' reload
+		say "note: settings read only at start (listen_addresses, port, wal_level, max_wal_senders, max_replication_slots, hot_standby, wal_log_hints) wait for a restart (setup --restart)"
+	else
+		say "note: PostgreSQL's settings or pg_hba.conf changed while it runs: reload it (setup --reload) for pg_hba.conf and reloadable settings, restart it (setup --restart) for the others"
+	fi
 fi
 
 later_note=""

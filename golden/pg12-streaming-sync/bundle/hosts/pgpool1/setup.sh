@@ -5,13 +5,19 @@
 # describes and is idempotent: a second run changes nothing and says so.
 #
 # Run it as root from its folder of the bundle (copy hosts/pgpool1/ to the host first):
-#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network]
+#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network] [--reload] [--restart]
 #   --dry-run         print what would change, change nothing
+#   --reload          reload the servers whose files this run changed (setup never does it
+#                     on its own; without the flag it says what to reload or restart)
+#   --restart         restart PostgreSQL when its settings file changed while it runs
 #   --root DIR        work on DIR as if it were /: for tests; installs no software and runs no SQL
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
+#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role pgpool (pgpool-II's health check; pgpool-II's streaming replication check): its AES entry in pool_passwd
+#   PGPOOLGEN_RECOVERY_PASSWORD (file recovery): the password of role postgres (pgpool-II's online recovery): its AES entry in pool_passwd
+#   PGPOOLGEN_PGPOOLKEY (file pgpoolkey): the key pool_passwd's AES entries are made with, installed as ~postgres/.pgpoolkey (the same on every pgpool host)
 #   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
 set -euo pipefail
 umask 077
@@ -23,18 +29,23 @@ root=""
 dry_run=0
 secrets_dir=""
 check_network=1
+do_reload=0
+do_restart=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dry-run) dry_run=1 ;;
 	--root) root=${2:?--root needs a folder}; shift ;;
 	--secrets-dir) secrets_dir=${2:?--secrets-dir needs a folder}; shift ;;
 	--skip-network) check_network=0 ;;
+	--reload) do_reload=1 ;;
+	--restart) do_restart=1 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
 	*) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 root=${root%/}
+readonly do_reload do_restart
 
 changes=0
 pending=0
@@ -298,7 +309,10 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/etc/pgpool2/pcp.conf' file
 	check '/etc/pgpool2/pgpool.conf' file
 	check '/etc/pgpool2/pool_hba.conf' file
+	check '/etc/systemd/system/pgpool2.service.d' dir
+	check '/etc/systemd/system/pgpool2.service.d/pgpoolgen.conf' rootfile
 	check '/etc/pgpool2/pool_passwd' file
+	check '/var/lib/postgresql/.pgpoolkey' file
 	check '/var/lib/postgresql/.ssh/authorized_keys' file
 	check '/var/lib/postgresql/.pcppass' file
 	# The bundle is read by root and its files installed as root's: the user must not be able to
@@ -323,6 +337,7 @@ need_program setpriv 'setup works in the folders of postgres with its rights'
 need_program 'timeout' 'the scripts bound every remote command'
 need_program 'ssh' 'the scripts log in to other hosts'
 need_program 'apt-get' 'installing Debian'\''s packages'
+need_program 'openssl' 'setup makes pool_passwd'\''s AES entries with it, as pg_enc does'
 
 # The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
 # other hosts with it. Read as the user: ~/.ssh is the user's.
@@ -344,7 +359,7 @@ if [ -n "$installed" ] && [ "$installed" != '4.2' ]; then
 fi
 
 # Secrets: read now, never printed, never on a command line or in a temporary file of root's.
-# read_secret NAME ENV WHAT: sets secret_NAME from the environment variable ENV, or from the file
+# read_secret NAME ENV WHAT: sets secret[NAME] from the environment variable ENV, or from the file
 # NAME in --secrets-dir (one line; a newline or CR LF at its end is dropped), checked as the
 # build checks passwords: pg_md5 and pcp take at most 128 bytes, and a line break or NUL cannot
 # be sent. A message names the secret, never its value. ENV is then removed from the
@@ -376,7 +391,7 @@ read_secret() {
 	elif [ "$nul" = 1 ] || [[ $value == *[$'\n\r']* ]]; then
 		problem "secret $name ($from) holds a line break or NUL byte; pcp and pgpool clients cannot send it (a secrets file holds one line)"
 	else
-		printf -v "secret_$name" '%s' "$value"
+		secret[$name]=$value
 	fi
 }
 if [ -n "$secrets_dir" ]; then
@@ -385,7 +400,10 @@ if [ -n "$secrets_dir" ]; then
 		secrets_dir=/nonexistent
 	fi
 fi
-secret_pcp=""
+declare -A secret=()
+read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role pgpool (pgpool-II'\''s health check; pgpool-II'\''s streaming replication check): its AES entry in pool_passwd'
+read_secret 'recovery' 'PGPOOLGEN_RECOVERY_PASSWORD' 'the password of role postgres (pgpool-II'\''s online recovery): its AES entry in pool_passwd'
+read_secret 'pgpoolkey' 'PGPOOLGEN_PGPOOLKEY' 'the key pool_passwd'\''s AES entries are made with, installed as ~postgres/.pgpoolkey (the same on every pgpool host)'
 read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pcppass: pcp user pgpool'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script)'
 
 if [ "$check_network" = 1 ]; then
@@ -482,27 +500,45 @@ ensure_file() {
 	settle "$2" "$3" "$owner" "install $2 (mode $3)"
 }
 
-# merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
-# them at its end) with BLOCK, whose first and last lines are the markers. Lines outside the
-# markers are the operator's and stay as they are. The file is 0600.
+# merge_block FILE BLOCK [MODE [top]]: replaces the lines between this cluster's markers in
+# FILE with BLOCK, whose first and last lines are the markers; a file without them gets BLOCK
+# at its end, or with top at its start (pg_hba.conf: the first matching line wins). Lines
+# outside the markers are the operator's and stay as they are. The file gets MODE (0600), or
+# keeps its own mode with MODE keep (0600 when it is new).
 merge_block() {
+	local mode=${3:-0600} rest
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster pg12' -v end='# END pgpoolgen cluster pg12' '
+	if [ "$mode" = keep ]; then
+		mode=0600
+		[ -z "$have_stat" ] || mode=0${have_stat%% *}
+	fi
+	# The block may hold secrets (.pgpass): it is added here, never passed to a program.
+	rest=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster pg12' -v end='# END pgpoolgen cluster pg12' '
 		$0 == begin { skip = 1; next }
 		$0 == end { skip = 0; next }
 		!skip { print }
-	' && printf '%sx' "$2")
-	content=${content%x}
-	settle "$1" 0600 user "update this cluster's lines in $1"
+	' && printf x)
+	rest=${rest%x}
+	if [ "${4-}" = top ]; then
+		content=$2$rest
+	else
+		content=$rest$2
+	fi
+	settle "$1" "$mode" user "update this cluster's lines in $1"
 }
 
-# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES (a file of the bundle)
-# has lines for (user:secret), keeping every other user's line: pool_passwd has no room for
-# markers.
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret, one per line), keeping every other user's line: pool_passwd has no room for
+# markers. Only the names reach awk; the entries are added here.
 merge_users() {
+	local names
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$2" - && cat -- "$2" && printf x)
-	content=${content%x}
+	names=$(printf '%s' "$2" | cut -d: -f1 | tr '\n' ' ')
+	content=$(printf '%s' "$have" | awk -F: -v names="$names" '
+		BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+		!($1 in ours)
+	' && printf x)
+	content=${content%x}$2
 	settle "$1" 0600 user "update this cluster's lines in $1"
 }
 
@@ -551,29 +587,79 @@ ensure_file 'files/etc/pgpool2/follow_primary.sh' '/etc/pgpool2/follow_primary.s
 ensure_file 'files/etc/pgpool2/pcp.conf' '/etc/pgpool2/pcp.conf' '0600'
 ensure_file 'files/etc/pgpool2/pgpool.conf' '/etc/pgpool2/pgpool.conf' '0640'
 ensure_file 'files/etc/pgpool2/pool_hba.conf' '/etc/pgpool2/pool_hba.conf' '0640'
+ensure_parent '/etc/systemd/system/pgpool2.service.d'
+ensure_file 'files/etc/systemd/system/pgpool2.service.d/pgpoolgen.conf' '/etc/systemd/system/pgpool2.service.d/pgpoolgen.conf' '0644' root
 
-# pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty
-# one is made when there is none (fill it with pg_md5 -m or pg_enc -m); an existing one is kept.
-look '/etc/pgpool2/pool_passwd' user
-if [ "$found" = 0 ]; then
-	content=""
-	change "create an empty /etc/pgpool2/pool_passwd" put_content 0600 "$uid:$gid"
+# systemd reads a unit file that changed once told to (no server starts or stops by it).
+for f in "${changed_files[@]}"; do
+	case $f in
+	/etc/systemd/system/*)
+		if [ -z "$root" ] && [ -d /run/systemd/system ]; then
+			change "reload systemd's unit files (systemctl daemon-reload)" systemctl daemon-reload
+		fi
+		break
+		;;
+	esac
+done
+
+# The AES key of pool_passwd's entries, from its secret, where pgpool-II reads it: the home of
+# the user it runs as (pgpool -k and PGPOOLKEYFILE name the same file). Every pgpool host of
+# the cluster needs the same key.
+look '/var/lib/postgresql/.pgpoolkey' user
+content=${secret[pgpoolkey]}$'\n'
+settle '/var/lib/postgresql/.pgpoolkey' 0600 user "write the AES key to /var/lib/postgresql/.pgpoolkey"
+
+# aes_entry USER PASSWORD: prints pool_passwd's entry for USER, PASSWORD encrypted with the key
+# as pg_enc does (AES-256-CBC, key and IV from the key by EVP_BytesToKey with SHA-1 and no salt,
+# base64): the same password and key give the same entry, so a second run changes nothing.
+# The key goes through a pipe (-pass fd:3) and the password on standard input.
+# openssl warns that this key derivation is old (it is pg_enc's): its messages are dropped.
+aes_entry() {
+	local out
+	if ! out=$(printf '%s' "$2" | openssl enc -aes-256-cbc -md sha1 -nosalt -a -A -pass fd:3 3< <(printf '%s\n' "${secret[pgpoolkey]}") 2>/dev/null) || [ -z "$out" ]; then
+		say "setup of pgpool1 stopped: openssl could not make the AES entry of $1"
+		exit 1
+	fi
+	printf '%s:AES%s\n' "$1" "$out"
+}
+
+# pool_passwd holds passwords, so only md5 entries come in the bundle ([[pool_user]]s with a
+# password at build time); the AES entries of the users pgpool-II logs in as are made here from
+# the secrets. Those users' lines are replaced; other users' lines stay.
+entries=""
+entries+=$(aes_entry 'pgpool' "${secret[check]}")$'\n'
+entries+=$(aes_entry 'postgres' "${secret[recovery]}")$'\n'
+ensure_parent '/etc/pgpool2'
+if [ -n "$entries" ]; then
+	merge_users '/etc/pgpool2/pool_passwd' "$entries"
+else
+	# pgpool-II wants the file: an empty one is made when there is none.
+	look '/etc/pgpool2/pool_passwd' user
+	if [ "$found" = 0 ]; then
+		content=""
+		change "create an empty /etc/pgpool2/pool_passwd" put_content 0600 "$uid:$gid"
+	fi
 fi
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
 block=$(cat -- "$here"/'merge/var/lib/postgresql/.ssh/authorized_keys' && printf x)
 merge_block '/var/lib/postgresql/.ssh/authorized_keys' "${block%x}"
-pgpass_escape "$secret_pcp"
+pgpass_escape "${secret[pcp]}"
 block='# BEGIN pgpoolgen cluster pg12'$'\n''*:9898:pgpool:'$escaped$'\n''# END pgpoolgen cluster pg12'$'\n'
 merge_block '/var/lib/postgresql/.pcppass' "$block"
 for f in "${changed_files[@]}"; do
 	case $f in
 	*/pgpool.conf | */pool_hba.conf | */pcp.conf | */pool_passwd)
-		say "note: pgpool reads its files at start: run pgpool reload (or pcp_reload_config) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		if [ "$do_reload" = 1 ] && [ -z "$root" ] && [ -f "$root"'/var/run/postgresql/pgpool.pid' ]; then
+			change "reload pgpool-II (pgpool reload)" as_user '/usr/sbin/pgpool' -f '/etc/pgpool2/pgpool.conf' reload
+		else
+			say "note: pgpool reads its files at start: run pgpool reload (or setup with --reload) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		fi
 		break
 		;;
 	esac
 done
+[ "$do_restart" = 0 ] || say "note: --restart restarts PostgreSQL, which this host does not run"
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"

@@ -5,8 +5,11 @@
 # describes and is idempotent: a second run changes nothing and says so.
 #
 # Run it as root from its folder of the bundle (copy hosts/pgpool/ to the host first):
-#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network]
+#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network] [--reload] [--restart]
 #   --dry-run         print what would change, change nothing
+#   --reload          reload the servers whose files this run changed (setup never does it
+#                     on its own; without the flag it says what to reload or restart)
+#   --restart         restart PostgreSQL when its settings file changed while it runs
 #   --root DIR        work on DIR as if it were /: for tests; installs no software and runs no SQL
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
@@ -23,18 +26,23 @@ root=""
 dry_run=0
 secrets_dir=""
 check_network=1
+do_reload=0
+do_restart=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dry-run) dry_run=1 ;;
 	--root) root=${2:?--root needs a folder}; shift ;;
 	--secrets-dir) secrets_dir=${2:?--secrets-dir needs a folder}; shift ;;
 	--skip-network) check_network=0 ;;
+	--reload) do_reload=1 ;;
+	--restart) do_restart=1 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
 	*) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 root=${root%/}
+readonly do_reload do_restart
 
 changes=0
 pending=0
@@ -293,6 +301,8 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/tmp' dir
 	check '/var/log/pgpool' dir
 	check '/home/postgres/.ssh' dir
+	check '/etc/systemd/system' dir
+	check '/etc/systemd/system/pgpoolgen-pgpool-seed-master-slave.service' rootfile
 	check '/etc/tmpfiles.d' dir
 	check '/etc/tmpfiles.d/pgpoolgen-seed-master-slave.conf' rootfile
 	check '/usr/local/pgpool2/etc' dir
@@ -357,7 +367,7 @@ if [ -z "$installed" ]; then
 fi
 
 # Secrets: read now, never printed, never on a command line or in a temporary file of root's.
-# read_secret NAME ENV WHAT: sets secret_NAME from the environment variable ENV, or from the file
+# read_secret NAME ENV WHAT: sets secret[NAME] from the environment variable ENV, or from the file
 # NAME in --secrets-dir (one line; a newline or CR LF at its end is dropped), checked as the
 # build checks passwords: pg_md5 and pcp take at most 128 bytes, and a line break or NUL cannot
 # be sent. A message names the secret, never its value. ENV is then removed from the
@@ -389,7 +399,7 @@ read_secret() {
 	elif [ "$nul" = 1 ] || [[ $value == *[$'\n\r']* ]]; then
 		problem "secret $name ($from) holds a line break or NUL byte; pcp and pgpool clients cannot send it (a secrets file holds one line)"
 	else
-		printf -v "secret_$name" '%s' "$value"
+		secret[$name]=$value
 	fi
 }
 if [ -n "$secrets_dir" ]; then
@@ -398,7 +408,7 @@ if [ -n "$secrets_dir" ]; then
 		secrets_dir=/nonexistent
 	fi
 fi
-secret_pcp=""
+declare -A secret=()
 read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pgpoolgen/pcp_password: pcp user pgpool2'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script)'
 
 if [ "$check_network" = 1 ]; then
@@ -495,27 +505,45 @@ ensure_file() {
 	settle "$2" "$3" "$owner" "install $2 (mode $3)"
 }
 
-# merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
-# them at its end) with BLOCK, whose first and last lines are the markers. Lines outside the
-# markers are the operator's and stay as they are. The file is 0600.
+# merge_block FILE BLOCK [MODE [top]]: replaces the lines between this cluster's markers in
+# FILE with BLOCK, whose first and last lines are the markers; a file without them gets BLOCK
+# at its end, or with top at its start (pg_hba.conf: the first matching line wins). Lines
+# outside the markers are the operator's and stay as they are. The file gets MODE (0600), or
+# keeps its own mode with MODE keep (0600 when it is new).
 merge_block() {
+	local mode=${3:-0600} rest
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster seed-master-slave' -v end='# END pgpoolgen cluster seed-master-slave' '
+	if [ "$mode" = keep ]; then
+		mode=0600
+		[ -z "$have_stat" ] || mode=0${have_stat%% *}
+	fi
+	# The block may hold secrets (.pgpass): it is added here, never passed to a program.
+	rest=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster seed-master-slave' -v end='# END pgpoolgen cluster seed-master-slave' '
 		$0 == begin { skip = 1; next }
 		$0 == end { skip = 0; next }
 		!skip { print }
-	' && printf '%sx' "$2")
-	content=${content%x}
-	settle "$1" 0600 user "update this cluster's lines in $1"
+	' && printf x)
+	rest=${rest%x}
+	if [ "${4-}" = top ]; then
+		content=$2$rest
+	else
+		content=$rest$2
+	fi
+	settle "$1" "$mode" user "update this cluster's lines in $1"
 }
 
-# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES (a file of the bundle)
-# has lines for (user:secret), keeping every other user's line: pool_passwd has no room for
-# markers.
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret, one per line), keeping every other user's line: pool_passwd has no room for
+# markers. Only the names reach awk; the entries are added here.
 merge_users() {
+	local names
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$2" - && cat -- "$2" && printf x)
-	content=${content%x}
+	names=$(printf '%s' "$2" | cut -d: -f1 | tr '\n' ' ')
+	content=$(printf '%s' "$have" | awk -F: -v names="$names" '
+		BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+		!($1 in ours)
+	' && printf x)
+	content=${content%x}$2
 	settle "$1" 0600 user "update this cluster's lines in $1"
 }
 
@@ -569,6 +597,8 @@ locate '/var/log/pgpool' dir
 ensure_dir '/home/postgres/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/systemd/system'
+ensure_file 'files/etc/systemd/system/pgpoolgen-pgpool-seed-master-slave.service' '/etc/systemd/system/pgpoolgen-pgpool-seed-master-slave.service' '0644' root
 ensure_parent '/etc/tmpfiles.d'
 ensure_file 'files/etc/tmpfiles.d/pgpoolgen-seed-master-slave.conf' '/etc/tmpfiles.d/pgpoolgen-seed-master-slave.conf' '0644' root
 ensure_parent '/usr/local/pgpool2/etc'
@@ -578,12 +608,32 @@ ensure_file 'files/usr/local/pgpool2/etc/pcp.conf' '/usr/local/pgpool2/etc/pcp.c
 ensure_file 'files/usr/local/pgpool2/etc/pgpool.conf' '/usr/local/pgpool2/etc/pgpool.conf' '0640'
 ensure_file 'files/usr/local/pgpool2/etc/pool_hba.conf' '/usr/local/pgpool2/etc/pool_hba.conf' '0640'
 
-# pool_passwd holds passwords, so it is not in the bundle: pgpool-II wants the file, so an empty
-# one is made when there is none (fill it with pg_md5 -m or pg_enc -m); an existing one is kept.
-look '/usr/local/pgpool2/etc/pool_passwd' user
-if [ "$found" = 0 ]; then
-	content=""
-	change "create an empty /usr/local/pgpool2/etc/pool_passwd" put_content 0600 "$uid:$gid"
+# systemd reads a unit file that changed once told to (no server starts or stops by it).
+for f in "${changed_files[@]}"; do
+	case $f in
+	/etc/systemd/system/*)
+		if [ -z "$root" ] && [ -d /run/systemd/system ]; then
+			change "reload systemd's unit files (systemctl daemon-reload)" systemctl daemon-reload
+		fi
+		break
+		;;
+	esac
+done
+
+# pool_passwd holds passwords, so only md5 entries come in the bundle ([[pool_user]]s with a
+# password at build time); the AES entries of the users pgpool-II logs in as are made here from
+# the secrets. Those users' lines are replaced; other users' lines stay.
+entries=""
+ensure_parent '/usr/local/pgpool2/etc'
+if [ -n "$entries" ]; then
+	merge_users '/usr/local/pgpool2/etc/pool_passwd' "$entries"
+else
+	# pgpool-II wants the file: an empty one is made when there is none.
+	look '/usr/local/pgpool2/etc/pool_passwd' user
+	if [ "$found" = 0 ]; then
+		content=""
+		change "create an empty /usr/local/pgpool2/etc/pool_passwd" put_content 0600 "$uid:$gid"
+	fi
 fi
 
 # S13, S14: ssh trust. ~/.ssh is 0700 (above) and authorized_keys 0600, every run.
@@ -591,16 +641,21 @@ block=$(cat -- "$here"/'merge/home/postgres/.ssh/authorized_keys' && printf x)
 merge_block '/home/postgres/.ssh/authorized_keys' "${block%x}"
 ensure_dir '/home/postgres/.pgpoolgen' 0700
 look '/home/postgres/.pgpoolgen/pcp_password' user
-content=$secret_pcp$'\n'
+content=${secret[pcp]}$'\n'
 settle '/home/postgres/.pgpoolgen/pcp_password' 0600 user "write the pcp password to /home/postgres/.pgpoolgen/pcp_password"
 for f in "${changed_files[@]}"; do
 	case $f in
 	*/pgpool.conf | */pool_hba.conf | */pcp.conf | */pool_passwd)
-		say "note: pgpool reads its files at start: run pgpool reload (or pcp_reload_config) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		if [ "$do_reload" = 1 ] && [ -z "$root" ] && [ -f "$root"'/var/run/pgpool/pgpool.pid' ]; then
+			change "reload pgpool-II (pgpool reload)" as_user '/usr/local/pgpool2/bin/pgpool' -f '/usr/local/pgpool2/etc/pgpool.conf' reload
+		else
+			say "note: pgpool reads its files at start: run pgpool reload (or setup with --reload) for reloadable changes, and restart pgpool for the others (ports, backends, modes)"
+		fi
 		break
 		;;
 	esac
 done
+[ "$do_restart" = 0 ] || say "note: --restart restarts PostgreSQL, which this host does not run"
 
 later_note=""
 [ "$pending" = 0 ] || later_note=", $pending left for later"

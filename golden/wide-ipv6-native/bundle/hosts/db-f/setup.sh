@@ -5,14 +5,19 @@
 # describes and is idempotent: a second run changes nothing and says so.
 #
 # Run it as root from its folder of the bundle (copy hosts/db-f/ to the host first):
-#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network]
+#   ./setup.sh [--dry-run] [--root DIR] [--secrets-dir DIR] [--skip-network] [--reload] [--restart]
 #   --dry-run         print what would change, change nothing
+#   --reload          reload the servers whose files this run changed (setup never does it
+#                     on its own; without the flag it says what to reload or restart)
+#   --restart         restart PostgreSQL when its settings file changed while it runs
 #   --root DIR        work on DIR as if it were /: for tests; installs no software and runs no SQL
 #   --secrets-dir DIR read the secrets from files in DIR instead of the environment
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
-#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): ~pgsql/.pgpass: the repl role's password, for base backups and primary_conninfo
+#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~pgsql/.pgpass
+#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role pgpool (pgpool-II's health check), set by setup on the primary
+#   PGPOOLGEN_RECOVERY_PASSWORD (file recovery): the password of role postgres (pgpool-II's online recovery), set by setup on the primary
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -23,18 +28,23 @@ root=""
 dry_run=0
 secrets_dir=""
 check_network=1
+do_reload=0
+do_restart=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--dry-run) dry_run=1 ;;
 	--root) root=${2:?--root needs a folder}; shift ;;
 	--secrets-dir) secrets_dir=${2:?--secrets-dir needs a folder}; shift ;;
 	--skip-network) check_network=0 ;;
+	--reload) do_reload=1 ;;
+	--restart) do_restart=1 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'; exit 0 ;;
 	*) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 root=${root%/}
+readonly do_reload do_restart
 
 changes=0
 pending=0
@@ -292,11 +302,17 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/home/pgsql/.ssh' dir
 	check '/etc/pgpoolgen/wide-ipv6' dir
 	check '/etc/pgpoolgen/wide-ipv6/postgresql.conf' rootfile
+	check '/etc/sudoers.d' dir
+	check '/etc/sudoers.d/pgpoolgen-wide-ipv6' rootfile
+	check '/etc/systemd/system' dir
+	check '/etc/systemd/system/pgpoolgen-postgresql-wide-ipv6.service' rootfile
 	check '/srv/pgdata/17' dir
 	check '/srv/pgdata/17/PG_VERSION' file
 	check '/srv/pgdata/17/pgpool_remote_start' file
 	check '/srv/pgdata/17/recovery_1st_stage' file
 	check '/srv/pgdata/17/recovery_2nd_stage' file
+	check '/srv/pgdata/17/pg_hba.conf' file
+	check '/srv/pgdata/17/postgresql.conf' file
 	check '/home/pgsql/.ssh/authorized_keys' file
 	check '/home/pgsql/.pgpass' file
 	# The bundle is read by root and its files installed as root's: the user must not be able to
@@ -326,6 +342,8 @@ need_program '/opt/postgresql-17/bin/psql' 'PostgreSQL 17'
 need_program '/opt/postgresql-17/bin/pg_basebackup' 'PostgreSQL 17'
 need_program '/opt/postgresql-17/bin/pg_isready' 'PostgreSQL 17'
 need_program 'runuser' 'setup runs psql as pgsql'
+# Where systemd runs, the HA scripts start and stop PostgreSQL through its unit, with sudo.
+[ ! -d "$root/run/systemd/system" ] || need_program sudo 'the HA scripts start and stop PostgreSQL through systemd with sudo -n'
 
 # The key pair whose public half the spec gives as this host's ssh_key: the scripts log in to
 # other hosts with it. Read as the user: ~/.ssh is the user's.
@@ -343,7 +361,7 @@ pgpool_series() { # PROGRAM
 }
 
 # Secrets: read now, never printed, never on a command line or in a temporary file of root's.
-# read_secret NAME ENV WHAT: sets secret_NAME from the environment variable ENV, or from the file
+# read_secret NAME ENV WHAT: sets secret[NAME] from the environment variable ENV, or from the file
 # NAME in --secrets-dir (one line; a newline or CR LF at its end is dropped), checked as the
 # build checks passwords: pg_md5 and pcp take at most 128 bytes, and a line break or NUL cannot
 # be sent. A message names the secret, never its value. ENV is then removed from the
@@ -375,7 +393,7 @@ read_secret() {
 	elif [ "$nul" = 1 ] || [[ $value == *[$'\n\r']* ]]; then
 		problem "secret $name ($from) holds a line break or NUL byte; pcp and pgpool clients cannot send it (a secrets file holds one line)"
 	else
-		printf -v "secret_$name" '%s' "$value"
+		secret[$name]=$value
 	fi
 }
 if [ -n "$secrets_dir" ]; then
@@ -384,8 +402,10 @@ if [ -n "$secrets_dir" ]; then
 		secrets_dir=/nonexistent
 	fi
 fi
-secret_replication=""
-read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' '~pgsql/.pgpass: the repl role'\''s password, for base backups and primary_conninfo'
+declare -A secret=()
+read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' 'the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~pgsql/.pgpass'
+read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role pgpool (pgpool-II'\''s health check), set by setup on the primary'
+read_secret 'recovery' 'PGPOOLGEN_RECOVERY_PASSWORD' 'the password of role postgres (pgpool-II'\''s online recovery), set by setup on the primary'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT
@@ -485,27 +505,45 @@ ensure_file() {
 	settle "$2" "$3" "$owner" "install $2 (mode $3)"
 }
 
-# merge_block FILE BLOCK: replaces the lines between this cluster's markers in FILE (or adds
-# them at its end) with BLOCK, whose first and last lines are the markers. Lines outside the
-# markers are the operator's and stay as they are. The file is 0600.
+# merge_block FILE BLOCK [MODE [top]]: replaces the lines between this cluster's markers in
+# FILE with BLOCK, whose first and last lines are the markers; a file without them gets BLOCK
+# at its end, or with top at its start (pg_hba.conf: the first matching line wins). Lines
+# outside the markers are the operator's and stay as they are. The file gets MODE (0600), or
+# keeps its own mode with MODE keep (0600 when it is new).
 merge_block() {
+	local mode=${3:-0600} rest
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster wide-ipv6' -v end='# END pgpoolgen cluster wide-ipv6' '
+	if [ "$mode" = keep ]; then
+		mode=0600
+		[ -z "$have_stat" ] || mode=0${have_stat%% *}
+	fi
+	# The block may hold secrets (.pgpass): it is added here, never passed to a program.
+	rest=$(printf '%s' "$have" | awk -v begin='# BEGIN pgpoolgen cluster wide-ipv6' -v end='# END pgpoolgen cluster wide-ipv6' '
 		$0 == begin { skip = 1; next }
 		$0 == end { skip = 0; next }
 		!skip { print }
-	' && printf '%sx' "$2")
-	content=${content%x}
-	settle "$1" 0600 user "update this cluster's lines in $1"
+	' && printf x)
+	rest=${rest%x}
+	if [ "${4-}" = top ]; then
+		content=$2$rest
+	else
+		content=$rest$2
+	fi
+	settle "$1" "$mode" user "update this cluster's lines in $1"
 }
 
-# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES (a file of the bundle)
-# has lines for (user:secret), keeping every other user's line: pool_passwd has no room for
-# markers.
+# merge_users FILE ENTRIES: replaces in FILE the lines of the users ENTRIES has lines for
+# (user:secret, one per line), keeping every other user's line: pool_passwd has no room for
+# markers. Only the names reach awk; the entries are added here.
 merge_users() {
+	local names
 	look "$1" user
-	content=$(printf '%s' "$have" | awk -F: 'NR == FNR { ours[$1] = 1; next } !($1 in ours)' "$2" - && cat -- "$2" && printf x)
-	content=${content%x}
+	names=$(printf '%s' "$2" | cut -d: -f1 | tr '\n' ' ')
+	content=$(printf '%s' "$have" | awk -F: -v names="$names" '
+		BEGIN { n = split(names, a, " "); for (i = 1; i <= n; i++) ours[a[i]] = 1 }
+		!($1 in ours)
+	' && printf x)
+	content=${content%x}$2
 	settle "$1" 0600 user "update this cluster's lines in $1"
 }
 
@@ -533,6 +571,37 @@ ensure_dir '/home/pgsql/.ssh' '0700'
 # The bundle's files.
 ensure_parent '/etc/pgpoolgen/wide-ipv6'
 ensure_file 'files/etc/pgpoolgen/wide-ipv6/postgresql.conf' '/etc/pgpoolgen/wide-ipv6/postgresql.conf' '0644' root
+ensure_parent '/etc/sudoers.d'
+ensure_file 'files/etc/sudoers.d/pgpoolgen-wide-ipv6' '/etc/sudoers.d/pgpoolgen-wide-ipv6' '0440' root
+ensure_parent '/etc/systemd/system'
+ensure_file 'files/etc/systemd/system/pgpoolgen-postgresql-wide-ipv6.service' '/etc/systemd/system/pgpoolgen-postgresql-wide-ipv6.service' '0644' root
+
+# systemd reads a unit file that changed once told to (no server starts or stops by it).
+for f in "${changed_files[@]}"; do
+	case $f in
+	/etc/systemd/system/*)
+		if [ -z "$root" ] && [ -d /run/systemd/system ]; then
+			change "reload systemd's unit files (systemctl daemon-reload)" systemctl daemon-reload
+		fi
+		break
+		;;
+	esac
+done
+
+# PostgreSQL's own files: the settings file and this cluster's block of pg_hba.conf, once the
+# database cluster exists (before, pg_createcluster or initdb would find them in the way).
+pg_files_changed=0
+locate '/srv/pgdata/17/PG_VERSION' file
+if [ "$found" = 1 ]; then
+	before=${#changed_files[@]}
+	block=$(cat -- "$here"/'merge/srv/pgdata/17/postgresql.conf' && printf x)
+	merge_block '/srv/pgdata/17/postgresql.conf' "${block%x}" keep
+	block=$(cat -- "$here"/'merge/srv/pgdata/17/pg_hba.conf' && printf x)
+	merge_block '/srv/pgdata/17/pg_hba.conf' "${block%x}" '0640' top
+	[ "${#changed_files[@]}" = "$before" ] || pg_files_changed=1
+else
+	later "put PostgreSQL's settings and pg_hba.conf lines in place once the database cluster exists (/srv/pgdata/17/PG_VERSION; run setup again after pg_createcluster or initdb)"
+fi
 
 # Online recovery scripts, in the data directory: only once initdb or a base backup made it.
 locate '/srv/pgdata/17/PG_VERSION' file
@@ -550,8 +619,8 @@ merge_block '/home/pgsql/.ssh/authorized_keys' "${block%x}"
 
 # Passwords the scripts use, written here from the secrets, never kept in the bundle. They are
 # escaped for .pgpass (\ and :) and passed on in variables and pipes only.
-pgpass_escape "$secret_replication"
 block='# BEGIN pgpoolgen cluster wide-ipv6'$'\n'
+pgpass_escape "${secret[replication]}"
 block+='2001\:db8\:10\:\:11:6543:*:repl:'$escaped$'\n'
 block+='2001\:db8\:10\:\:12:6543:*:repl:'$escaped$'\n'
 block+='2001\:db8\:20\:\:13:6544:*:repl:'$escaped$'\n'
@@ -561,17 +630,82 @@ block+='2001\:db8\:20\:\:16:6545:*:repl:'$escaped$'\n'
 block+='# END pgpoolgen cluster wide-ipv6'$'\n'
 merge_block '/home/pgsql/.pgpass' "$block"
 
-# S12: the pgpool_recovery functions in postgres, on the primary (every node in native replication).
-psql_local() {
-	timeout 30 runuser -u 'pgsql' -- '/opt/postgresql-17/bin/psql' -X -q -A -t -p '6545' -d 'postgres' "$@"
+# On the primary (every node in native replication), once PostgreSQL runs: the roles the cluster logs in as, and
+# (S12) the pgpool_recovery functions in postgres.
+# psql_db DATABASE ARGUMENT...: psql on this host's server as pgsql, through its socket.
+# Its commits do not wait for synchronous standbys (synchronous_commit = local): a primary
+# set up before its standbys exist would wait for them forever.
+psql_db() {
+	local db=$1
+	shift
+	PGOPTIONS='-c synchronous_commit=local' timeout 30 runuser -u 'pgsql' -- '/opt/postgresql-17/bin/psql' -X -q -A -t -v ON_ERROR_STOP=1 -p '6545' -d "$db" "$@"
 }
+psql_local() { psql_db 'postgres' "$@"; }
+
+# set_password ROLE PASSWORD: sets ROLE's password, sent on psql's standard input, in a session
+# that logs no statement (log_statement, the slow-query and error logs, pg_stat_statements), so
+# the password is in no log and on no command line. The server hashes it ('scram-sha-256').
+set_password() {
+	local quoted=${2//\'/\'\'}
+	printf '%s\n' "SET log_statement = 'none';" 'SET log_min_duration_statement = -1;' \
+		'SET log_min_error_statement = panic;' 'SET pg_stat_statements.track_utility = off;' \
+		'SET standard_conforming_strings = on;' 'SET password_encryption = '\''scram-sha-256'\'';' \
+		"ALTER ROLE \"$1\" PASSWORD '$quoted';" | psql_db postgres
+}
+
+# password_works ROLE PASSWORD: whether ROLE logs in with PASSWORD over TCP on this host (the
+# bundle's pg_hba.conf lines for 127.0.0.1 and ::1): then it is set already. The password goes
+# in the environment of psql, which runs as pgsql; no other user can read it there.
+password_works() {
+	PGPASSWORD=$2 PGCONNECT_TIMEOUT=5 timeout 30 runuser -u 'pgsql' -- '/opt/postgresql-17/bin/psql' -X -q -A -t -w \
+		-h localhost -p '6545' -U "$1" -d postgres -c 'SELECT 1' >/dev/null 2>&1
+}
+
+# ensure_role NAME SECRET ATTRIBUTES MONITOR FUNCTION...: makes sure role NAME exists with the
+# ATTRIBUTES (CREATE ROLE words), is a member of pg_monitor when MONITOR is 1, may run each
+# FUNCTION, and logs in with the password of secret SECRET (none when SECRET is empty). It adds what is missing and never takes anything away.
+ensure_role() {
+	local name=$1 from=$2 attrs=$3 monitor=$4 row super repl login missing="" created=0 f
+	shift 4
+	row=$(psql_db postgres -c "SELECT rolsuper, rolreplication, rolcanlogin FROM pg_roles WHERE rolname = '$name'")
+	if [ -z "$row" ]; then
+		change "create role $name ($attrs)" psql_db postgres -c "CREATE ROLE \"$name\" $attrs"
+		created=1
+	else
+		IFS='|' read -r super repl login <<<"$row"
+		[[ " $attrs " != *" SUPERUSER "* || $super == t ]] || missing+=" SUPERUSER"
+		[[ " $attrs " != *" REPLICATION "* || $repl == t || $super == t ]] || missing+=" REPLICATION"
+		[ "$login" = t ] || missing+=" LOGIN"
+		[ -z "$missing" ] || change "give role $name$missing" psql_db postgres -c "ALTER ROLE \"$name\"$missing"
+	fi
+	if [ "$monitor" = 1 ] && { [ "$created" = 1 ] || [ "$(psql_db postgres -c "SELECT pg_has_role('$name', 'pg_monitor', 'MEMBER')")" != t ]; }; then
+		change "grant pg_monitor to $name" psql_db postgres -c "GRANT pg_monitor TO \"$name\""
+	fi
+	for f in "$@"; do
+		if [ "$created" = 1 ] || [ "$(psql_db postgres -c "SELECT has_function_privilege('$name', '$f', 'EXECUTE')")" != t ]; then
+			change "let $name run $f" psql_db postgres -c "GRANT EXECUTE ON FUNCTION $f TO \"$name\""
+		fi
+	done
+	if [ -n "$from" ]; then
+		if [ "$created" = 1 ] || ! password_works "$name" "${secret[$from]}"; then
+			change "set the password of role $name (secret $from)" set_password "$name" "${secret[$from]}"
+		fi
+	fi
+}
+
 if [ -n "$root" ]; then
-	say "skipped under --root: the pgpool_recovery functions in postgres"
+	say "skipped under --root: the roles and the pgpool_recovery functions in postgres"
 elif ! as_user '/opt/postgresql-17/bin/pg_isready' -q -p '6545' -U 'pgsql' 2>/dev/null; then
-	later "create the pgpool_recovery functions in postgres once PostgreSQL runs here (run setup again)"
+	later "create the roles and the pgpool_recovery functions in postgres once PostgreSQL runs here (run setup again)"
 elif [ "$(psql_local -c 'SELECT pg_is_in_recovery()')" = t ]; then
-	say "skipped: this node is a standby; the primary's pgpool_recovery functions replicate here"
+	say "skipped: this node is a standby; the primary's roles and pgpool_recovery functions replicate here"
 else
+	# base backups and streaming replication
+	ensure_role 'repl' 'replication' 'LOGIN REPLICATION' 0
+	# pgpool-II's health check
+	ensure_role 'pgpool' 'check' 'LOGIN' 0
+	# pgpool-II's online recovery
+	ensure_role 'postgres' 'recovery' 'LOGIN SUPERUSER' 0
 	# The extension's version must be the one this pgpool-II calls (an older one lacks the
 	# overload with this version's arguments): create it, or update it.
 	extension=$(psql_local -c "SELECT coalesce(installed_version, '-') || ' ' || default_version FROM pg_available_extensions WHERE name = 'pgpool_recovery'")
@@ -583,6 +717,20 @@ else
 			change "update the pgpool_recovery extension from $installed to $available" psql_local -c 'ALTER EXTENSION pgpool_recovery UPDATE'
 		fi ;;
 	esac
+fi
+
+# PostgreSQL reads pg_hba.conf and most settings on reload, and listen_addresses, port,
+# wal_level, max_wal_senders, max_replication_slots, hot_standby and wal_log_hints only at
+# start. setup restarts nothing on its own.
+if [ "$pg_files_changed" = 1 ] && [ -z "$root" ] && as_user '/opt/postgresql-17/bin/pg_ctl' -D '/srv/pgdata/17' status >/dev/null 2>&1; then
+	if [ "$do_restart" = 1 ]; then
+		change "restart PostgreSQL (pg_ctl restart -m fast)" as_user '/opt/postgresql-17/bin/pg_ctl' -D '/srv/pgdata/17' -m fast -w -t 120 restart -l '/home/pgsql/pgpoolgen-db-f.log'
+	elif [ "$do_reload" = 1 ]; then
+		change "reload PostgreSQL (pg_ctl reload)" as_user '/opt/postgresql-17/bin/pg_ctl' -D '/srv/pgdata/17' reload
+		say "note: settings read only at start (listen_addresses, port, wal_level, max_wal_senders, max_replication_slots, hot_standby, wal_log_hints) wait for a restart (setup --restart)"
+	else
+		say "note: PostgreSQL's settings or pg_hba.conf changed while it runs: reload it (setup --reload) for pg_hba.conf and reloadable settings, restart it (setup --restart) for the others"
+	fi
 fi
 
 later_note=""

@@ -35,8 +35,8 @@ readonly PG_BIN='/usr/lib/postgresql/12/bin'
 readonly PG_CONF_DIR='/etc/postgresql/12/main' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly REPLICATION_USER='repl'
-# The recovery scripts in every data directory, made for their own node.
-readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER)
+readonly REWIND_USER='rewinder' # pg_rewind logs in to the new primary as this role (password from ~/.pgpass)
+readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER REWIND_USER)
 # pcp_attach_node, as the first pcp user of the spec.
 readonly PGPOOL_BIN='/usr/sbin'
 readonly PCP_PORT=9898
@@ -121,7 +121,8 @@ pg_ctl_dir() {
 	printf '%s' "${PG_CONF_DIR:-$1}"
 }
 
-# pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host.
+# pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host,
+# whoever started it (its postmaster.pid, through pg_ctl status), systemd or not.
 pg_running() {
 	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" status >/dev/null 2>&1
 }
@@ -135,13 +136,35 @@ server_state() {
 	fi
 }
 
-# stop_postgres DIR: stops the server on DIR if it runs: a fast shutdown (sessions are cut),
-# an immediate one if that has not finished after 60 seconds.
+# under_systemd: whether systemd runs on this host. Then the server is started and stopped
+# through its unit, so that systemd knows it; OS_USER may run exactly these commands with
+# sudo (setup installs the rule):
+#   sudo -n /usr/bin/systemctl start postgresql@12-main.service
+#   sudo -n /usr/bin/systemctl stop postgresql@12-main.service
+# Elsewhere (a container) pg_ctl starts and stops it.
+under_systemd() {
+	[[ -d /run/systemd/system ]]
+}
+
+# stop_postgres DIR: stops the server on DIR if it runs. Where systemd runs, through the unit
+# (then a server that still runs was started beside it, and pg_ctl stops it); elsewhere a fast
+# shutdown (sessions are cut), an immediate one if that has not finished after 60 seconds.
 stop_postgres() {
 	local dir=$1
 	if ! pg_running "$dir"; then
 		log "PostgreSQL is not running on $dir"
 		return 0
+	fi
+	if under_systemd; then
+		log "stopping PostgreSQL on $dir (systemctl stop postgresql@12-main.service)"
+		if ! sudo -n '/usr/bin/systemctl' 'stop' 'postgresql@12-main.service' >&2; then
+			log "ERROR: sudo -n /usr/bin/systemctl stop postgresql@12-main.service failed: does the sudoers rule setup installs allow it?"
+			return 1
+		fi
+		if ! pg_running "$dir"; then
+			return 0
+		fi
+		log "WARNING: PostgreSQL still runs on $dir: it was not started through postgresql@12-main.service; stopping it with pg_ctl"
 	fi
 	log "stopping PostgreSQL on $dir (fast shutdown)"
 	if ! "$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$dir")" -m fast -w -t 60 stop >&2; then
@@ -150,9 +173,18 @@ stop_postgres() {
 	fi
 }
 
-# start_postgres DIR LOGFILE: starts the server on DIR and waits until it accepts connections;
-# its output goes to LOGFILE until its own logging takes over.
+# start_postgres DIR LOGFILE: starts the server on DIR and waits until it has started. Where
+# systemd runs, through the unit, which logs the server's output; elsewhere with pg_ctl, which
+# waits until it accepts connections, its output in LOGFILE until its own logging takes over.
 start_postgres() {
+	if under_systemd; then
+		log "starting PostgreSQL on $1 (systemctl start postgresql@12-main.service)"
+		if ! sudo -n '/usr/bin/systemctl' 'start' 'postgresql@12-main.service' >&2; then
+			log "ERROR: sudo -n /usr/bin/systemctl start postgresql@12-main.service failed: see its journal (journalctl -u postgresql@12-main.service), and does the sudoers rule setup installs allow it?"
+			return 1
+		fi
+		return 0
+	fi
 	log "starting PostgreSQL on $1 (server output in $2)"
 	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" -l "$2" -w start >&2
 }
@@ -207,9 +239,10 @@ standby_config() {
 	local auto=$dir/postgresql.auto.conf kept
 	log "configuring $dir as a standby: standby.signal, primary_conninfo = '$conninfo' in $auto"
 	# PostgreSQL 12: standby.signal, and primary_conninfo in postgresql.auto.conf in
-	# place of the one the copy brought.
+	# place of the one the copy brought; a primary_slot_name it brought (a promoted standby
+	# keeps its own) names a slot this standby has not, so it goes too.
 	touch "$auto"
-	kept=$(grep -v -E '^[[:space:]]*primary_conninfo[[:space:]]*=' "$auto") || [[ $? == 1 ]]
+	kept=$(grep -v -E '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*=' "$auto") || [[ $? == 1 ]]
 	printf '%s\n' "$kept" "primary_conninfo = '$conninfo'" >"$auto"
 	rm -f "$dir/recovery.signal"
 	touch "$dir/standby.signal"
@@ -243,14 +276,15 @@ checkpoint() {
 follow() {
 	local dir=$1 port=$2 app=$3 logfile=$4 primary_host=$5 primary_port=$6
 	stop_postgres "$dir"
-	log "rewinding $dir to follow $primary_host:$primary_port (pg_rewind)"
-	if "$PG_BIN/pg_rewind" -D "$dir" --source-server="host=$primary_host port=$primary_port user=$OS_USER dbname=postgres" >&2; then
+	log "rewinding $dir to follow $primary_host:$primary_port (pg_rewind as $REWIND_USER)"
+	if "$PG_BIN/pg_rewind" -D "$dir" --source-server="host=$primary_host port=$primary_port user=$REWIND_USER dbname=postgres" >&2; then
+		log "pg_rewind done: $dir is in line with $primary_host:$primary_port"
 		# Replication slots came with the new primary's files; this standby must not keep WAL for them.
 		if [[ -d $dir/pg_replslot ]]; then
 			find "$dir/pg_replslot" -mindepth 1 -delete
 		fi
 	else
-		log "pg_rewind failed; taking a fresh copy of the new primary instead"
+		log "pg_rewind failed; taking a fresh copy of the new primary with pg_basebackup instead"
 		base_backup "$dir" "$primary_host" "$primary_port"
 	fi
 	standby_config "$dir" "$primary_host" "$primary_port" "$app"

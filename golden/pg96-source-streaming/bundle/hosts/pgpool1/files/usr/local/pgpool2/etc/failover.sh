@@ -24,7 +24,8 @@
 #   $11 %N  host name of the old primary
 #   $12 %S  port of the old primary
 #
-# If the failed node was a standby, or no node is left, there is nothing to promote. If it was
+# If the failed node was a standby, or no node is left, there is nothing to promote; a failed
+# standby's replication slot is dropped on the primary. If it was
 # the primary, the new main node is promoted over ssh (pg_ctl promote), unless it is a primary
 # already, and never while the old primary may still be a primary: two primaries would split
 # the cluster. pg_isready on the new main node's host looks for the old primary; if it
@@ -91,11 +92,13 @@ on_host() {
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
 # backend_portN, backend_data_directoryN and backend_application_nameN.
-NODE_NAME=() NODE_HOST=() NODE_PORT=() NODE_DIR=() NODE_APP=()
-NODE_NAME[0]='pg1' NODE_HOST[0]='192.0.2.11' NODE_PORT[0]=5432 NODE_DIR[0]='/usr/local/pgsql/data' NODE_APP[0]='pg1'
-NODE_NAME[1]='pg2' NODE_HOST[1]='192.0.2.12' NODE_PORT[1]=5432 NODE_DIR[1]='/usr/local/pgsql/data' NODE_APP[1]='pg2'
-NODE_NAME[2]='pg3' NODE_HOST[2]='192.0.2.13' NODE_PORT[2]=5432 NODE_DIR[2]='/usr/local/pgsql/data' NODE_APP[2]='pg3'
-readonly NODE_NAME NODE_HOST NODE_PORT NODE_DIR NODE_APP
+# NODE_SLOT is the physical replication slot on the primary that the node streams through
+# while it is a standby.
+NODE_NAME=() NODE_HOST=() NODE_PORT=() NODE_DIR=() NODE_APP=() NODE_SLOT=()
+NODE_NAME[0]='pg1' NODE_HOST[0]='192.0.2.11' NODE_PORT[0]=5432 NODE_DIR[0]='/usr/local/pgsql/data' NODE_APP[0]='pg1' NODE_SLOT[0]='pg1'
+NODE_NAME[1]='pg2' NODE_HOST[1]='192.0.2.12' NODE_PORT[1]=5432 NODE_DIR[1]='/usr/local/pgsql/data' NODE_APP[1]='pg2' NODE_SLOT[1]='pg2'
+NODE_NAME[2]='pg3' NODE_HOST[2]='192.0.2.13' NODE_PORT[2]=5432 NODE_DIR[2]='/usr/local/pgsql/data' NODE_APP[2]='pg3' NODE_SLOT[2]='pg3'
+readonly NODE_NAME NODE_HOST NODE_PORT NODE_DIR NODE_APP NODE_SLOT
 
 # is_node_id ID: whether ID is the node id of a backend, written as pgpool-II writes it.
 is_node_id() {
@@ -132,6 +135,18 @@ probe() {
 		esac
 	done
 	echo rejecting
+}
+
+# The replication slots: one per standby on the primary, which keeps the WAL that standby has
+# not received yet, however far behind it is. SQL through the Unix socket as OS_USER, on a
+# server of this host. A slot name is [a-z0-9_], as the table of backends holds it.
+
+# drop_slot PORT SLOT: drops the replication slot SLOT on the server on PORT if it exists.
+drop_slot() {
+	[[ $2 =~ ^[a-z0-9_]{1,63}$ ]] || die "\"$2\" is not a replication slot name"
+	log "dropping the replication slot $2 if it exists"
+	"$PG_BIN/psql" -X -q -A -t -w -p "$1" -U "$OS_USER" -d postgres \
+		-c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$2'" >/dev/null
 }
 
 # local_role PORT: runs on a backend host. Prints what this host's PostgreSQL server on PORT
@@ -208,6 +223,12 @@ main() {
 	fi
 	if [[ $failed != "$old_primary" ]]; then
 		log "$(describe_node "$failed") was a standby (old primary node id $old_primary): nothing to promote"
+		# The slot of a standby that is gone would keep WAL on the primary without bound, until
+		# its disk is full: drop it, as pgpool-II's sample failover.sh does. pcp_recovery_node
+		# creates it again. Nothing of this may fail the failover.
+		if [[ $old_primary != -1 ]] && ! on_host "${NODE_HOST[$old_primary]}" drop_slot "${NODE_PORT[$old_primary]}" "${NODE_SLOT[$failed]}"; then
+			log "WARNING: could not drop the replication slot ${NODE_SLOT[$failed]} of node $failed on the primary, node $old_primary: drop it by hand (SELECT pg_drop_replication_slot('${NODE_SLOT[$failed]}')), or it keeps WAL there"
+		fi
 		return 0
 	fi
 	[[ $new_main != "$failed" ]] || die "the failed primary, node $failed, is also the new main node: nothing to promote"

@@ -22,9 +22,11 @@
 #   $9  %r  port of the new primary
 #   $10 %R  data directory of the new primary
 #
-# Over ssh on the standby: stop PostgreSQL, bring its data directory in line with the new
-# primary (pg_rewind, or a fresh pg_basebackup if that fails), configure it as a
-# standby of the new primary and start it; then attach the node again with pcp_attach_node.
+# Create the standby's replication slot on the new primary. Then over ssh on the standby: stop
+# PostgreSQL, bring its data directory in line with the new primary (pg_rewind, or a fresh
+# pg_basebackup if that fails), configure it as a standby of the new primary, streaming through
+# the slot, and start it; then attach the node again with pcp_attach_node. If the standby
+# cannot be re-pointed, its slot is dropped again.
 # A node whose PostgreSQL is not running (usually the failed primary) is left down: bring it
 # back with pcp_recovery_node. Hosts, ports and data directories come from the table of
 # backends below, by node id.
@@ -35,8 +37,8 @@ readonly PG_BIN='/usr/local/pgsql/bin'
 readonly PG_CONF_DIR='' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly REPLICATION_USER='repl'
-# The recovery scripts in every data directory, made for their own node.
-readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER)
+readonly REWIND_USER='postgres' # pg_rewind logs in to the new primary as this role (password from ~/.pgpass)
+readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER REWIND_USER)
 # pcp_attach_node, as the first pcp user of the spec.
 readonly PGPOOL_BIN='/usr/local/pgpool2/bin'
 readonly PCP_PORT=9898
@@ -93,11 +95,13 @@ on_host() {
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
 # backend_portN, backend_data_directoryN and backend_application_nameN.
-NODE_NAME=() NODE_HOST=() NODE_PORT=() NODE_DIR=() NODE_APP=()
-NODE_NAME[0]='pg1' NODE_HOST[0]='192.0.2.11' NODE_PORT[0]=5432 NODE_DIR[0]='/usr/local/pgsql/data' NODE_APP[0]='pg1'
-NODE_NAME[1]='pg2' NODE_HOST[1]='192.0.2.12' NODE_PORT[1]=5432 NODE_DIR[1]='/usr/local/pgsql/data' NODE_APP[1]='pg2'
-NODE_NAME[2]='pg3' NODE_HOST[2]='192.0.2.13' NODE_PORT[2]=5432 NODE_DIR[2]='/usr/local/pgsql/data' NODE_APP[2]='pg3'
-readonly NODE_NAME NODE_HOST NODE_PORT NODE_DIR NODE_APP
+# NODE_SLOT is the physical replication slot on the primary that the node streams through
+# while it is a standby.
+NODE_NAME=() NODE_HOST=() NODE_PORT=() NODE_DIR=() NODE_APP=() NODE_SLOT=()
+NODE_NAME[0]='pg1' NODE_HOST[0]='192.0.2.11' NODE_PORT[0]=5432 NODE_DIR[0]='/usr/local/pgsql/data' NODE_APP[0]='pg1' NODE_SLOT[0]='pg1'
+NODE_NAME[1]='pg2' NODE_HOST[1]='192.0.2.12' NODE_PORT[1]=5432 NODE_DIR[1]='/usr/local/pgsql/data' NODE_APP[1]='pg2' NODE_SLOT[1]='pg2'
+NODE_NAME[2]='pg3' NODE_HOST[2]='192.0.2.13' NODE_PORT[2]=5432 NODE_DIR[2]='/usr/local/pgsql/data' NODE_APP[2]='pg3' NODE_SLOT[2]='pg3'
+readonly NODE_NAME NODE_HOST NODE_PORT NODE_DIR NODE_APP NODE_SLOT
 
 # is_node_id ID: whether ID is the node id of a backend, written as pgpool-II writes it.
 is_node_id() {
@@ -121,7 +125,8 @@ pg_ctl_dir() {
 	printf '%s' "${PG_CONF_DIR:-$1}"
 }
 
-# pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host.
+# pg_running DIR: whether a PostgreSQL server runs on the data directory DIR, on this host,
+# whoever started it (its postmaster.pid, through pg_ctl status), systemd or not.
 pg_running() {
 	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" status >/dev/null 2>&1
 }
@@ -135,13 +140,35 @@ server_state() {
 	fi
 }
 
-# stop_postgres DIR: stops the server on DIR if it runs: a fast shutdown (sessions are cut),
-# an immediate one if that has not finished after 60 seconds.
+# under_systemd: whether systemd runs on this host. Then the server is started and stopped
+# through its unit, so that systemd knows it; OS_USER may run exactly these commands with
+# sudo (setup installs the rule):
+#   sudo -n /usr/bin/systemctl start pgpoolgen-postgresql-pg96.service
+#   sudo -n /usr/bin/systemctl stop pgpoolgen-postgresql-pg96.service
+# Elsewhere (a container) pg_ctl starts and stops it.
+under_systemd() {
+	[[ -d /run/systemd/system ]]
+}
+
+# stop_postgres DIR: stops the server on DIR if it runs. Where systemd runs, through the unit
+# (then a server that still runs was started beside it, and pg_ctl stops it); elsewhere a fast
+# shutdown (sessions are cut), an immediate one if that has not finished after 60 seconds.
 stop_postgres() {
 	local dir=$1
 	if ! pg_running "$dir"; then
 		log "PostgreSQL is not running on $dir"
 		return 0
+	fi
+	if under_systemd; then
+		log "stopping PostgreSQL on $dir (systemctl stop pgpoolgen-postgresql-pg96.service)"
+		if ! sudo -n '/usr/bin/systemctl' 'stop' 'pgpoolgen-postgresql-pg96.service' >&2; then
+			log "ERROR: sudo -n /usr/bin/systemctl stop pgpoolgen-postgresql-pg96.service failed: does the sudoers rule setup installs allow it?"
+			return 1
+		fi
+		if ! pg_running "$dir"; then
+			return 0
+		fi
+		log "WARNING: PostgreSQL still runs on $dir: it was not started through pgpoolgen-postgresql-pg96.service; stopping it with pg_ctl"
 	fi
 	log "stopping PostgreSQL on $dir (fast shutdown)"
 	if ! "$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$dir")" -m fast -w -t 60 stop >&2; then
@@ -150,9 +177,18 @@ stop_postgres() {
 	fi
 }
 
-# start_postgres DIR LOGFILE: starts the server on DIR and waits until it accepts connections;
-# its output goes to LOGFILE until its own logging takes over.
+# start_postgres DIR LOGFILE: starts the server on DIR and waits until it has started. Where
+# systemd runs, through the unit, which logs the server's output; elsewhere with pg_ctl, which
+# waits until it accepts connections, its output in LOGFILE until its own logging takes over.
 start_postgres() {
+	if under_systemd; then
+		log "starting PostgreSQL on $1 (systemctl start pgpoolgen-postgresql-pg96.service)"
+		if ! sudo -n '/usr/bin/systemctl' 'start' 'pgpoolgen-postgresql-pg96.service' >&2; then
+			log "ERROR: sudo -n /usr/bin/systemctl start pgpoolgen-postgresql-pg96.service failed: see its journal (journalctl -u pgpoolgen-postgresql-pg96.service), and does the sudoers rule setup installs allow it?"
+			return 1
+		fi
+		return 0
+	fi
 	log "starting PostgreSQL on $1 (server output in $2)"
 	"$PG_BIN/pg_ctl" -D "$(pg_ctl_dir "$1")" -l "$2" -w start >&2
 }
@@ -198,17 +234,18 @@ base_backup() {
 	fi
 }
 
-# standby_config DIR PRIMARY_HOST PRIMARY_PORT APPLICATION_NAME: makes the server on DIR start
-# as a standby streaming from PRIMARY_HOST:PRIMARY_PORT as REPLICATION_USER (password from
-# ~/.pgpass). APPLICATION_NAME is the node's name in pg_stat_replication, which pgpool-II
-# matches with backend_application_nameN.
+# standby_config DIR PRIMARY_HOST PRIMARY_PORT APPLICATION_NAME SLOT: makes the server on DIR
+# start as a standby streaming from PRIMARY_HOST:PRIMARY_PORT as REPLICATION_USER (password
+# from ~/.pgpass), through the replication slot SLOT there. APPLICATION_NAME is the node's name
+# in pg_stat_replication, which pgpool-II matches with backend_application_nameN.
 standby_config() {
-	local dir=$1 conninfo="host=$2 port=$3 user=$REPLICATION_USER application_name=$4"
-	log "configuring $dir as a standby: recovery.conf with primary_conninfo = '$conninfo'"
+	local dir=$1 conninfo="host=$2 port=$3 user=$REPLICATION_USER application_name=$4" slot=$5
+	log "configuring $dir as a standby: recovery.conf with primary_conninfo = '$conninfo', primary_slot_name = '$slot'"
 	# PostgreSQL 9.6: recovery.conf.
 	printf '%s\n' \
 		"standby_mode = 'on'" \
 		"primary_conninfo = '$conninfo'" \
+		"primary_slot_name = '$slot'" \
 		"recovery_target_timeline = 'latest'" >"$dir/recovery.conf"
 }
 
@@ -226,6 +263,27 @@ set_port() {
 	printf '%s\n' "$kept" "port = $2" >"$conf"
 }
 
+# The replication slots: one per standby on the primary, which keeps the WAL that standby has
+# not received yet, however far behind it is. SQL through the Unix socket as OS_USER, on a
+# server of this host. A slot name is [a-z0-9_], as the table of backends holds it.
+
+# create_slot PORT SLOT: creates the physical replication slot SLOT on the server on PORT,
+# unless it exists; it keeps WAL from now on, not only from the standby's first connection.
+create_slot() {
+	[[ $2 =~ ^[a-z0-9_]{1,63}$ ]] || die "\"$2\" is not a replication slot name"
+	log "creating the replication slot $2 unless it exists"
+	"$PG_BIN/psql" -X -q -A -t -w -p "$1" -U "$OS_USER" -d postgres \
+		-c "SELECT pg_create_physical_replication_slot('$2', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '$2')" >/dev/null
+}
+
+# drop_slot PORT SLOT: drops the replication slot SLOT on the server on PORT if it exists.
+drop_slot() {
+	[[ $2 =~ ^[a-z0-9_]{1,63}$ ]] || die "\"$2\" is not a replication slot name"
+	log "dropping the replication slot $2 if it exists"
+	"$PG_BIN/psql" -X -q -A -t -w -p "$1" -U "$OS_USER" -d postgres \
+		-c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$2'" >/dev/null
+}
+
 # checkpoint PORT: runs on the new primary's host; a checkpoint on its server on PORT, through
 # the Unix socket as OS_USER. pg_rewind reads the new primary's timeline from its control
 # file, which the checkpoint that ends the promotion may not have written yet.
@@ -234,23 +292,25 @@ checkpoint() {
 	"$PG_BIN/psql" -X -q -w -p "$1" -U "$OS_USER" -d postgres -c CHECKPOINT >&2
 }
 
-# follow DIR PORT APPLICATION_NAME LOGFILE PRIMARY_HOST PRIMARY_PORT: runs on the standby's host.
-# Stops the server on DIR, brings DIR in line with the primary at PRIMARY_HOST:PRIMARY_PORT,
-# makes it that primary's standby and starts it again.
+# follow DIR PORT APPLICATION_NAME LOGFILE PRIMARY_HOST PRIMARY_PORT SLOT: runs on the standby's
+# host. Stops the server on DIR, brings DIR in line with the primary at
+# PRIMARY_HOST:PRIMARY_PORT, makes it that primary's standby, streaming through the slot SLOT
+# there, and starts it again.
 follow() {
-	local dir=$1 port=$2 app=$3 logfile=$4 primary_host=$5 primary_port=$6
+	local dir=$1 port=$2 app=$3 logfile=$4 primary_host=$5 primary_port=$6 slot=$7
 	stop_postgres "$dir"
-	log "rewinding $dir to follow $primary_host:$primary_port (pg_rewind)"
-	if "$PG_BIN/pg_rewind" -D "$dir" --source-server="host=$primary_host port=$primary_port user=$OS_USER dbname=postgres" >&2; then
+	log "rewinding $dir to follow $primary_host:$primary_port (pg_rewind as $REWIND_USER)"
+	if "$PG_BIN/pg_rewind" -D "$dir" --source-server="host=$primary_host port=$primary_port user=$REWIND_USER dbname=postgres" >&2; then
+		log "pg_rewind done: $dir is in line with $primary_host:$primary_port"
 		# Replication slots came with the new primary's files; this standby must not keep WAL for them.
 		if [[ -d $dir/pg_replslot ]]; then
 			find "$dir/pg_replslot" -mindepth 1 -delete
 		fi
 	else
-		log "pg_rewind failed; taking a fresh copy of the new primary instead"
+		log "pg_rewind failed; taking a fresh copy of the new primary with pg_basebackup instead"
 		base_backup "$dir" "$primary_host" "$primary_port"
 	fi
-	standby_config "$dir" "$primary_host" "$primary_port" "$app"
+	standby_config "$dir" "$primary_host" "$primary_port" "$app" "$slot"
 	if [[ $port != "$primary_port" ]]; then
 		set_port "$dir" "$port"
 	fi
@@ -298,9 +358,16 @@ main() {
 	on_host "${NODE_HOST[$primary]}" checkpoint "${NODE_PORT[$primary]}" ||
 		log "WARNING: the checkpoint on node $primary failed; pg_rewind may take the standby for up to date"
 
-	ON_HOST_TIMEOUT=$COPY_TIMEOUT on_host "${NODE_HOST[$node]}" follow "${NODE_DIR[$node]}" "${NODE_PORT[$node]}" "${NODE_APP[$node]}" \
-		"$(server_log "$node")" "${NODE_HOST[$primary]}" "${NODE_PORT[$primary]}" ||
+	on_host "${NODE_HOST[$primary]}" create_slot "${NODE_PORT[$primary]}" "${NODE_SLOT[$node]}" ||
+		die "could not create the replication slot ${NODE_SLOT[$node]} of node $node on node $primary; it stays detached: recover it with pcp_recovery_node"
+	if ! ON_HOST_TIMEOUT=$COPY_TIMEOUT on_host "${NODE_HOST[$node]}" follow "${NODE_DIR[$node]}" "${NODE_PORT[$node]}" "${NODE_APP[$node]}" \
+		"$(server_log "$node")" "${NODE_HOST[$primary]}" "${NODE_PORT[$primary]}" "${NODE_SLOT[$node]}"; then
+		# A slot no standby uses would keep WAL on the new primary without bound;
+		# pcp_recovery_node creates it again.
+		on_host "${NODE_HOST[$primary]}" drop_slot "${NODE_PORT[$primary]}" "${NODE_SLOT[$node]}" ||
+			log "WARNING: could not drop the replication slot ${NODE_SLOT[$node]} on node $primary: drop it by hand, or it keeps WAL there"
 		die "re-pointing node $node failed; it stays detached: recover it with pcp_recovery_node"
+	fi
 	attach_node "$node" || die "node $node follows node $primary, but pcp_attach_node failed: attach it by hand"
 	log "node $node follows node $primary and is attached again"
 }
