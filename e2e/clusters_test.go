@@ -135,6 +135,7 @@ func testStreaming(t *testing.T) {
 			t.Errorf("the recovered pg1 has %s rows, want 101", got)
 		}
 	})
+	check(t, "setup_reloads_only_when_asked", func(t *testing.T) { c.checkReload(t, c.h("pg2")) })
 	check(t, "setup_second_run_changes_nothing", c.checkSetupIdempotent)
 }
 

@@ -486,7 +486,8 @@ func (c *cluster) checkSetupIdempotent(t *testing.T) {
 
 // breakBundle damages the bundle as E2E_BREAK says, to show that the matching check fails:
 // "param" writes follow_primary_command under its 3.x name, which pgpool-II 4.3 ignores;
-// "failover-path" points failover_command at a script that does not exist; "missing-key"
+// "failover-path" points failover_command at a script that does not exist; "rewind" makes the
+// follow script's pg_rewind log in as a role that does not exist; "missing-key"
 // drops the pgpool host's key from pg2's authorized_keys.
 func breakBundle(t *testing.T, bundle string) {
 	t.Helper()
@@ -505,6 +506,8 @@ func breakBundle(t *testing.T, bundle string) {
 		edit("hosts/pgpool/files/etc/pgpool2/pgpool.conf", "follow_primary_command =", "follow_master_command =")
 	case "failover-path":
 		edit("hosts/pgpool/files/etc/pgpool2/pgpool.conf", "/etc/pgpool2/failover.sh ", "/etc/pgpool2/failover-missing.sh ")
+	case "rewind":
+		edit("hosts/pgpool/files/etc/pgpool2/follow_primary.sh", "readonly REWIND_USER='rewind'", "readonly REWIND_USER='nobody'")
 	case "missing-key":
 		p := filepath.Join(bundle, "hosts/pg2/merge/var/lib/postgresql/.ssh/authorized_keys")
 		data, err := os.ReadFile(p)
@@ -517,7 +520,7 @@ func breakBundle(t *testing.T, bundle string) {
 		}
 		must(t, os.WriteFile(p, []byte(strings.Join(kept, "\n")), 0o644))
 	default:
-		t.Fatalf("E2E_BREAK=%q: want param, failover-path or missing-key", os.Getenv("E2E_BREAK"))
+		t.Fatalf("E2E_BREAK=%q: want param, failover-path, rewind or missing-key", os.Getenv("E2E_BREAK"))
 	}
 }
 
@@ -694,5 +697,48 @@ func (c *cluster) checkAcked(t *testing.T, h *host, acked []int) {
 	fmt.Printf("e2e: writes through the failover: %d commits acknowledged, %d of them lost\n", len(acked), len(lost))
 	if len(lost) > 0 {
 		t.Errorf("%d acknowledged commits are not on %s: %v", len(lost), h.name, lost)
+	}
+}
+
+// checkReload changes the bundle's block in h's pg_hba.conf behind setup's back, while the
+// server runs: setup puts it right and says that PostgreSQL must reload, without reloading
+// it; setup --reload reloads it; then nothing is left to change.
+func (c *cluster) checkReload(t *testing.T, h *host) {
+	loaded := func() string {
+		got, err := c.direct(h, "SELECT pg_conf_load_time()")
+		if err != nil {
+			t.Fatalf("pg_conf_load_time on %s: %v %s", h.name, err, got)
+		}
+		return got
+	}
+	hba := filepath.Join(h.root, confDir, "pg_hba.conf")
+	data, err := os.ReadFile(hba)
+	must(t, err)
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.Contains(l, "::1/128") {
+			kept = append(kept, l)
+		}
+	}
+	must(t, os.WriteFile(hba, []byte(strings.Join(kept, "\n")), 0o640))
+	before := loaded()
+	out := c.setup(t, h)
+	if !strings.Contains(out, "update this cluster's lines in "+confDir+"/pg_hba.conf") || !strings.Contains(out, "note: PostgreSQL's settings or pg_hba.conf changed while it runs") {
+		t.Errorf("setup of %s after pg_hba.conf changed:\n%s", h.name, out)
+	}
+	if loaded() != before {
+		t.Errorf("setup without --reload reloaded PostgreSQL on %s", h.name)
+	}
+	// setup put the file right: a second run finds nothing, and --reload has nothing to do.
+	if out := c.setup(t, h, "--reload"); !strings.Contains(out, "nothing to change") {
+		t.Errorf("setup --reload on a host set up again:\n%s", out)
+	}
+	must(t, os.WriteFile(hba, []byte(strings.Join(kept, "\n")), 0o640))
+	out = c.setup(t, h, "--reload")
+	if !strings.Contains(out, "change: reload PostgreSQL (pg_ctl reload)") {
+		t.Errorf("setup --reload of %s after pg_hba.conf changed:\n%s", h.name, out)
+	}
+	if _, ok := proc.WaitFor(10*time.Second, func() bool { return loaded() != before }); !ok {
+		t.Errorf("setup --reload did not reload PostgreSQL on %s", h.name)
 	}
 }
