@@ -507,16 +507,10 @@ func TestSetupMergesPoolPasswd(t *testing.T) {
 }
 
 // pgEnc is what pgpool-II's pg_enc prints as the pool_passwd string of password with key (in
-// a key file, as pgpool-II reads it). It skips the test where pg_enc is not installed (CI
-// installs Debian's pgpool2).
+// a key file, as pgpool-II reads it).
 func pgEnc(t *testing.T, key, password string) string {
 	t.Helper()
-	bin, err := exec.LookPath("pg_enc")
-	if err != nil {
-		if bin, err = exec.LookPath("/usr/sbin/pg_enc"); err != nil {
-			t.Skip("pg_enc (Debian's pgpool2) is not installed: cannot compare AES entries with it")
-		}
-	}
+	bin := realProgram(t, "pg_enc")
 	keyFile := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
 		t.Fatal(err)
