@@ -87,9 +87,9 @@ func testStreaming(t *testing.T) {
 		}
 		start := time.Now()
 		c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
-		// A try that failed for the client may have committed on the server all the same (a
-		// commit waiting for a synchronous standby when psql gave up), so the retry adds the
-		// row only once.
+		// A try that failed for the client may have committed on the server all the same (pgpool
+		// ends its sessions when the follow script attaches node 2 again, and a commit can wait
+		// for the synchronous standby meanwhile), so the retry adds the row only once.
 		took, ok := proc.WaitFor(90*time.Second, func() bool {
 			_, err := c.sql("postgres", "INSERT INTO kept SELECT 101 WHERE NOT EXISTS (SELECT FROM kept WHERE n = 101)")
 			return err == nil
