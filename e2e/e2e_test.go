@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +97,9 @@ type cluster struct {
 	hosts    map[string]*host // by name
 	order    []string
 	manifest struct {
+		Files []struct {
+			Host, Destination string
+		} `json:"files"`
 		Trust []struct {
 			From, To string
 			Why      []string
@@ -168,6 +172,13 @@ LogLevel VERBOSE
 	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
 	must(t, err)
 	must(t, json.Unmarshal(m, &c.manifest))
+	// setup runs as root: a file it installs outside the hosts' own folders would land on the
+	// machine that runs the test.
+	for _, f := range c.manifest.Files {
+		if f.Destination != "" && !slices.ContainsFunc(boundDirs, func(d string) bool { return strings.HasPrefix(f.Destination, d+"/") }) {
+			t.Fatalf("the bundle installs %s on %s, outside the folders each host has of its own (boundDirs): add its folder there", f.Destination, f.Host)
+		}
+	}
 
 	// The secrets, the way an operator hands them to setup: files in a folder only root reads.
 	c.secrets = filepath.Join(work, "secrets")

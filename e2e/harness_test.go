@@ -34,7 +34,11 @@ const (
 
 // boundDirs are the folders each host has of its own: its root prefix's copy is bind-mounted
 // over the real one inside the host's mount namespace.
-var boundDirs = []string{home, "/etc/pgpool2", "/etc/postgresql", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e"}
+// Every folder a setup.sh writes into is one of them: the system folders too (sudoers.d, the
+// units, tmpfiles.d), or setup would install a host's sudoers rule and units on the machine
+// that runs the test (bringUp refuses a bundle with a destination outside them).
+var boundDirs = []string{home, "/etc/pgpool2", "/etc/postgresql", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e",
+	"/etc/sudoers.d", "/etc/systemd/system", "/etc/tmpfiles.d"}
 
 // procs are the processes the test starts: cleanup stops each by its id, also when a check
 // fails or the run is interrupted.
