@@ -134,8 +134,36 @@ func pgSettingsOf(c *schema.Cluster, h *schema.Host) []pgSetting {
 		set("synchronous_standby_names", postgres.SyncStandbyNames(v, c.PG.Sync, c.PG.SyncCount, names),
 			"a commit waits until "+how+" its WAL;\n# every backend is listed, whichever is primary: a server is never its own standby")
 	}
+	// pgpool-II bounds no client session blocked on a backend after a failover (a child
+	// reading from the new primary while the backend waits for the client): these timeouts
+	// end the backend's side, and pgpool-II then sees the connection close. They are
+	// user-settable, so ALTER ROLE or ALTER DATABASE ... SET overrides them, from the catalog,
+	// on every backend.
+	if v.AtLeast(postgres.Lookup("idle_in_transaction_session_timeout").Since) {
+		set("idle_in_transaction_session_timeout", strconv.Itoa(idleInTransactionMS),
+			fmt.Sprintf("a session idle inside a transaction for %d min is ended: pgpool-II then sees the connection close (ms)", idleInTransactionMS/60000))
+	}
+	set("tcp_keepalives_idle", strconv.Itoa(keepalivesIdle), "")
+	set("tcp_keepalives_interval", strconv.Itoa(keepalivesInterval), "")
+	set("tcp_keepalives_count", strconv.Itoa(keepalivesCount),
+		fmt.Sprintf("unanswered probes after which the connection is dropped: a dead pgpool-II host's\n# connections go within %d + %d * %d = %d s of silence", keepalivesIdle, keepalivesCount, keepalivesInterval, keepalivesIdle+keepalivesCount*keepalivesInterval))
+	if v.AtLeast(postgres.Lookup("tcp_user_timeout").Since) {
+		set("tcp_user_timeout", strconv.Itoa(tcpUserTimeoutMS), "")
+	}
 	return out
 }
+
+// The backend timeouts of the settings file. Ten minutes idle inside a transaction is far
+// beyond what an application that means to commit takes, and short of a session stuck for
+// good; the keepalives drop a dead peer's connections within two minutes (60 + 6 * 10 s), and
+// tcp_user_timeout drops a connection whose sent data stays unacknowledged for 30 s.
+const (
+	idleInTransactionMS = 600000 // postgres -C prints it in ms, as written
+	keepalivesIdle      = 60
+	keepalivesInterval  = 10
+	keepalivesCount     = 6
+	tcpUserTimeoutMS    = 30000
+)
 
 // sized says how a number of connections or slots was sized for n backends.
 func sized(why string, n, got int) string {

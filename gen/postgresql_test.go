@@ -101,7 +101,8 @@ func settingLines(t *testing.T, data []byte) map[string]string {
 func TestPGSettingsShapes(t *testing.T) {
 	base := func(wal, enc string) map[string]string {
 		return map[string]string{"listen_addresses": "'192.0.2.12,localhost'", "port": "5432", "wal_level": wal,
-			"max_wal_senders": "4", "max_replication_slots": "4", "hot_standby": "on", "wal_log_hints": "on", "password_encryption": enc}
+			"max_wal_senders": "4", "max_replication_slots": "4", "hot_standby": "on", "wal_log_hints": "on", "password_encryption": enc,
+			"tcp_keepalives_idle": "60", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "6"}
 	}
 	with := func(m map[string]string, kv ...string) map[string]string {
 		out := map[string]string{}
@@ -117,32 +118,38 @@ func TestPGSettingsShapes(t *testing.T) {
 		}
 		return out
 	}
-	v10 := with(base("replica", "scram-sha-256"), "max_wal_senders", "10", "max_replication_slots", "10")
+	// idle_in_transaction_session_timeout from 9.6, tcp_user_timeout from 12.
+	v96 := func(enc string) map[string]string {
+		return with(base("replica", enc), "idle_in_transaction_session_timeout", "600000")
+	}
+	v10 := with(v96("scram-sha-256"), "max_wal_senders", "10", "max_replication_slots", "10")
+	v12 := with(v10, "tcp_user_timeout", "30000")
 	for _, tc := range []struct {
 		name string
 		spec pgSpec
 		want map[string]string
 	}{
-		{"9.6 source pgpool 4.1 slots", pgSpec{pg: "9.6", pgpool: "4.1", preset: "source"}, base("replica", "on")},
+		{"9.6 source pgpool 4.1 slots", pgSpec{pg: "9.6", pgpool: "4.1", preset: "source"}, v96("on")},
 		{"9.5 hot_standby", pgSpec{pg: "9.5", pgpool: "4.1"}, base("hot_standby", "on")},
 		{"9.6 sync first 2", pgSpec{pg: "9.6", pgpool: "4.1", postgresql: "synchronous = \"first\"\nsynchronous_count = 2"},
-			with(base("replica", "on"), "synchronous_standby_names", `'2 ("pg1", "pg2", "pg3")'`)},
+			with(v96("on"), "synchronous_standby_names", `'2 ("pg1", "pg2", "pg3")'`)},
 		{"9.5 sync first", pgSpec{pg: "9.5", pgpool: "4.1", postgresql: "synchronous = \"first\""},
 			with(base("hot_standby", "on"), "synchronous_standby_names", `'"pg1", "pg2", "pg3"'`)},
 		{"9.6 no slots", pgSpec{pg: "9.6", pgpool: "4.1", postgresql: "replication_slots = false\nwal_keep_mb = 1000"},
-			with(base("replica", "on"), "wal_keep_segments", "63")},
+			with(v96("on"), "wal_keep_segments", "63")},
 		{"12 sync first, no slots", pgSpec{pg: "12", postgresql: "synchronous = \"first\"\nreplication_slots = false"},
-			with(v10, "synchronous_standby_names", `'FIRST 1 ("pg1", "pg2", "pg3")'`, "wal_keep_segments", "64")},
-		{"12 md5", pgSpec{pg: "12", postgresql: "hba_method = \"md5\""}, with(v10, "password_encryption", "md5")},
-		{"15 debian", pgSpec{pg: "15"}, v10},
+			with(v12, "synchronous_standby_names", `'FIRST 1 ("pg1", "pg2", "pg3")'`, "wal_keep_segments", "64")},
+		{"11 md5", pgSpec{pg: "11", postgresql: "hba_method = \"md5\""}, with(v10, "password_encryption", "md5")},
+		{"12 md5", pgSpec{pg: "12", postgresql: "hba_method = \"md5\""}, with(v12, "password_encryption", "md5")},
+		{"15 debian", pgSpec{pg: "15"}, v12},
 		{"15 sync any 2, checksums", pgSpec{pg: "15", postgresql: "synchronous = \"any\"\nsynchronous_count = 2\ndata_checksums = true"},
-			with(v10, "synchronous_standby_names", `'ANY 2 ("pg1", "pg2", "pg3")'`, "wal_log_hints", "")},
+			with(v12, "synchronous_standby_names", `'ANY 2 ("pg1", "pg2", "pg3")'`, "wal_log_hints", "")},
 		{"15 no slots", pgSpec{pg: "15", postgresql: "replication_slots = false\nwal_keep_mb = 2048"},
-			with(v10, "wal_keep_size", "2048")},
+			with(v12, "wal_keep_size", "2048")},
 		{"15 native", pgSpec{pg: "15", native: true},
-			with(v10, "hot_standby", "", "wal_log_hints", "")},
-		{"15 trust", pgSpec{pg: "15", postgresql: "hba_method = \"trust\""}, with(v10, "password_encryption", "md5")},
-		{"15 pgpool 3.7", pgSpec{pg: "15", pgpool: "3.7"}, with(v10, "password_encryption", "md5")},
+			with(v12, "hot_standby", "", "wal_log_hints", "")},
+		{"15 trust", pgSpec{pg: "15", postgresql: "hba_method = \"trust\""}, with(v12, "password_encryption", "md5")},
+		{"15 pgpool 3.7", pgSpec{pg: "15", pgpool: "3.7"}, with(v12, "password_encryption", "md5")},
 		{"9.3 no slots", pgSpec{pg: "9.3", pgpool: "3.7"},
 			with(base("hot_standby", "on"), "max_replication_slots", "", "wal_log_hints", "", "wal_keep_segments", "64")},
 	} {

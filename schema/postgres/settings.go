@@ -92,6 +92,19 @@ var Settings = []*Setting{
 		Why: "WAL kept for standbys that stream without a replication slot, in MB"},
 	{Name: "synchronous_standby_names", Since: Version{9, 1}, Kind: String,
 		Why: "a commit waits until standbys of the list have its WAL"},
+	// The backend timeouts: pgpool-II has no setting that ends a client session blocked on a
+	// backend after a failover, so the backend ends it. idle_session_timeout (14) is left out:
+	// it would close pgpool-II's cached connections.
+	{Name: "idle_in_transaction_session_timeout", Since: Version{9, 6},
+		Why: "a session idle inside a transaction is ended: pgpool-II then sees the connection close"},
+	{Name: "tcp_keepalives_idle", Since: Version{9, 0},
+		Why: "seconds of silence before the server probes a client (pgpool-II) connection"},
+	{Name: "tcp_keepalives_interval", Since: Version{9, 0},
+		Why: "seconds between unanswered probes"},
+	{Name: "tcp_keepalives_count", Since: Version{9, 0},
+		Why: "unanswered probes after which the connection is dropped"},
+	{Name: "tcp_user_timeout", Since: Version{12, 0},
+		Why: "milliseconds data sent may stay unacknowledged before the connection is dropped"},
 }
 
 // What the spec can ask of PostgreSQL, by the version that brought it. The loader refuses a
