@@ -325,20 +325,36 @@ func (lay *Layout) paths() []layoutPath {
 	}
 }
 
-// Defaults of the [pgpool], [health_check], [sr_check] and [recovery] tables. The health check
-// defaults notice a dead server within about four seconds; pgpool-II's own default,
-// health_check_period = 0, never does.
+// Defaults of the [pgpool], [health_check], [sr_check] and [recovery] tables.
+//
+// The health check (pgpool-II's own default, health_check_period = 0, never notices a dead
+// server). A check sleeps period P between rounds; a round is 1 + max_retries R tries, retry_delay
+// D apart, and one try (connect, startup, authentication) is bounded by timeout T (an alarm in
+// health_check.c), its connect() alone by connect_timeout CT (connect_with_timeout). Failover
+// starts, from the fault, within:
+//   - killed server (connection refused at once): P + R·D = 1 + 0 = 1 s;
+//   - frozen server (the kernel completes the handshake, nothing answers): P + (R+1)·T + R·D
+//     = 1 + 2·4 + 0 = 9 s;
+//   - vanished host (SYN unanswered): P + (R+1)·min(CT, T) + R·D = 1 + 2·4 + 0 = 9 s.
+//
+// A freeze shorter than T = 4 s fails no try (the try waits it out); one shorter than about
+// 2·T = 8 s may fail the first try, never the retry; one of 8 s or more may fail over, as it
+// must if a freeze is to fail over within 9 s. A lost SYN is sent again 1 s and 3 s later,
+// within CT = 4 s. CT = T, so that neither cuts a try short that the other allows; CT also
+// bounds pgpool-II's connects for client sessions. The cost: a refused connection is retried
+// at once, so a restart of a backend's PostgreSQL fails it over (as any setting that fails over
+// a killed server within a second must); detach it first (pcp_detach_node) to restart it.
 const (
 	defaultPort           = 9999
 	defaultPCPPort        = 9898
 	defaultBackendPort    = 5432
 	defaultListen         = "*"
 	defaultPCPListen      = "localhost" // pgpool-II's own default from 3.7: pcp is an admin port
-	defaultHCPeriod       = 2
-	defaultHCTimeout      = 5
-	defaultHCMaxRetries   = 2
-	defaultHCRetryDelay   = 1
-	defaultConnectTimeout = 3000
+	defaultHCPeriod       = 1
+	defaultHCTimeout      = 4
+	defaultHCMaxRetries   = 1
+	defaultHCRetryDelay   = 0
+	defaultConnectTimeout = 4000 // ms
 	defaultDBUser         = "postgres"
 	defaultDatabase       = "postgres"
 	defaultSRPeriod       = 10
