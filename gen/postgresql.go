@@ -141,7 +141,7 @@ func pgSettingsOf(c *schema.Cluster, h *schema.Host) []pgSetting {
 	// on every backend.
 	if v.AtLeast(postgres.Lookup("idle_in_transaction_session_timeout").Since) {
 		set("idle_in_transaction_session_timeout", strconv.Itoa(idleInTransactionMS),
-			fmt.Sprintf("a session idle inside a transaction for %d min is ended: pgpool-II then sees the connection close (ms)", idleInTransactionMS/60000))
+			fmt.Sprintf("a session idle inside a transaction for %d min (in ms) is ended: pgpool-II then sees the connection close", idleInTransactionMS/60000))
 	}
 	set("tcp_keepalives_idle", strconv.Itoa(keepalivesIdle), "")
 	set("tcp_keepalives_interval", strconv.Itoa(keepalivesInterval), "")

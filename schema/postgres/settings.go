@@ -98,7 +98,7 @@ var Settings = []*Setting{
 	{Name: "idle_in_transaction_session_timeout", Since: Version{9, 6},
 		Why: "a session idle inside a transaction is ended: pgpool-II then sees the connection close"},
 	{Name: "tcp_keepalives_idle", Since: Version{9, 0},
-		Why: "seconds of silence before the server probes a client (pgpool-II) connection"},
+		Why: "seconds of silence before the server probes a client's connection (pgpool-II's, a standby's)"},
 	{Name: "tcp_keepalives_interval", Since: Version{9, 0},
 		Why: "seconds between unanswered probes"},
 	{Name: "tcp_keepalives_count", Since: Version{9, 0},
