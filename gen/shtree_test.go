@@ -879,7 +879,7 @@ func TestScriptCommandsByVersion(t *testing.T) {
 			isFailover := name == "failover.sh"
 			want(isFailover, "the fence first in main, in a quick call", commandsMatching(cmds, "main", `^quickly "\$\{NODE_HOST\[\$failed\]\}" fence "\$\{NODE_DIR\[\$failed\]\}"$`))
 			want(isFailover, "the quick calls' bounds", commandsMatching(cmds, "quickly", `^ON_HOST_CONNECT_TIMEOUT=\$QUICK_CONNECT_TIMEOUT ON_HOST_DEADLINE=\$QUICK_TIMEOUT ON_HOST_TIMEOUT=\$QUICK_TIMEOUT on_host "\$@"$`))
-			want(isFailover, "SIGKILL to the postmaster", commandsMatching(cmds, "fence", `^kill -KILL "\$pid"$`))
+			want(isFailover, "SIGKILL to the postmaster", commandsMatching(cmds, "fence", `^kill -KILL "\$pid"( |$)`))
 			want(isFailover, "SIGKILL to every process of the server", commandsMatching(cmds, "fence", `^kill -KILL "\$\{pids\[@\]\}"`))
 			if body, ok := bodies["is_server"]; ok != isFailover || (ok && (!strings.Contains(body, `-O $proc`) || !strings.Contains(body, `[[ $comm == postgres && $proc/cwd -ef $2 ]]`))) {
 				t.Errorf("%s: is_server must check a process's owner, program and working folder: %q", where, body)
