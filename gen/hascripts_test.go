@@ -1481,11 +1481,14 @@ func TestFailoverMostAdvancedStandby(t *testing.T) {
 		{"pg3 has more", "0/5000000", "0/6000000", "pg2", "pg3"},
 		{"numbers, not text: 10/0 is past 9/0", "9/0", "10/0", "pg2", "pg3"},
 		{"numbers, not text: 0/10000000 is past 0/F000000", "0/F000000", "0/10000000", "pg2", "pg3"},
-		{"the high part first", "1/0", "0/FFFFFFFF", "pg3", "pg2"},
-		{"a tie: the lowest node id, whatever %m", "0/5000000", "0/5000000", "pg3", "pg2"},
+		{"the high part first", "0/FFFFFFFF", "1/0", "pg2", "pg3"},
+		{"the low part when the high parts are equal", "2/10", "2/F", "pg2", "pg2"},
+		{"a tie: the lowest node id", "0/5000000", "0/5000000", "pg2", "pg2"},
 		{"only one answers", "", "0/1", "pg2", "pg3"},
-		{"a position that is not one is ignored", "0/5000000", "0/6000000$(touch x)", "pg3", "pg2"},
-		{"none answers: %m", "", "", "pg3", "pg3"},
+		{"a position that is not one is ignored", "0/5000000", "0/6000000$(touch x)", "pg2", "pg2"},
+		{"none answers: %m", "", "", "pg2", "pg2"},
+		// pgpool-II's %m is the lowest node id it has not detached: pg2 is detached.
+		{"a node before %m is not asked", "0/9000000", "0/6000000", "pg3", "pg3"},
 	} {
 		// The name of a temporary folder must be a path the spec takes.
 		t.Run(fmt.Sprintf("case%d", i), func(t *testing.T) {
@@ -1507,15 +1510,21 @@ func TestFailoverMostAdvancedStandby(t *testing.T) {
 				id  int
 				lsn string
 			}{{1, tc.lsn2}, {2, tc.lsn3}} {
-				if n.lsn != "" && !strings.Contains(n.lsn, "$") {
+				if n.lsn != "" && !strings.Contains(n.lsn, "$") && (n.id == 2 || tc.newMain == "pg2") {
 					r.expect(strings.Contains(log, fmt.Sprintf("failover.sh: node %d is a standby that has received WAL up to %s\n", n.id, n.lsn)), "the log lacks node %d's position:\n%s", n.id, log)
 				}
 			}
-			// Both standbys are asked, each in a quick call; the failed primary is not.
-			r.expect(len(matching(calls, `^127\.0\.0\.1[23] psql .*pg_last_wal_receive_lsn`)) == 2 && len(matching(calls, `^127\.0\.0\.11 psql`)) == 0,
-				"the survey:\n%s", report(status, log, calls))
+			// %m and the standbys after it are asked, each in a quick call; the failed primary is not.
+			asked := 2
+			if tc.newMain == "pg3" {
+				asked = 1
+				r.expect(len(matching(calls, `^127\.0\.0\.12 `)) == 0 && strings.Contains(log, "node 1 comes before the new main node: pgpool-II has detached it; not asking it"),
+					"a node before %%m is asked:\n%s", report(status, log, calls))
+			}
+			r.expect(len(matching(calls, `^127\.0\.0\.1[23] psql .*pg_last_wal_receive_lsn`)) == asked && len(matching(calls, `^127\.0\.0\.11 psql`)) == 0,
+				"the survey, want %d asked:\n%s", asked, report(status, log, calls))
 			if tc.lsn2 == "" && tc.lsn3 == "" {
-				r.expect(strings.Contains(log, "no standby gives its WAL position: promoting the new main node, node 2"), "the fallback is logged:\n%s", log)
+				r.expect(strings.Contains(log, "no standby gives its WAL position: promoting the new main node, node 1"), "the fallback is logged:\n%s", log)
 			}
 			r.expect(!r.exists(r.root+"/x") && !r.exists("x"), "a position was run as a command")
 		})
