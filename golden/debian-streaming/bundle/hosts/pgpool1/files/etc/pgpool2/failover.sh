@@ -38,11 +38,12 @@
 #    while the old primary may still be a primary, as two primaries would split the cluster.
 #    pg_isready on the new main node's host looks for the old primary; if it answers, psql on
 #    its own host reads its role, and the failover is refused unless it is a standby.
-# 3. Every other backend is asked, in parallel, how much WAL it has received; the standby that
-#    has the most is promoted over ssh (pg_ctl promote), the lowest node id of those that tie,
-#    and the new main node (%m, which pgpool-II picks by node id alone) if none answers.
-#    pgpool-II finds the new primary by asking every node (pg_is_in_recovery()) and re-points
-#    the others at it with the follow script.
+# 3. The new main node (%m) and every backend after it are asked, in parallel, how much WAL they
+#    have received; the standby that has the most is promoted over ssh (pg_ctl promote), the
+#    lowest node id of those that tie, and %m if none answers. pgpool-II picks %m by node id
+#    alone, as the lowest id of the nodes it has not detached (get_next_main_node), so a node
+#    before it is detached and never promoted. pgpool-II then finds the new primary by asking
+#    every node (pg_is_in_recovery()) and re-points the others at it with the follow script.
 # Hosts, ports and data directories come from the table of backends below, by node id: the
 # script does the same with every pgpool-II version's arguments.
 
@@ -320,21 +321,24 @@ lsn_after() {
 	((a_hi > b_hi || (a_hi == b_hi && a_lo > b_lo)))
 }
 
-# most_advanced FAILED: asks every backend but FAILED, in parallel and each bounded by
-# QUICK_TIMEOUT, for its WAL position, and prints the node id of the standby that has received
-# the most (the lowest id of those that tie), "primary ID" if node ID answers as a primary
-# already, or nothing if no standby answers.
+# most_advanced FAILED NEW_MAIN: asks NEW_MAIN and every backend after it but FAILED, in
+# parallel and each bounded by QUICK_TIMEOUT, for its WAL position, and prints the node id of
+# the standby that has received the most (the lowest id of those that tie), "primary ID" if
+# node ID answers as a primary already, or nothing if no standby answers. A node before
+# NEW_MAIN is one pgpool-II has detached: pgpool-II would not find it as the new primary.
 most_advanced() {
-	local failed=$1 dir id answer best='' best_lsn=''
+	local failed=$1 new_main=$2 dir id answer best='' best_lsn=''
 	dir=$(mktemp -d)
 	for id in "${!NODE_HOST[@]}"; do
-		if [[ $id != "$failed" ]]; then
+		if ((id < new_main)) && [[ $id != "$failed" ]]; then
+			log "node $id comes before the new main node: pgpool-II has detached it; not asking it"
+		elif [[ $id != "$failed" ]]; then
 			{ quickly "${NODE_HOST[id]}" wal_position "${NODE_PORT[id]}" >"$dir/$id" || log "node $id cannot be asked for its WAL position over ssh"; } &
 		fi
 	done
 	wait
 	for id in "${!NODE_HOST[@]}"; do
-		[[ $id != "$failed" ]] || continue
+		[[ $id != "$failed" && -f $dir/$id ]] || continue
 		answer=$(<"$dir/$id")
 		case $answer in
 		primary)
@@ -404,13 +408,15 @@ main() {
 		log "the old primary, node $failed, is fenced: its server is killed and can only come back as a standby"
 	else
 		log "WARNING: could not fence the old primary, node $failed (exit status $status); closing pgpool-II's connections to it on this host"
-		if ! drop_connections "$failed"; then
+		if drop_connections "$failed"; then
+			log "closed this host's connections to ${NODE_HOST[$failed]}:${NODE_PORT[$failed]} (ss -K)"
+		else
 			log "WARNING: could not close pgpool-II's connections to node $failed (sudo -n ss -K): does the sudoers rule setup installs allow it?"
 		fi
 		check_old_primary "$failed" "$new_main"
 	fi
 
-	chosen=$(most_advanced "$failed")
+	chosen=$(most_advanced "$failed" "$new_main")
 	case $chosen in
 	"primary "*)
 		log "node ${chosen#primary } is a primary already: nothing to promote"
