@@ -111,6 +111,9 @@ func Generate(c *schema.Cluster) *Bundle {
 		}
 		if h.Pgpool {
 			files = append(files, pgpoolUnitFiles(c, h)...)
+			if rule := sudoersRule(c, h); rule != nil && !h.Backend { // a backend has it already
+				files = append(files, rule)
+			}
 			if tf := tmpfiles(c); tf != nil {
 				// A system file: root's, not the OS user's.
 				files = append(files, &File{Host: h.Name, Dest: "/etc/tmpfiles.d/pgpoolgen-" + c.Name + ".conf", Mode: 0o644, Owner: "root", Group: "root", Data: tf})

@@ -49,6 +49,18 @@ type pgFeatures struct {
 	// positions; CurrentLSN and ReplayLSN are the function and pg_stat_replication column.
 	LSN                   bool
 	CurrentLSN, ReplayLSN string
+	// ReceivedLSN is the SQL that reads how much WAL a standby has received, or replayed where
+	// it receives none (restored from an archive), for failover.sh to promote the standby that
+	// has the most: pg_last_wal_receive_lsn() from 10, pg_last_xlog_receive_location() before.
+	ReceivedLSN string
+	// StatReplication: pg_stat_replication (9.1), where the follow script sees a standby stream.
+	StatReplication bool
+}
+
+// nodeCommand is a command line, as words, that acts on one backend.
+type nodeCommand struct {
+	NodeID int
+	Words  []string
 }
 
 // haScript is what a script template renders.
@@ -69,6 +81,10 @@ type haScript struct {
 	// commands, run through sudo -n where systemd runs, that start and stop it (serviceCommand).
 	Unit                      string
 	ServiceStart, ServiceStop []string
+	// DropConnections are the command lines, by node id, that close the pgpool host's own
+	// connections to a backend (ss -K, through sudo -n): failover.sh runs one when it cannot
+	// fence a failed primary (pgpoolSudoCommands).
+	DropConnections []nodeCommand
 
 	Native       bool // native replication
 	TargetID     bool // the recovery scripts get the target's node id ($5, pgpool-II 4.0+)
@@ -146,6 +162,12 @@ func pgFeaturesOf(v schema.PGVersion) pgFeatures {
 		Rewind:        v.AtLeast(9, 5),
 		StandbySignal: v.AtLeast(12, 0),
 		SlotReserve:   v.AtLeast(9, 6),
+		ReceivedLSN:   "COALESCE(pg_last_xlog_receive_location(), pg_last_xlog_replay_location())",
+		// pg_stat_replication came in 9.1.
+		StatReplication: v.AtLeast(9, 1),
+	}
+	if v.AtLeast(10, 0) {
+		f.ReceivedLSN = "COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"
 	}
 	if v.AtLeast(9, 2) {
 		f.WALOption = "-X stream"
@@ -180,6 +202,7 @@ func newHAScript(c *schema.Cluster, h *schema.Host, name string) *haScript {
 	if len(c.PCPUsers) > 0 {
 		s.PCPUser = c.PCPUsers[0].Name
 	}
+	s.DropConnections = pgpoolSudoCommands(c)
 	return s
 }
 
@@ -244,6 +267,33 @@ func serviceCommands(c *schema.Cluster) []string {
 		strings.Join(serviceCommand(c, "start"), " "),
 		strings.Join(serviceCommand(c, "stop"), " "),
 	}
+}
+
+// The pgpool host's sudo command: ss -K closes sockets (needs root and a kernel with
+// CONFIG_INET_DIAG_DESTROY, as Debian's has).
+const ss = "/usr/bin/ss"
+
+// pgpoolSudoCommands lists, by node id, the command lines failover.sh runs through sudo -n on
+// the pgpool host when it cannot fence a failed primary: ss -K, which closes every socket of
+// the host to that backend's address and port. pgpool-II's streaming replication check worker
+// waits without a timeout on a query to a server that stopped answering, holding the lock that
+// find_primary_node() needs after a failover (pool_worker_child.c, do_worker_child, V4_3 and
+// V4_7), so no write succeeds until TCP gives up on a host that vanished (some 15 minutes);
+// closing the socket ends that wait at once. An IPv6 address is written in brackets, as ss
+// takes it; a DNS name ss resolves itself.
+func pgpoolSudoCommands(c *schema.Cluster) []nodeCommand {
+	if !c.Mode.Info().Has(schema.FeatFailover) {
+		return nil
+	}
+	var out []nodeCommand
+	for _, b := range c.Backends {
+		addr := b.Address
+		if strings.Contains(addr, ":") {
+			addr = "[" + addr + "]"
+		}
+		out = append(out, nodeCommand{NodeID: b.NodeID, Words: []string{ss, "-K", "dst", addr, "dport", "=", fmt.Sprint(b.Port)}})
+	}
+	return out
 }
 
 // render executes the named template; the templates are part of the program, so a failure is

@@ -12,7 +12,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"pgpoolgen/gen/fixture"
 	"pgpoolgen/schema"
@@ -436,6 +438,16 @@ done
 host=${host:-${FAKE_HOST:-local}}
 case $sql in
 *pg_current_wal_lsn* | *pg_current_xlog_location*) echo 0/3000000 ;;
+*"state = 'streaming'"*)
+	# The follow script's wait: the standby streams from the poll after $FAKE_STREAMS_AFTER
+	# ("never": not at all); polls are counted in $STATE/polls.
+	polls=$(($(cat "$STATE/polls" 2>/dev/null || echo 0) + 1))
+	echo "$polls" >"$STATE/polls"
+	case ${FAKE_STREAMS_AFTER:-0} in
+	never) echo 0 ;;
+	*) if ((polls > ${FAKE_STREAMS_AFTER:-0})); then echo 1; else echo 0; fi ;;
+	esac
+	;;
 *pg_stat_replication*) echo "${FAKE_CAUGHT_UP-1}" ;;
 *_replication_slot*)
 	[[ ${FAKE_SLOT_FAILS-} ]] && { echo "psql: ERROR:  replication slots can only be used if max_replication_slots > 0" >&2; exit 1; }
@@ -447,6 +459,13 @@ case $sql in
 	esac
 	;;
 esac
+if [[ $sql == *_receive_l* ]]; then
+	# failover.sh's survey: the role, then the WAL position in $STATE/lsn-HOST-PORT (none: NULL).
+	[[ ${FAKE_PSQL_STARTING-} ]] && { echo "psql: FATAL:  the database system is starting up" >&2; exit 2; }
+	[[ -f $STATE/role-$host-$port ]] || { echo "psql: could not connect to server: Connection refused" >&2; exit 2; }
+	printf '%s %s\n' "$(cat "$STATE/role-$host-$port")" "$(cat "$STATE/lsn-$host-$port" 2>/dev/null)"
+	exit 0
+fi
 if [[ $sql == *pg_is_in_recovery* ]]; then
 	[[ ${FAKE_PSQL_STARTING-} ]] && { echo "psql: FATAL:  the database system is starting up" >&2; exit 2; }
 	[[ -f $STATE/role-$host-$port ]] || { echo "psql: could not connect to server: Connection refused" >&2; exit 2; }
@@ -497,9 +516,13 @@ log_call pcp_attach_node "$@"
 `,
 	// sudo -n /usr/bin/systemctl start|stop UNIT, for the unit $STATE/unit-HOST-UNIT names the
 	// data directory of; $STATE/outside-HOST: the server there was started beside the unit,
-	// which does not stop it.
+	// which does not stop it. sudo -n /usr/bin/ss -K ... does nothing ($FAKE_SS_FAILS: fails).
 	"sudo": `
 log_call sudo "$@"
+if [[ $1 == -n && $2 == /usr/bin/ss && $3 == -K ]]; then
+	[[ -z ${FAKE_SS_FAILS-} ]] || { echo "sudo: a password is required" >&2; exit 1; }
+	exit 0
+fi
 [[ $1 == -n && $2 == /usr/bin/systemctl && $# == 4 ]] || { echo "fake sudo: not allowed: $*" >&2; exit 1; }
 dir=$(cat "$STATE/unit-$FAKE_HOST-$4" 2>/dev/null) || { echo "Failed to $3 $4: Unit $4 not found." >&2; exit 5; }
 case $3 in
@@ -679,33 +702,47 @@ func report(status int, log string, calls []string) string {
 
 func TestFailoverPrimaryFailed(t *testing.T) {
 	for _, tc := range []struct {
-		pgpool, pg, promote string
-		sshNew, sshOld      int // ssh calls to the new main host and to the old primary's
+		pgpool, pg, promote, survey string
 	}{
-		// pg_isready from the new main host finds no old primary; its role; the promotion.
-		{"4.3", "15", `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 -w promote$`, 3, 0},
-		// No pg_isready before 9.3: the old primary's host is asked (psql fails: down).
-		{"3.1", "9.1", `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 promote$`, 2, 1},
+		{"4.3", "15", `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 -w promote$`, `pg_last_wal_receive_lsn\(\), pg_last_wal_replay_lsn\(\)`},
+		{"3.1", "9.1", `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 promote$`, `pg_last_xlog_receive_location\(\), pg_last_xlog_replay_location\(\)`},
 	} {
 		t.Run(tc.pgpool, func(t *testing.T) {
 			r := newRig(t, haSpec{pgpool: tc.pgpool, pg: tc.pg})
 			r.pgdata("pg2", true)
 			r.answers("pg2", "t")
+			r.lsn("pg2", "0/5000000")
 			args := r.failoverArgs("pg1", "pg2")
 			status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, args...)
 			r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
 			r.expect(len(matching(calls, `promote`)) == 1 && len(matching(calls, tc.promote)) == 1,
 				"want one promote, %s:\n%s", tc.promote, report(status, log, calls))
-			ssh := `^local ssh -T -o BatchMode=yes -o ConnectTimeout=7 -p 2222 -o StrictHostKeyChecking=accept-new -l postgres `
-			r.expect(len(matching(calls, ssh+`127\.0\.0\.12 timeout 120 bash -s$`)) == tc.sshNew &&
-				len(matching(calls, ssh+`127\.0\.0\.11 timeout 120 bash -s$`)) == tc.sshOld &&
-				len(matching(calls, `ssh`)) == tc.sshNew+tc.sshOld,
-				"want %d ssh calls to the new main host, %d to the old primary's:\n%s", tc.sshNew, tc.sshOld, report(status, log, calls))
-			r.expect(len(matching(calls, `^127\.0\.0\.12 psql .*-p 5433 -U postgres -d postgres -c SELECT pg_is_in_recovery\(\)$`)) == 1,
-				"the new main node is asked whether it is in recovery:\n%s", report(status, log, calls))
+			// The fence and the survey of the standbys are quick calls; the promotion is not.
+			ssh := `^local ssh -T -o BatchMode=yes -o ConnectTimeout=%d -p 2222 -o StrictHostKeyChecking=accept-new -l postgres 127\.0\.0\.%d timeout %d bash -s$`
+			for _, c := range []struct{ connect, host, timeout, n int }{{3, 11, 10, 1}, {3, 12, 10, 1}, {3, 13, 10, 1}, {7, 12, 120, 1}} {
+				r.expect(len(matching(calls, fmt.Sprintf(ssh, c.connect, c.host, c.timeout))) == c.n,
+					"want %d ssh call to 127.0.0.%d with ConnectTimeout=%d and timeout %d:\n%s", c.n, c.host, c.connect, c.timeout, report(status, log, calls))
+			}
+			r.expect(len(matching(calls, `ssh`)) == 4, "want 4 ssh calls:\n%s", report(status, log, calls))
+			r.expect(len(matching(calls, `^127\.0\.0\.12 psql -X -A -t -q -w -F   -p 5433 -U postgres -d postgres -c SELECT pg_is_in_recovery\(\), COALESCE\(`+tc.survey+`\)$`)) == 1,
+				"the new main node is asked whether it is in recovery and for its WAL:\n%s", report(status, log, calls))
 			r.expect(strings.Contains(log, "failover.sh on 127.0.0.12: promoting PostgreSQL on"), "remote steps are logged:\n%s", log)
 			r.expect(regexp.MustCompile(`(?m)^20\d\d-\d\d-\d\d \d\d:\d\d:\d\d failover\.sh: `).MatchString(log), "log lines carry a timestamp:\n%s", log)
 		})
+	}
+}
+
+// lsn makes the stub psql of node name answer lsn as the WAL it has received.
+func (r *haRig) lsn(name, lsn string) {
+	h := r.node(name)
+	r.write(fmt.Sprintf("%s/lsn-%s-%d", r.state, h.Address, h.Port), lsn+"\n", 0o644)
+}
+
+// unfenceable makes fencing node name fail on a host that ssh reaches: its data directory is
+// gone, so that no restart can be made to come back as a standby.
+func (r *haRig) unfenceable(name string) {
+	if err := os.RemoveAll(r.node(name).DataDirectory); err != nil {
+		r.t.Fatal(err)
 	}
 }
 
@@ -763,11 +800,13 @@ func TestFailoverOldPrimaryStillPrimary(t *testing.T) {
 	r.pgdata("pg2", true)
 	r.answers("pg2", "t")
 	r.answers("pg1", "f")
+	r.unfenceable("pg1")
 	refused := func(what string) {
 		t.Helper()
 		status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
 		r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "REFUSING TO PROMOTE"),
 			"%s: want a loud refusal and no promotion:\n%s", what, report(status, log, calls))
+		r.expect(strings.Contains(log, "WARNING: could not fence the old primary, node 0"), "%s: the failed fence is logged:\n%s", what, log)
 		r.expect(len(matching(calls, `^127\.0\.0\.12 pg_isready -q -t 5 -h 127\.0\.0\.11 -p 5432$`)) == 1,
 			"%s: the old primary is looked for from the new main host:\n%s", what, report(status, log, calls))
 	}
@@ -788,6 +827,7 @@ func TestFailoverOldPrimaryBefore93(t *testing.T) {
 	r.pgdata("pg2", true)
 	r.answers("pg2", "t")
 	r.answers("pg1", "f")
+	r.unfenceable("pg1")
 	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
 	r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "REFUSING TO PROMOTE"),
 		"an old primary that answers as a primary:\n%s", report(status, log, calls))
@@ -836,10 +876,12 @@ func TestFailoverKnownHosts(t *testing.T) {
 	r := newRig(t, haSpec{pgpool: "4.3", pg: "15", knownHosts: true})
 	r.pgdata("pg2", true)
 	r.answers("pg2", "t")
+	r.lsn("pg2", "0/5000000")
 	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
-	want := `^local ssh -T -o BatchMode=yes -o ConnectTimeout=7 -p 2222 -o StrictHostKeyChecking=yes -o UserKnownHostsFile=` +
-		regexp.QuoteMeta(r.c.Layout.Home+"/.ssh/pgpoolgen_known_hosts") + ` -l postgres 127\.0\.0\.12 timeout 120 bash -s$`
-	r.expect(status == 0 && len(matching(calls, want)) == 3, "strict host keys:\n%s", report(status, log, calls))
+	// Every call, the quick ones too (fence, survey; ConnectTimeout=3).
+	want := `^local ssh -T -o BatchMode=yes -o ConnectTimeout=[37] -p 2222 -o StrictHostKeyChecking=yes -o UserKnownHostsFile=` +
+		regexp.QuoteMeta(r.c.Layout.Home+"/.ssh/pgpoolgen_known_hosts") + ` -l postgres 127\.0\.0\.1[123] timeout (10|120) bash -s$`
+	r.expect(status == 0 && len(matching(calls, want)) == 4 && len(matching(calls, `ssh`)) == 4, "strict host keys:\n%s", report(status, log, calls))
 }
 
 // standby makes pg3 a running standby of pg1 holding its own recovery scripts, as installed.
@@ -1193,11 +1235,11 @@ func (r *haRig) underSystemd() {
 	}
 }
 
-// sudoCalls returns the command lines run with sudo -n, and fails on one the sudoers rule of
-// serviceCommands would refuse.
+// sudoCalls returns the command lines run with sudo -n, and fails on one the sudoers rules
+// (sudoCommands) would refuse.
 func (r *haRig) sudoCalls(calls []string) []string {
 	r.t.Helper()
-	allowed := serviceCommands(r.c)
+	allowed := hostSudoLines(r.c)
 	var out []string
 	for _, c := range matching(calls, ` sudo `) {
 		line := c[strings.Index(c, " sudo ")+len(" sudo "):]
@@ -1299,4 +1341,233 @@ func TestPostgresUnit(t *testing.T) {
 			t.Errorf("%+v: serviceCommands %q, want %q", tc, got, want)
 		}
 	}
+}
+
+// fakeServer starts a process that fence must take for a PostgreSQL process on dir, or not: a
+// copy of sleep named comm, working in dir, stopped (SIGSTOP) as a frozen server is. done is
+// closed once it has exited.
+func (r *haRig) fakeServer(dir, comm string) (pid int, done chan struct{}) {
+	r.t.Helper()
+	prog := r.root + "/fake/" + comm
+	if _, err := os.Stat(prog); err != nil {
+		sleep, err := exec.LookPath("sleep")
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		data, err := os.ReadFile(sleep)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.write(prog, string(data), 0o755)
+	}
+	cmd := exec.Command(prog, "600")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	done = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	r.t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		r.t.Fatal(err)
+	}
+	return cmd.Process.Pid, done
+}
+
+// exited reports whether the process of done has exited, waiting for it at most wait: a
+// process that was sent SIGKILL is gone within milliseconds, the bound only keeps a failing
+// test from hanging.
+func exited(done chan struct{}, wait time.Duration) bool {
+	select {
+	case <-done:
+		return true
+	case <-time.After(wait):
+		return false
+	}
+}
+
+// TestFailoverFences checks that failover.sh fences the failed primary first, in one quick ssh
+// call to its host: its frozen postmaster (from postmaster.pid) and every other process of
+// the server on its data directory are killed, a process of another data directory or another
+// program is not, a restart comes back as a standby, and the old primary is not probed any
+// more, however it answered, before the most advanced standby is promoted.
+func TestFailoverFences(t *testing.T) {
+	for _, tc := range []struct {
+		pgpool, pg   string
+		recoveryConf bool
+	}{{"4.3", "15", false}, {"3.4", "9.2", true}} {
+		t.Run(tc.pg, func(t *testing.T) {
+			r := newRig(t, haSpec{pgpool: tc.pgpool, pg: tc.pg})
+			old := r.pgdata("pg1", true)
+			r.pgdata("pg2", true)
+			r.answers("pg1", "f") // what a frozen server would answer once thawed
+			r.answers("pg2", "t")
+			r.lsn("pg2", "0/5000000")
+			postmaster, postmasterDone := r.fakeServer(old, "postgres")
+			_, childDone := r.fakeServer(old, "postgres")
+			_, otherDirDone := r.fakeServer(r.node("pg2").DataDirectory, "postgres")
+			_, otherProgDone := r.fakeServer(old, "sleep")
+			r.write(old+"/postmaster.pid", fmt.Sprintf("%d\n%s\n", postmaster, old), 0o600)
+
+			status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+			r.expect(status == 0, "want exit 0:\n%s", report(status, log, calls))
+			r.expect(len(calls) > 0 && regexp.MustCompile(`^local ssh .* -o ConnectTimeout=3 .* 127\.0\.0\.11 timeout 10 bash -s$`).MatchString(calls[0]),
+				"the first call must be the quick ssh to the old primary's host:\n%s", report(status, log, calls))
+			r.expect(exited(postmasterDone, 5*time.Second) && exited(childDone, 5*time.Second), "the old primary's processes are still alive:\n%s", report(status, log, calls))
+			r.expect(!exited(otherDirDone, 500*time.Millisecond), "a postgres of another data directory was killed")
+			r.expect(!exited(otherProgDone, 500*time.Millisecond), "another program in the data directory was killed")
+			r.expect(strings.Contains(log, fmt.Sprintf("failover.sh on 127.0.0.11: killing the postmaster of %s, process %d (SIGKILL)", old, postmaster)) &&
+				strings.Contains(log, "failover.sh: the old primary, node 0, is fenced"), "the fence is logged:\n%s", log)
+			if tc.recoveryConf {
+				r.expect(r.read(old+"/recovery.conf") == "standby_mode = 'on'\n", "recovery.conf of the fenced primary: %q", r.read(old+"/recovery.conf"))
+			} else {
+				r.expect(r.exists(old+"/standby.signal"), "no standby.signal in the fenced primary's data directory")
+			}
+			r.expect(len(matching(calls, `pg_isready|^127\.0\.0\.11 psql|sudo`)) == 0, "a fenced primary is not probed, nor its connections closed:\n%s", report(status, log, calls))
+			r.expect(inOrder(calls, `127\.0\.0\.11 timeout 10 bash -s$`, `^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 (-w )?promote$`),
+				"the promotion comes after the fence:\n%s", report(status, log, calls))
+		})
+	}
+
+	// postmaster.pid naming a process that is not the server: nothing killed by that pid.
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	old := r.pgdata("pg1", true)
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	stranger, strangerDone := r.fakeServer(r.root, "postgres") // a postgres elsewhere
+	r.write(old+"/postmaster.pid", fmt.Sprintf("%d\n", stranger), 0o600)
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 0 && !exited(strangerDone, 500*time.Millisecond) && strings.Contains(log, "names no running server") && r.exists(old+"/standby.signal"),
+		"a postmaster.pid naming another process:\n%s", report(status, log, calls))
+}
+
+// TestFailoverUnreachableOldPrimary checks an old primary whose host cannot be reached: the fence
+// fails within its bounds, pgpool-II's own connections to it are closed on this host (ss -K
+// through sudo -n, as the pgpool host's sudoers rule allows), and the old checks decide.
+func TestFailoverUnreachableOldPrimary(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	r.lsn("pg2", "0/5000000")
+	r.write(r.state+"/unreachable-127.0.0.11", "", 0o644)
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 0 && inOrder(calls,
+		`^local ssh .* -o ConnectTimeout=3 .* 127\.0\.0\.11 timeout 10 bash -s$`,
+		`^local sudo -n /usr/bin/ss -K dst 127\.0\.0\.11 dport = 5432$`,
+		`^127\.0\.0\.12 pg_isready -q -t 5 -h 127\.0\.0\.11 -p 5432$`,
+		`^127\.0\.0\.12 pg_ctl -D \S+/data/pg2 -w promote$`,
+	) && len(r.sudoCalls(calls)) == 1, "an unreachable old primary: fence, ss -K, pg_isready, promote:\n%s", report(status, log, calls))
+	r.expect(strings.Contains(log, "WARNING: could not fence the old primary, node 0 (exit status 255)"), "the failed fence is logged:\n%s", log)
+
+	// ss -K that sudo refuses is a warning; the old checks still decide.
+	status, log, calls = r.run(r.pgpoolScript("failover.sh"), []string{"FAKE_SS_FAILS=1"}, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 0 && strings.Contains(log, "WARNING: could not close pgpool-II's connections to node 0") && len(matching(calls, `promote$`)) == 1,
+		"ss -K refused:\n%s", report(status, log, calls))
+
+	// It still answers (pg_isready) while ssh cannot reach it: no promotion.
+	r.answers("pg1", "f")
+	status, log, calls = r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 1 && len(matching(calls, `promote`)) == 0 && len(matching(calls, `^local sudo -n /usr/bin/ss -K dst 127\.0\.0\.11 dport = 5432$`)) == 1 &&
+		strings.Contains(log, "REFUSING TO PROMOTE"), "an unreachable old primary that answers:\n%s", report(status, log, calls))
+}
+
+// TestFailoverMostAdvancedStandby checks which standby failover.sh promotes: the one that has
+// received the most WAL, comparing positions as numbers, the lowest node id of those that tie,
+// the new main node (%m) if none gives a position, and none if one is a primary already.
+func TestFailoverMostAdvancedStandby(t *testing.T) {
+	for i, tc := range []struct {
+		what, lsn2, lsn3, newMain, want string
+	}{
+		{"pg3 has more", "0/5000000", "0/6000000", "pg2", "pg3"},
+		{"numbers, not text: 10/0 is past 9/0", "9/0", "10/0", "pg2", "pg3"},
+		{"numbers, not text: 0/10000000 is past 0/F000000", "0/F000000", "0/10000000", "pg2", "pg3"},
+		{"the high part first", "0/FFFFFFFF", "1/0", "pg2", "pg3"},
+		{"the low part when the high parts are equal", "2/10", "2/F", "pg2", "pg2"},
+		{"a tie: the lowest node id", "0/5000000", "0/5000000", "pg2", "pg2"},
+		{"only one answers", "", "0/1", "pg2", "pg3"},
+		{"a position that is not one is ignored", "0/5000000", "0/6000000$(touch x)", "pg2", "pg2"},
+		{"none answers: %m", "", "", "pg2", "pg2"},
+		// pgpool-II's %m is the lowest node id it has not detached: pg2 is detached.
+		{"a node before %m is not asked", "0/9000000", "0/6000000", "pg3", "pg3"},
+	} {
+		// The name of a temporary folder must be a path the spec takes.
+		t.Run(fmt.Sprintf("case%d", i), func(t *testing.T) {
+			t.Log(tc.what)
+			r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+			for _, n := range []struct{ name, lsn string }{{"pg2", tc.lsn2}, {"pg3", tc.lsn3}} {
+				r.pgdata(n.name, true)
+				r.answers(n.name, "t")
+				if n.lsn != "" {
+					r.lsn(n.name, n.lsn)
+				}
+			}
+			status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", tc.newMain)...)
+			want := r.node(tc.want)
+			r.expect(status == 0 && len(matching(calls, `promote`)) == 1 &&
+				len(matching(calls, `^`+regexp.QuoteMeta(want.Address)+` pg_ctl -D `+regexp.QuoteMeta(want.DataDirectory)+` -w promote$`)) == 1,
+				"%s: want %s promoted:\n%s", tc.what, tc.want, report(status, log, calls))
+			for _, n := range []struct {
+				id  int
+				lsn string
+			}{{1, tc.lsn2}, {2, tc.lsn3}} {
+				if n.lsn != "" && !strings.Contains(n.lsn, "$") && (n.id == 2 || tc.newMain == "pg2") {
+					r.expect(strings.Contains(log, fmt.Sprintf("failover.sh: node %d is a standby that has received WAL up to %s\n", n.id, n.lsn)), "the log lacks node %d's position:\n%s", n.id, log)
+				}
+			}
+			// %m and the standbys after it are asked, each in a quick call; the failed primary is not.
+			asked := 2
+			if tc.newMain == "pg3" {
+				asked = 1
+				r.expect(len(matching(calls, `^127\.0\.0\.12 `)) == 0 && strings.Contains(log, "node 1 comes before the new main node: pgpool-II has detached it; not asking it"),
+					"a node before %%m is asked:\n%s", report(status, log, calls))
+			}
+			r.expect(len(matching(calls, `^127\.0\.0\.1[23] psql .*pg_last_wal_receive_lsn`)) == asked && len(matching(calls, `^127\.0\.0\.11 psql`)) == 0,
+				"the survey, want %d asked:\n%s", asked, report(status, log, calls))
+			if tc.lsn2 == "" && tc.lsn3 == "" {
+				r.expect(strings.Contains(log, "no standby gives its WAL position: promoting the new main node, node 1"), "the fallback is logged:\n%s", log)
+			}
+			r.expect(!r.exists(r.root+"/x") && !r.exists("x"), "a position was run as a command")
+		})
+	}
+
+	// A standby that is a primary already: nothing is promoted, not even %m.
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	r.pgdata("pg2", true)
+	r.answers("pg2", "t")
+	r.lsn("pg2", "0/5000000")
+	r.answers("pg3", "f")
+	status, log, calls := r.run(r.pgpoolScript("failover.sh"), nil, r.failoverArgs("pg1", "pg2")...)
+	r.expect(status == 0 && len(matching(calls, `promote`)) == 0 && strings.Contains(log, "node 2 is a primary already: nothing to promote"),
+		"a primary among the standbys:\n%s", report(status, log, calls))
+}
+
+// TestFollowWaitsForStreaming checks that the follow script attaches the re-pointed standby
+// only once the new primary shows it streaming, and leaves it detached, saying so, when it
+// does not stream in time.
+func TestFollowWaitsForStreaming(t *testing.T) {
+	r := newRig(t, haSpec{pgpool: "4.3", pg: "15"})
+	r.standby()
+	poll := `^127\.0\.0\.12 psql -X -q -A -t -w -p 5433 -U postgres -d postgres -c SELECT count\(\*\) FROM pg_stat_replication WHERE application_name = 'app-pg3' AND state = 'streaming'$`
+	status, log, calls := r.run(r.pgpoolScript("follow_primary.sh"), []string{"FAKE_STREAMS_AFTER=2"}, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 0 && inOrder(calls,
+		`^127\.0\.0\.13 pg_ctl -D \S+ -l \S+ -w start$`,
+		`^local ssh .* 127\.0\.0\.12 timeout 90 bash -s$`,
+		poll, poll, poll,
+		`^local pcp_attach_node -h localhost -p 9898 -U pgpool -w -n 2$`,
+	) && len(matching(calls, poll)) == 3, "attach after the third poll, which sees it stream:\n%s", report(status, log, calls))
+	r.expect(strings.Contains(log, "follow_primary.sh on 127.0.0.12: app-pg3 streams from this server"), "the log:\n%s", log)
+
+	// It never streams: detached, and the log says what to do. The wait is shortened here.
+	script := r.pgpoolScript("follow_primary.sh")
+	data := r.read(script)
+	if !strings.Contains(data, "\nreadonly STREAM_TIMEOUT=60 ") {
+		t.Fatal("the follow script has no readonly STREAM_TIMEOUT=60")
+	}
+	r.write(script, strings.Replace(data, "\nreadonly STREAM_TIMEOUT=60 ", "\nreadonly STREAM_TIMEOUT=1 ", 1), 0o755)
+	r.standby()
+	_ = os.Remove(r.state + "/polls")
+	status, log, calls = r.run(script, []string{"FAKE_STREAMS_AFTER=never"}, r.followArgs("pg3", "pg2")...)
+	r.expect(status == 1 && len(matching(calls, `pcp_attach_node`)) == 0 && len(matching(calls, poll)) >= 1 &&
+		strings.Contains(log, "ERROR: node 2 was re-pointed at node 1 but does not stream from it after 1 s: it stays detached; attach it with pcp_attach_node -n 2"),
+		"a standby that does not stream:\n%s", report(status, log, calls))
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,6 +148,84 @@ func TestSudoersVisudo(t *testing.T) {
 			out, err := exec.Command(visudo, "-c", "-q", "-f", p).CombinedOutput()
 			if (err == nil) != ok {
 				t.Errorf("%s: visudo -c on the rule (valid %v): %v\n%s\n%s", name, ok, err, out, data)
+			}
+		}
+	}
+}
+
+// TestSudoersPgpoolHost checks the pgpool host's sudoers rule, which allows failover.sh's ss -K
+// of each backend: visudo takes it (with the IPv6 addresses of pg12-streaming-sync, whose ':'
+// and brackets must be escaped, and a host that is also a backend), an unescaped '=' is a
+// syntax error, and sudo's own parser (cvtsudoers) reads back each command line as a pattern
+// that stands for exactly the words failover.sh runs.
+func TestSudoersPgpoolHost(t *testing.T) {
+	visudo, err := exec.LookPath("visudo")
+	if err != nil {
+		if visudo, err = exec.LookPath("/usr/sbin/visudo"); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("visudo is missing; .ci/run installs Debian's sudo")
+			}
+			t.Skip("visudo is not installed (apt-get install sudo): cannot check the sudoers rule")
+		}
+	}
+	cvtsudoers, _ := exec.LookPath("cvtsudoers")
+	for _, name := range []string{"debian-streaming", "pg12-streaming-sync"} {
+		file := filepath.Join("..", "golden", name, "cluster.toml")
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := schema.Load(file, src, benchEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pgpoolHost := *c.Hosts[0]
+		if !pgpoolHost.Pgpool || pgpoolHost.Backend {
+			t.Fatalf("%s: the first host is not a pgpool host only", name)
+		}
+		both := pgpoolHost
+		both.Backend = true
+		for _, h := range []*schema.Host{&pgpoolHost, &both} {
+			f := sudoersRule(c, h)
+			if f == nil || f.Dest != sudoersFile(c) || f.Mode != 0o440 || f.Owner != "root" {
+				t.Fatalf("%s: the pgpool host's rule is %+v; want %s, 0440, root's", name, f, sudoersFile(c))
+			}
+			var want []string
+			for _, words := range sudoCommands(c, h) {
+				want = append(want, strings.Join(words, " "))
+			}
+			if n := len(c.Backends) + map[bool]int{true: 2}[h.Backend]; len(want) != n {
+				t.Fatalf("%s: %d commands, want %d: %q", name, len(want), n, want)
+			}
+			p := filepath.Join(t.TempDir(), "rule")
+			write(t, p, f.Data)
+			if out, err := exec.Command(visudo, "-c", "-q", "-f", p).CombinedOutput(); err != nil {
+				t.Errorf("%s: visudo -c: %v\n%s\n%s", name, err, out, f.Data)
+			}
+			broken := strings.Replace(string(f.Data), `dport \=`, "dport =", 1)
+			write(t, p, []byte(broken))
+			if out, err := exec.Command(visudo, "-c", "-q", "-f", p).CombinedOutput(); err == nil {
+				t.Errorf("%s: visudo takes an unescaped '=', so it checks nothing:\n%s\n%s", name, out, broken)
+			}
+			if cvtsudoers == "" {
+				continue
+			}
+			write(t, p, f.Data)
+			out, err := exec.Command(cvtsudoers, "-f", "json", p).Output()
+			if err != nil {
+				t.Fatalf("%s: cvtsudoers: %v", name, err)
+			}
+			var got []string
+			for _, m := range regexp.MustCompile(`"command": "((?:[^"\\]|\\.)*)"`).FindAllStringSubmatch(string(out), -1) {
+				// JSON unescaped, then fnmatch's escapes: "\[" stands for '['.
+				pattern := strings.ReplaceAll(m[1], `\\`, `\`)
+				if strings.ContainsAny(strings.ReplaceAll(regexp.MustCompile(`\\.`).ReplaceAllString(pattern, ""), `\`, ""), "*?[]") {
+					t.Errorf("%s: %s holds an unescaped wildcard", name, pattern)
+				}
+				got = append(got, regexp.MustCompile(`\\(.)`).ReplaceAllString(pattern, "$1"))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: sudo reads the commands\n%q\nwant\n%q\n%s", name, got, want, f.Data)
 			}
 		}
 	}

@@ -810,7 +810,7 @@ func commandsMatching(cmds []scriptCommand, fn, pattern string) []string {
 // one of serviceCommands, word for word, in every script that starts or stops a server.
 func TestScriptCommandsByVersion(t *testing.T) {
 	var specs []haSpec
-	for _, v := range [][2]string{{"3.4", "9.2"}, {"3.6", "9.5"}, {"4.1", "9.6"}, {"4.2", "11"}, {"4.3", "12"}, {"4.7", "15"}} {
+	for _, v := range [][2]string{{"3.1", "9.0"}, {"3.4", "9.2"}, {"3.6", "9.5"}, {"4.1", "9.6"}, {"4.2", "11"}, {"4.3", "12"}, {"4.7", "15"}} {
 		specs = append(specs, haSpec{pgpool: v[0], pg: v[1]})
 	}
 	specs = append(specs, haSpec{pgpool: "4.7", pg: "15", noSlots: true}, haSpec{pgpool: "4.7", pg: "15", native: true})
@@ -828,7 +828,7 @@ func TestScriptCommandsByVersion(t *testing.T) {
 			t.Fatalf("%+v: the model's rewind user is %q", spec, c.Rewind.User)
 		}
 		label := fmt.Sprintf("pgpool %s, PostgreSQL %s, native %v, slots off %v", sh.spec.pgpool, sh.spec.pg, sh.spec.native, sh.spec.noSlots)
-		allowed := serviceCommands(c)
+		allowed := hostSudoLines(c)
 		seen := map[string]bool{}
 		for _, f := range haFiles(c) {
 			if f.Host != "pgpool1" && f.Host != "pg1" {
@@ -875,6 +875,30 @@ func TestScriptCommandsByVersion(t *testing.T) {
 				want(sh.rewind, "the log of a rewind", commandsMatching(cmds, "follow", `^log "pg_rewind done: `))
 				want(sh.rewind, "the log of the fallback", commandsMatching(cmds, "follow", `^log "pg_rewind failed; taking a fresh copy `))
 			}
+			// Fencing, the WAL survey and the wait for streaming, each in its version's form.
+			isFailover := name == "failover.sh"
+			want(isFailover, "the fence first in main, in a quick call", commandsMatching(cmds, "main", `^quickly "\$\{NODE_HOST\[\$failed\]\}" fence "\$\{NODE_DIR\[\$failed\]\}"$`))
+			want(isFailover, "the quick calls' bounds", commandsMatching(cmds, "quickly", `^ON_HOST_CONNECT_TIMEOUT=\$QUICK_CONNECT_TIMEOUT ON_HOST_DEADLINE=\$QUICK_TIMEOUT ON_HOST_TIMEOUT=\$QUICK_TIMEOUT on_host "\$@"$`))
+			want(isFailover, "SIGKILL to the postmaster", commandsMatching(cmds, "fence", `^kill -KILL "\$pid"( |$)`))
+			want(isFailover, "SIGKILL to every process of the server", commandsMatching(cmds, "fence", `^kill -KILL "\$\{pids\[@\]\}"`))
+			if body, ok := bodies["is_server"]; ok != isFailover || (ok && (!strings.Contains(body, `-O $proc`) || !strings.Contains(body, `[[ $comm == postgres && $proc/cwd -ef $2 ]]`))) {
+				t.Errorf("%s: is_server must check a process's owner, program and working folder: %q", where, body)
+			}
+			want(isFailover && !sh.recoveryConf, "standby.signal on the fenced primary", commandsMatching(cmds, "fence", `^touch "\$dir/standby.signal"$`))
+			want(isFailover && sh.recoveryConf, "standby_mode on the fenced primary", commandsMatching(cmds, "fence", `^printf '%s\\n' "standby_mode = 'on'" >>"\$dir/recovery.conf"$`))
+			want(isFailover, "pgpool-II's connections closed when the fence fails", commandsMatching(cmds, "main", `^drop_connections "\$failed"$`))
+			lsn := `pg_last_xlog_receive_location\(\), pg_last_xlog_replay_location\(\)`
+			if pg.AtLeast(10, 0) {
+				lsn = `pg_last_wal_receive_lsn\(\), pg_last_wal_replay_lsn\(\)`
+			}
+			want(isFailover, "the WAL survey of the version", commandsMatching(cmds, "wal_position", `-c 'SELECT pg_is_in_recovery\(\), COALESCE\(`+lsn+`\)'`))
+			want(isFailover, "the survey in parallel", commandsMatching(cmds, "most_advanced", `^quickly "\$\{NODE_HOST\[id\]\}" wal_position "\$\{NODE_PORT\[id\]\}" >"\$dir/\$id"$`))
+			streams := isFollow && pg.AtLeast(9, 1)
+			want(streams, "the wait for streaming", commandsMatching(cmds, "wait_streaming", `pg_stat_replication WHERE application_name = '\$2' AND state = 'streaming'`))
+			want(streams, "the wait before the attach", commandsMatching(cmds, "main", `on_host "\$\{NODE_HOST\[\$primary\]\}" wait_streaming "\$\{NODE_PORT\[\$primary\]\}" "\$\{NODE_APP\[\$node\]\}" "\$STREAM_TIMEOUT"$`))
+			if streams && !strings.Contains(bodies["main"], `"$STREAM_TIMEOUT" || die`) {
+				t.Errorf("%s: a standby that does not stream is attached all the same: %s", where, bodies["main"])
+			}
 			_, starts := bodies["start_postgres"]
 			_, stops := bodies["stop_postgres"]
 			want(starts || stops, "the test for systemd", commandsMatching(cmds, "*", `^under_systemd$`))
@@ -889,25 +913,51 @@ func TestScriptCommandsByVersion(t *testing.T) {
 				}
 			}
 			checkSudo(t, where, cmds, allowed, seen)
+			// ss -K runs on the pgpool host, in failover.sh's drop_connections, once for each
+			// backend; systemctl only where a server is started or stopped, on a backend.
+			ss := commandsMatching(cmds, "*", `^sudo -n '/usr/bin/ss' '-K'`)
+			want(name == "failover.sh", "ss -K through sudo", ss)
+			want(name == "failover.sh", "ss -K, in drop_connections", commandsMatching(cmds, "drop_connections", `^sudo -n '/usr/bin/ss' '-K'`))
+			if n := len(commandsMatching(cmds, "drop_connections", `^sudo -n '/usr/bin/ss' '-K'`)); len(ss) != n || (name == "failover.sh" && n != len(c.Backends)) {
+				t.Errorf("%s: ss -K %d times, %d in drop_connections, want one per backend there: %q", where, len(ss), n, ss)
+			}
+			all := commandsMatching(cmds, "*", `^sudo -n '/usr/bin/systemctl'`)
+			if n := len(commandsMatching(cmds, "start_postgres", `^sudo -n '/usr/bin/systemctl'`)) + len(commandsMatching(cmds, "stop_postgres", `^sudo -n '/usr/bin/systemctl'`)); len(all) != n {
+				t.Errorf("%s: systemctl through sudo outside start_postgres and stop_postgres: %q", where, all)
+			}
 		}
 		for _, a := range allowed {
 			if !seen[a] {
-				t.Errorf("%s: no script runs %s, which the sudoers rule allows", label, a)
+				t.Errorf("%s: no script runs %s, which a sudoers rule allows", label, a)
 			}
 		}
 	}
 	// The golden specs, Debian's unit among them.
 	for name, c := range goldenSpecs(t) {
-		allowed := serviceCommands(c)
+		allowed := hostSudoLines(c)
 		seen := map[string]bool{}
 		for _, f := range haFiles(c) {
 			cmds, _ := scriptCommands(t, name+": "+f.Dest, f.Data)
 			checkSudo(t, name+": "+f.Dest, cmds, allowed, seen)
 		}
 		if c.Mode.Info().Has(schema.FeatFollow) && len(seen) != len(allowed) {
-			t.Errorf("%s: the scripts run %v with sudo, the sudoers rule allows %q", name, seen, allowed)
+			t.Errorf("%s: the scripts run %v with sudo, the sudoers rules allow %q", name, seen, allowed)
 		}
 	}
+}
+
+// hostSudoLines lists the command lines the sudoers rules of the cluster's hosts allow
+// (sudoCommands), each as one string, each once.
+func hostSudoLines(c *schema.Cluster) []string {
+	var out []string
+	for _, h := range c.Hosts {
+		for _, words := range sudoCommands(c, h) {
+			if line := strings.Join(words, " "); !slices.Contains(out, line) {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
 }
 
 // checkSudo fails on a sudo call of cmds that is not sudo -n with one of the command lines

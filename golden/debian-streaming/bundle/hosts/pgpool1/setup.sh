@@ -309,6 +309,8 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/etc/pgpool2/pcp.conf' file
 	check '/etc/pgpool2/pgpool.conf' file
 	check '/etc/pgpool2/pool_hba.conf' file
+	check '/etc/sudoers.d' dir
+	check '/etc/sudoers.d/pgpoolgen-debian-streaming' rootfile
 	check '/etc/systemd/system/pgpool2.service.d' dir
 	check '/etc/systemd/system/pgpool2.service.d/pgpoolgen.conf' rootfile
 	check '/var/lib/postgresql/.ssh/pgpoolgen_known_hosts' file
@@ -588,6 +590,8 @@ ensure_file 'files/etc/pgpool2/follow_primary.sh' '/etc/pgpool2/follow_primary.s
 ensure_file 'files/etc/pgpool2/pcp.conf' '/etc/pgpool2/pcp.conf' '0600'
 ensure_file 'files/etc/pgpool2/pgpool.conf' '/etc/pgpool2/pgpool.conf' '0640'
 ensure_file 'files/etc/pgpool2/pool_hba.conf' '/etc/pgpool2/pool_hba.conf' '0640'
+ensure_parent '/etc/sudoers.d'
+ensure_file 'files/etc/sudoers.d/pgpoolgen-debian-streaming' '/etc/sudoers.d/pgpoolgen-debian-streaming' '0440' root
 ensure_parent '/etc/systemd/system/pgpool2.service.d'
 ensure_file 'files/etc/systemd/system/pgpool2.service.d/pgpoolgen.conf' '/etc/systemd/system/pgpool2.service.d/pgpoolgen.conf' '0644' root
 ensure_parent '/var/lib/postgresql/.ssh'

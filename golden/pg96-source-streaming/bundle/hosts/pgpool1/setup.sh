@@ -304,6 +304,8 @@ if [ -n "$uid" ] && [ -n "$gid" ]; then
 	check '/tmp' dir
 	check '/var/log/pgpool' dir
 	check '/home/postgres/.ssh' dir
+	check '/etc/sudoers.d' dir
+	check '/etc/sudoers.d/pgpoolgen-pg96' rootfile
 	check '/etc/systemd/system' dir
 	check '/etc/systemd/system/pgpoolgen-pgpool-pg96.service' rootfile
 	check '/etc/tmpfiles.d' dir
@@ -604,6 +606,8 @@ locate '/var/log/pgpool' dir
 ensure_dir '/home/postgres/.ssh' '0700'
 
 # The bundle's files.
+ensure_parent '/etc/sudoers.d'
+ensure_file 'files/etc/sudoers.d/pgpoolgen-pg96' '/etc/sudoers.d/pgpoolgen-pg96' '0440' root
 ensure_parent '/etc/systemd/system'
 ensure_file 'files/etc/systemd/system/pgpoolgen-pgpool-pg96.service' '/etc/systemd/system/pgpoolgen-pgpool-pg96.service' '0644' root
 ensure_parent '/etc/tmpfiles.d'

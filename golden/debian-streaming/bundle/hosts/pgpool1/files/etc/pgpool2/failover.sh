@@ -25,12 +25,25 @@
 #   $12 %S  port of the old primary
 #
 # If the failed node was a standby, or no node is left, there is nothing to promote; a failed
-# standby's replication slot is dropped on the primary. If it was
-# the primary, the new main node is promoted over ssh (pg_ctl promote), unless it is a primary
-# already, and never while the old primary may still be a primary: two primaries would split
-# the cluster. pg_isready on the new main node's host looks for the old primary; if it
-# answers, psql on the old primary's own host reads its role, and the failover is refused
-# unless it is a standby.
+# standby's replication slot is dropped on the primary.
+# If it was the primary:
+# 1. It is fenced: one bounded ssh call to its host kills every process of its server (SIGKILL)
+#    and makes a restart come back as a standby, never a primary. A frozen old primary would
+#    otherwise stall pgpool-II after the failover: its streaming replication check worker waits
+#    without a timeout on a query to it while it holds the lock that find_primary_node() needs
+#    (pool_worker_child.c, do_worker_child, pgpool-II 4.3 and 4.7); killed sockets free it.
+#    pgpool-II runs this script before it looks for the new primary, so this is in time.
+# 2. If it cannot be fenced (its host cannot be reached, or the fence fails), pgpool-II's own
+#    connections to it on this host are closed (ss -K, through sudo), and the promotion waits on the old checks: never
+#    while the old primary may still be a primary, as two primaries would split the cluster.
+#    pg_isready on the new main node's host looks for the old primary; if it answers, psql on
+#    its own host reads its role, and the failover is refused unless it is a standby.
+# 3. The new main node (%m) and every backend after it are asked, in parallel, how much WAL they
+#    have received; the standby that has the most is promoted over ssh (pg_ctl promote), the
+#    lowest node id of those that tie, and %m if none answers. pgpool-II picks %m by node id
+#    alone, as the lowest id of the nodes it has not detached (get_next_main_node), so a node
+#    before it is detached and never promoted. pgpool-II then finds the new primary by asking
+#    every node (pg_is_in_recovery()) and re-points the others at it with the follow script.
 # Hosts, ports and data directories come from the table of backends below, by node id: the
 # script does the same with every pgpool-II version's arguments.
 
@@ -40,6 +53,9 @@ readonly PG_BIN='/usr/lib/postgresql/15/bin'
 readonly PG_CONF_DIR='/etc/postgresql/15/main' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly PROBE_TIMEOUT=5 # seconds to wait for a PostgreSQL server's answer
+# The calls that must be quick, fencing the old primary and asking the standbys for their WAL:
+readonly QUICK_CONNECT_TIMEOUT=3 # seconds ssh may take to connect
+readonly QUICK_TIMEOUT=10        # seconds each call may take in all, ssh included
 readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER PROBE_TIMEOUT)
 LOG_TAG=$SCRIPT
 
@@ -77,9 +93,17 @@ readonly COMMAND_TIMEOUT=300 # seconds a remote command may take before it is ki
 # script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds (or
 # ON_HOST_TIMEOUT, set for calls that copy a data directory). The
 # function's standard output comes back as on_host's; its log lines come back on standard error.
+# For a call that must be quick, ON_HOST_CONNECT_TIMEOUT replaces ssh's ConnectTimeout, and
+# ON_HOST_DEADLINE kills the whole call, ssh included, after that many seconds.
 on_host() {
-	local host=$1
+	local host=$1 options=("${SSH_OPTIONS[@]}") bound=()
 	shift
+	if [[ -n ${ON_HOST_CONNECT_TIMEOUT-} ]]; then
+		options=("${options[@]/#ConnectTimeout=*/ConnectTimeout=$ON_HOST_CONNECT_TIMEOUT}")
+	fi
+	if [[ -n ${ON_HOST_DEADLINE-} ]]; then
+		bound=(timeout "$ON_HOST_DEADLINE")
+	fi
 	{
 		declare -p "${REMOTE_SETTINGS[@]}"
 		declare -f
@@ -87,7 +111,7 @@ on_host() {
 		printf 'strict_mode\n'
 		printf '%q ' "$@"
 		printf '\n'
-	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
+	} | ${bound[@]+"${bound[@]}"} ssh "${options[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
 }
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
@@ -196,6 +220,148 @@ check_old_primary() {
 	log "the old primary is $role"
 }
 
+# quickly FUNCTION ARGUMENT...: on_host, bounded by QUICK_CONNECT_TIMEOUT and QUICK_TIMEOUT.
+quickly() {
+	ON_HOST_CONNECT_TIMEOUT=$QUICK_CONNECT_TIMEOUT ON_HOST_DEADLINE=$QUICK_TIMEOUT ON_HOST_TIMEOUT=$QUICK_TIMEOUT on_host "$@"
+}
+
+# is_server PID DIR: runs on a backend host. Whether process PID is one of OS_USER's (this
+# script's user's) PostgreSQL processes on the data directory DIR: the program postgres, whose
+# working folder is DIR. The postmaster changes to its data directory as it starts and its
+# children inherit it; its -D may name postgresql.conf's folder instead, so the command line
+# would not tell.
+is_server() {
+	local proc=/proc/$1 comm=''
+	[[ $1 =~ ^[1-9][0-9]*$ && -O $proc ]] || return 1
+	read -r comm 2>/dev/null <"$proc/comm" || return 1
+	[[ $comm == postgres && $proc/cwd -ef $2 ]]
+}
+
+# server_pids DIR: runs on a backend host; prints the ids of the processes is_server finds.
+server_pids() {
+	local proc
+	for proc in /proc/[0-9]*; do
+		if is_server "${proc#/proc/}" "$1"; then
+			printf '%s\n' "${proc#/proc/}"
+		fi
+	done
+}
+
+# fence DIR: runs on the old primary's host. Kills its PostgreSQL server on DIR, the postmaster
+# (from postmaster.pid) and every process of it, with SIGKILL: a frozen (stopped) server cannot
+# take a gentler signal, and its stopped backends keep their sockets until they die, so killing
+# the postmaster alone is not enough. The kernel then resets their connections. Then makes a
+# restart come back as a standby, never as a primary (standby.signal). Prints
+# "fenced" when no process of the server is left.
+#
+# The processes are killed directly rather than with systemctl kill: that works with systemd
+# and without, needs no root, and also stops a server that was started beside the unit.
+fence() {
+	local dir=$1 pid='' pids=() try
+	[[ $dir == /?* ]] || die "refusing to fence \"$dir\": not an absolute path"
+	if [[ -f $dir/postmaster.pid ]]; then
+		read -r pid <"$dir/postmaster.pid" || true
+	fi
+	if [[ -n $pid ]] && is_server "$pid" "$dir"; then
+		log "killing the postmaster of $dir, process $pid (SIGKILL)"
+		kill -KILL "$pid" 2>/dev/null || true # it may have died since
+	else
+		log "postmaster.pid of $dir names no running server (\"$pid\")"
+	fi
+	# The children, and any process of the server a postmaster that died earlier left behind;
+	# dead processes leave the list at once (a zombie has no working folder).
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		mapfile -t pids < <(server_pids "$dir")
+		if ((${#pids[@]} == 0)); then
+			break
+		fi
+		log "killing the processes of the server on $dir (SIGKILL, try $try): ${pids[*]}"
+		kill -KILL "${pids[@]}" 2>/dev/null || true
+		sleep 0.2
+	done
+	mapfile -t pids < <(server_pids "$dir")
+	((${#pids[@]} == 0)) || die "processes of the server on $dir are still alive: ${pids[*]}"
+	log "writing $dir/standby.signal: a restart comes back as a standby"
+	touch "$dir/standby.signal"
+	log "fenced: no process of the server on $dir is left"
+	echo fenced
+}
+
+# drop_connections ID: closes this host's connections to node ID (pgpool-II's), with ss -K
+# through sudo -n; setup's sudoers rule allows exactly these command lines:
+#   sudo -n /usr/bin/ss -K dst 192.0.2.11 dport = 5432
+#   sudo -n /usr/bin/ss -K dst 192.0.2.12 dport = 5432
+#   sudo -n /usr/bin/ss -K dst 192.0.2.13 dport = 5432
+drop_connections() {
+	case $1 in
+	0) sudo -n '/usr/bin/ss' '-K' 'dst' '192.0.2.11' 'dport' '=' '5432' >&2 ;;
+	1) sudo -n '/usr/bin/ss' '-K' 'dst' '192.0.2.12' 'dport' '=' '5432' >&2 ;;
+	2) sudo -n '/usr/bin/ss' '-K' 'dst' '192.0.2.13' 'dport' '=' '5432' >&2 ;;
+	*) return 1 ;;
+	esac
+}
+
+# wal_position PORT: runs on a backend host. Prints "standby LSN" for a standby on PORT, LSN the
+# WAL it has received (or replayed, where it receives none), "primary" for a primary, nothing
+# when it does not answer. Through the Unix socket, as OS_USER, to the database postgres.
+wal_position() {
+	local answer
+	answer=$(PGCONNECT_TIMEOUT=$PROBE_TIMEOUT "$PG_BIN/psql" -X -A -t -q -w -F ' ' -p "$1" -U "$OS_USER" -d postgres \
+		-c 'SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())') || return 0
+	if [[ $answer =~ ^t\ ([0-9A-F]{1,8}/[0-9A-F]{1,8})$ ]]; then
+		echo "standby ${BASH_REMATCH[1]}"
+	elif [[ $answer == "f "* ]]; then
+		echo primary
+	fi
+}
+
+# lsn_after A B: whether the WAL position A (hexadecimal X/Y, as wal_position checked) is past B.
+lsn_after() {
+	local a_hi=$((16#${1%/*})) a_lo=$((16#${1#*/})) b_hi=$((16#${2%/*})) b_lo=$((16#${2#*/}))
+	((a_hi > b_hi || (a_hi == b_hi && a_lo > b_lo)))
+}
+
+# most_advanced FAILED NEW_MAIN: asks NEW_MAIN and every backend after it but FAILED, in
+# parallel and each bounded by QUICK_TIMEOUT, for its WAL position, and prints the node id of
+# the standby that has received the most (the lowest id of those that tie), "primary ID" if
+# node ID answers as a primary already, or nothing if no standby answers. A node before
+# NEW_MAIN is one pgpool-II has detached: pgpool-II would not find it as the new primary.
+most_advanced() {
+	local failed=$1 new_main=$2 dir id answer best='' best_lsn=''
+	dir=$(mktemp -d)
+	for id in "${!NODE_HOST[@]}"; do
+		if ((id < new_main)) && [[ $id != "$failed" ]]; then
+			log "node $id comes before the new main node: pgpool-II has detached it; not asking it"
+		elif [[ $id != "$failed" ]]; then
+			{ quickly "${NODE_HOST[id]}" wal_position "${NODE_PORT[id]}" >"$dir/$id" || log "node $id cannot be asked for its WAL position over ssh"; } &
+		fi
+	done
+	wait
+	for id in "${!NODE_HOST[@]}"; do
+		[[ $id != "$failed" && -f $dir/$id ]] || continue
+		answer=$(<"$dir/$id")
+		case $answer in
+		primary)
+			log "node $id answers as a primary"
+			rm -rf "$dir"
+			echo "primary $id"
+			return 0
+			;;
+		"standby "*)
+			log "node $id is a standby that has received WAL up to ${answer#standby }"
+			if [[ -z $best ]] || lsn_after "${answer#standby }" "$best_lsn"; then
+				best=$id best_lsn=${answer#standby }
+			fi
+			;;
+		*) log "node $id gives no WAL position" ;;
+		esac
+	done
+	rm -rf "$dir"
+	if [[ -n $best ]]; then
+		echo "$best"
+	fi
+}
+
 # promote DIR: runs on the new main node's host; promotes the standby on DIR to primary.
 promote() {
 	log "promoting PostgreSQL on $1"
@@ -205,7 +371,7 @@ promote() {
 main() {
 	log "called with $# arguments: %d=${1-} %h=${2-} %p=${3-} %D=${4-} %m=${5-} %H=${6-} %M=${7-} %P=${8-} %r=${9-} %R=${10-} %N=${11-} %S=${12-}"
 	(($# >= 5)) || die "expects the arguments %d %h %p %D %m %H %M %P %r %R %N %S; got $#"
-	local failed=$1 new_main=$5 old_primary role
+	local failed=$1 new_main=$5 old_primary role status fenced chosen
 	is_node_id "$failed" || die "the failed node id (%d) \"$failed\" is not a node id of this cluster"
 	if [[ $new_main =~ ^-[0-9]+$ ]]; then
 		log "no node is left to take over (new main node id $new_main): nothing to promote"
@@ -234,19 +400,46 @@ main() {
 
 	log "the primary, $(describe_node "$failed"), failed; the new main node is $(describe_node "$new_main")"
 
-	# Never two primaries.
-	check_old_primary "$failed" "$new_main"
-
-	role=$(on_host "${NODE_HOST[$new_main]}" local_role "${NODE_PORT[$new_main]}") ||
-		die "cannot reach node $new_main over ssh; not promoting it"
-	if [[ $role == primary ]]; then
-		log "node $new_main is a primary already: nothing to promote"
-		return 0
+	# Never two primaries: fence the old primary, or make sure it is not one.
+	log "fencing the old primary, node $failed, on its host (at most $QUICK_TIMEOUT s)"
+	status=0
+	fenced=$(quickly "${NODE_HOST[$failed]}" fence "${NODE_DIR[$failed]}") || status=$?
+	if [[ $status == 0 && $fenced == fenced ]]; then
+		log "the old primary, node $failed, is fenced: its server is killed and can only come back as a standby"
+	else
+		log "WARNING: could not fence the old primary, node $failed (exit status $status); closing pgpool-II's connections to it on this host"
+		if drop_connections "$failed"; then
+			log "closed this host's connections to ${NODE_HOST[$failed]}:${NODE_PORT[$failed]} (ss -K)"
+		else
+			log "WARNING: could not close pgpool-II's connections to node $failed (sudo -n ss -K): does the sudoers rule setup installs allow it?"
+		fi
+		check_old_primary "$failed" "$new_main"
 	fi
-	log "node $new_main is $role; promoting it"
-	on_host "${NODE_HOST[$new_main]}" promote "${NODE_DIR[$new_main]}" ||
-		die "promoting node $new_main failed; pgpool-II has no primary until a node is promoted"
-	log "node $new_main is the new primary"
+
+	chosen=$(most_advanced "$failed" "$new_main")
+	case $chosen in
+	"primary "*)
+		log "node ${chosen#primary } is a primary already: nothing to promote"
+		return 0
+		;;
+	"")
+		log "no standby gives its WAL position: promoting the new main node, node $new_main"
+		role=$(on_host "${NODE_HOST[$new_main]}" local_role "${NODE_PORT[$new_main]}") ||
+			die "cannot reach node $new_main over ssh; not promoting it"
+		if [[ $role == primary ]]; then
+			log "node $new_main is a primary already: nothing to promote"
+			return 0
+		fi
+		log "node $new_main is $role; promoting it"
+		chosen=$new_main
+		;;
+	*)
+		log "promoting node $chosen, the standby that has received the most WAL (the new main node is node $new_main)"
+		;;
+	esac
+	on_host "${NODE_HOST[$chosen]}" promote "${NODE_DIR[$chosen]}" ||
+		die "promoting node $chosen failed; pgpool-II has no primary until a node is promoted"
+	log "node $chosen is the new primary"
 }
 
 strict_mode

@@ -25,6 +25,9 @@
 # Over ssh on the standby: stop PostgreSQL, bring its data directory in line with the new
 # primary (pg_rewind, or a fresh pg_basebackup if that fails), configure it as a
 # standby of the new primary and start it; then attach the node again with pcp_attach_node.
+# The node is attached only once the new primary's pg_stat_replication shows it streaming
+# (pgpool-II would otherwise send reads to a standby that has not caught up); a standby that
+# does not stream within STREAM_TIMEOUT seconds stays detached, for the operator to attach.
 # A node whose PostgreSQL is not running (usually the failed primary) is left down: bring it
 # back with pcp_recovery_node. Hosts, ports and data directories come from the table of
 # backends below, by node id.
@@ -37,6 +40,7 @@ readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database sup
 readonly REPLICATION_USER='repl'
 readonly REWIND_USER='rewinder' # pg_rewind logs in to the new primary as this role (password from ~/.pgpass)
 readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER REWIND_USER)
+readonly STREAM_TIMEOUT=60 # seconds to wait for the re-pointed standby to stream before attaching it
 # pcp_attach_node, as the first pcp user of the spec.
 readonly PGPOOL_BIN='/usr/sbin'
 readonly PCP_PORT=9898
@@ -78,9 +82,17 @@ readonly COPY_TIMEOUT=21600 # the same for a remote command that copies a data d
 # script's functions and then the call, and is killed after COMMAND_TIMEOUT seconds (or
 # ON_HOST_TIMEOUT, set for calls that copy a data directory). The
 # function's standard output comes back as on_host's; its log lines come back on standard error.
+# For a call that must be quick, ON_HOST_CONNECT_TIMEOUT replaces ssh's ConnectTimeout, and
+# ON_HOST_DEADLINE kills the whole call, ssh included, after that many seconds.
 on_host() {
-	local host=$1
+	local host=$1 options=("${SSH_OPTIONS[@]}") bound=()
 	shift
+	if [[ -n ${ON_HOST_CONNECT_TIMEOUT-} ]]; then
+		options=("${options[@]/#ConnectTimeout=*/ConnectTimeout=$ON_HOST_CONNECT_TIMEOUT}")
+	fi
+	if [[ -n ${ON_HOST_DEADLINE-} ]]; then
+		bound=(timeout "$ON_HOST_DEADLINE")
+	fi
 	{
 		declare -p "${REMOTE_SETTINGS[@]}"
 		declare -f
@@ -88,7 +100,7 @@ on_host() {
 		printf 'strict_mode\n'
 		printf '%q ' "$@"
 		printf '\n'
-	} | ssh "${SSH_OPTIONS[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
+	} | ${bound[@]+"${bound[@]}"} ssh "${options[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
 }
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
@@ -294,6 +306,24 @@ follow() {
 	start_postgres "$dir" "$logfile"
 }
 
+# wait_streaming PORT APPLICATION_NAME SECONDS: runs on the new primary's host. Waits, for at
+# most SECONDS seconds, until its server on PORT shows the standby APPLICATION_NAME streaming
+# in pg_stat_replication. Through the Unix socket as OS_USER.
+wait_streaming() {
+	local deadline=$((SECONDS + $3)) answer
+	log "waiting until $2 streams from this server (pg_stat_replication, at most $3 s)"
+	while :; do
+		answer=$(PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -A -t -w -p "$1" -U "$OS_USER" -d postgres \
+			-c "SELECT count(*) FROM pg_stat_replication WHERE application_name = '$2' AND state = 'streaming'") || answer=
+		if [[ $answer == [1-9]* ]]; then
+			log "$2 streams from this server"
+			return 0
+		fi
+		((SECONDS < deadline)) || return 1
+		sleep 1
+	done
+}
+
 # attach_node ID: tells pgpool-II on this host that node ID is back.
 attach_node() {
 	log "attaching node $1 in pgpool-II (pcp_attach_node)"
@@ -338,6 +368,8 @@ main() {
 	ON_HOST_TIMEOUT=$COPY_TIMEOUT on_host "${NODE_HOST[$node]}" follow "${NODE_DIR[$node]}" "${NODE_PORT[$node]}" "${NODE_APP[$node]}" \
 		"$(server_log "$node")" "${NODE_HOST[$primary]}" "${NODE_PORT[$primary]}" ||
 		die "re-pointing node $node failed; it stays detached: recover it with pcp_recovery_node"
+	ON_HOST_TIMEOUT=$((STREAM_TIMEOUT + 30)) on_host "${NODE_HOST[$primary]}" wait_streaming "${NODE_PORT[$primary]}" "${NODE_APP[$node]}" "$STREAM_TIMEOUT" ||
+		die "node $node was re-pointed at node $primary but does not stream from it after $STREAM_TIMEOUT s: it stays detached; attach it with pcp_attach_node -n $node once pg_stat_replication on node $primary shows ${NODE_APP[$node]} streaming"
 	attach_node "$node" || die "node $node follows node $primary, but pcp_attach_node failed: attach it by hand"
 	log "node $node follows node $primary and is attached again"
 }
