@@ -20,6 +20,7 @@ func TestMainE2E(t *testing.T) {
 func testStreaming(t *testing.T) {
 	c := bringUp(t, "streaming")
 	defer teardown(c)
+	c.newPrimary, c.follower = "pg2", "pg3" // until failover says otherwise
 	c.startPgpool(t)
 	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
 	check(t, "pcp_node_info_password", c.checkPCP)
@@ -98,38 +99,54 @@ func testStreaming(t *testing.T) {
 			t.Fatalf("no write through pgpool succeeded within %s of killing the primary", took)
 		}
 		fmt.Printf("e2e: failover: %.1f s from killing the primary to the first successful write through pgpool\n", time.Since(start).Seconds())
-		// pgpool shows the new primary, and the follow script attaches node 2 again once it
-		// streams from it: pcp_attach_node only asks pgpool's failover process to do it.
-		c.waitNodes(t, 60*time.Second, "node 1 primary, node 0 down, node 2 up and streaming from node 1", func(nodes []node) bool {
-			return len(nodes) == 3 && nodes[1].role == "primary" && nodes[0].status == "down" &&
-				nodes[2].status == "up" && nodes[2].replState == "streaming"
+		// pgpool shows the new primary, and the follow script attaches the other standby again
+		// once it streams from it. failover.sh promotes the standby that has received the most
+		// WAL (ties to the lower node id): pg2, the synchronous one, unless pg3 got further.
+		nodes := c.waitNodes(t, 60*time.Second, "node 1 or 2 primary, node 0 down, the other up and streaming", func(nodes []node) bool {
+			if len(nodes) != 3 || nodes[0].status != "down" {
+				return false
+			}
+			p, q := nodes[1], nodes[2]
+			if q.role == "primary" {
+				p, q = q, p
+			}
+			return p.role == "primary" && q.status == "up" && q.replState == "streaming"
 		})
+		c.newPrimary, c.follower = "pg2", "pg3"
+		if nodes[2].role == "primary" {
+			c.newPrimary, c.follower = "pg3", "pg2"
+		}
+		fmt.Printf("e2e: failover.sh promoted %s\n", c.newPrimary)
+		primary, follower := c.h(c.newPrimary), c.h(c.follower)
 		// Counted on the new primary itself: a read through pgpool may go to a standby that is
-		// still catching up (asynchronous replication).
-		if n, err := c.direct(c.h("pg2"), "SELECT count(*) FROM kept"); err != nil || n != "101" {
+		// still catching up.
+		if n, err := c.direct(primary, "SELECT count(*) FROM kept"); err != nil || n != "101" {
 			t.Errorf("rows on the new primary after failover: %s %v, want 101 (100 before the kill and 1 after)", n, err)
 		}
-		c.checkSlots(t, c.h("pg2"), "pg3:t:streaming")
-		// The follow script brought pg3 in line with pg_rewind, not with a new copy.
-		c.checkRewound(t, "pg3")
+		c.checkSlots(t, primary, c.follower+":t:streaming")
+		// The follow script brought the other standby in line with pg_rewind, not a new copy.
+		c.checkRewound(t, c.follower)
 		// With synchronous replication (FIRST 1, pg2 the synchronous standby), every commit
-		// acknowledged before the failover is on the new primary.
+		// acknowledged before the failover is on the new primary: on pg2, or on pg3 when it had
+		// received more WAL than pg2 (the same stream, so all of pg2's too).
 		acked := w.stop(t, 10, 30*time.Second)
-		c.checkAcked(t, c.h("pg2"), acked)
+		c.checkAcked(t, primary, acked)
 		var got string
 		if _, ok := proc.WaitFor(20*time.Second, func() bool {
-			got, _ = c.direct(c.h("pg3"), "SELECT count(*) FROM kept")
+			got, _ = c.direct(follower, "SELECT count(*) FROM kept")
 			return got == "101"
 		}); !ok {
-			t.Errorf("pg3 has %s rows 20 s after following the new primary, want 101", got)
+			t.Errorf("%s has %s rows 20 s after following the new primary, want 101", c.follower, got)
 		}
 	})
 	check(t, "pcp_recovery_node_brings_back_old_primary", func(t *testing.T) {
 		c.recover(t, 0)
-		c.waitNodes(t, 30*time.Second, "node 0 a streaming standby of node 1", func(nodes []node) bool {
-			return len(nodes) == 3 && nodes[0].role == "standby" && nodes[0].replState == "streaming" && nodes[1].role == "primary"
+		c.waitNodes(t, 30*time.Second, "node 0 a streaming standby of "+c.newPrimary, func(nodes []node) bool {
+			return len(nodes) == 3 && nodes[0].role == "standby" && nodes[0].replState == "streaming" &&
+				(nodes[1].role == "primary") == (c.newPrimary == "pg2")
 		})
-		c.checkSlots(t, c.h("pg2"), "pg1:t:streaming\npg3:t:streaming")
+		slots := "pg1:t:streaming\n" + c.follower + ":t:streaming"
+		c.checkSlots(t, c.h(c.newPrimary), slots)
 		var got string
 		if _, ok := proc.WaitFor(20*time.Second, func() bool {
 			got, _ = c.direct(c.h("pg1"), "SELECT count(*) FROM kept")
@@ -138,7 +155,7 @@ func testStreaming(t *testing.T) {
 			t.Errorf("the recovered pg1 has %s rows, want 101", got)
 		}
 	})
-	check(t, "setup_reloads_only_when_asked", func(t *testing.T) { c.checkReload(t, c.h("pg2")) })
+	check(t, "setup_reloads_only_when_asked", func(t *testing.T) { c.checkReload(t, c.h(c.newPrimary)) })
 	check(t, "setup_second_run_changes_nothing", c.checkSetupIdempotent)
 }
 

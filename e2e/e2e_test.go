@@ -90,13 +90,15 @@ func check(t *testing.T, name string, f func(t *testing.T)) bool {
 
 // A cluster is a running e2e cluster.
 type cluster struct {
-	name     string
-	work     string
-	bundle   string
-	secrets  string
-	hosts    map[string]*host // by name
-	order    []string
-	manifest struct {
+	name    string
+	work    string
+	bundle  string
+	secrets string
+	hosts   map[string]*host // by name
+	order   []string
+	// newPrimary and follower are the standbys failover made the primary and re-pointed.
+	newPrimary, follower string
+	manifest             struct {
 		Files []struct {
 			Host, Destination string
 		} `json:"files"`
