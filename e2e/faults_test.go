@@ -150,7 +150,13 @@ func (w *logWatch) milestones(t0 time.Time) (map[string]float64, string) {
 	}
 	trigger := ""
 	if l, ok := w.find(t0, reRequest, false); ok {
-		trigger = reRequest.FindStringSubmatch(l.text)[1]
+		// %a of log_line_prefix: pgpool's process name, or for a child serving a client the
+		// client's application_name.
+		switch trigger = reRequest.FindStringSubmatch(l.text)[1]; {
+		case strings.HasPrefix(trigger, "health_check"), trigger == "sr_check_worker", trigger == "main":
+		default:
+			trigger = "a client's session (" + trigger + ")"
+		}
 	}
 	return m, trigger
 }
@@ -315,23 +321,52 @@ func afterFailoverStarts(t *testing.T, c *cluster, log *logWatch, t0 time.Time, 
 	tr := trial{write: -1}
 	deadline := t0.Add(*faultWait)
 	started := log.waitFor(t0, reDegenerate, deadline)
-	var at time.Time
-	ok := false
-	if started {
-		at, ok = c.firstWrite(deadline)
-	} else {
+	if !started {
 		tr.notes = append(tr.notes, fmt.Sprintf("no failover within %s", *faultWait))
 	}
-	if !ok && undo != nil {
-		undo()
-		undone := time.Now()
-		at, ok = c.firstWrite(undone.Add(afterUndo))
-		if ok {
-			tr.notes = append(tr.notes, fmt.Sprintf("writes only after the fault was undone at %.0f s", undone.Sub(t0).Seconds()))
+	type result struct {
+		at time.Time
+		ok bool
+	}
+	pollEnd := deadline
+	if undo != nil {
+		pollEnd = deadline.Add(afterUndo)
+	}
+	// The writes go on while the fault is undone at the deadline: one under way then (psql
+	// waits up to 20 s) is not allowed to put the undo off.
+	polled := make(chan result, 1)
+	if started {
+		go func() {
+			at, ok := c.firstWrite(pollEnd)
+			polled <- result{at, ok}
+		}()
+	}
+	var r result
+	got := false
+	if started {
+		select {
+		case r = <-polled:
+			got = true
+		case <-time.After(time.Until(deadline)):
 		}
 	}
-	if ok {
-		tr.write = at.Sub(t0).Seconds()
+	var undone time.Time
+	if undo != nil && !(got && r.ok) {
+		undone = time.Now()
+		undo()
+	}
+	switch {
+	case got:
+	case started:
+		r = <-polled
+	case undo != nil:
+		r.at, r.ok = c.firstWrite(undone.Add(afterUndo))
+	}
+	if r.ok && !undone.IsZero() && r.at.After(undone) {
+		tr.notes = append(tr.notes, fmt.Sprintf("writes only after the fault was undone at %.0f s", undone.Sub(t0).Seconds()))
+	}
+	if r.ok {
+		tr.write = r.at.Sub(t0).Seconds()
 	} else {
 		tr.notes = append(tr.notes, "no write succeeded")
 	}
@@ -665,6 +700,7 @@ func faultLoad(t *testing.T, c *cluster, log *logWatch) trial {
 	}
 	t0 := time.Now()
 	c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
+	killed := time.Now() // commits acknowledged before this may be the old primary's
 	// Every client gets 50 more commits acknowledged, within a bound.
 	if _, ok := proc.WaitFor(*faultWait+afterUndo, func() bool {
 		for i, n := range acks() {
@@ -678,10 +714,10 @@ func faultLoad(t *testing.T, c *cluster, log *logWatch) trial {
 	}
 	stop()
 	tr := trial{write: -1}
-	var firstAfter time.Time // the first acknowledged write after the kill, of any client
+	var firstAfter time.Time // the first acknowledged write once the old primary was gone, of any client
 	for _, l := range cl {
 		for _, at := range l.ackAt {
-			if at.After(t0) {
+			if at.After(killed) {
 				if firstAfter.IsZero() || at.Before(firstAfter) {
 					firstAfter = at
 				}
