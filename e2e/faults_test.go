@@ -485,10 +485,10 @@ func testBlips(t *testing.T) {
 				time.Sleep(blipQuiet)
 				nodes, raw, err := c.poolNodes()
 				tr := trial{write: -1}
+				var trigger string
+				tr.milestones, trigger = log.milestones(t0) // a failed check without a failover shows too
 				_, started := log.find(t0, reDegenerate, false)
 				if started || err != nil || len(nodes) != 3 || nodes[0].role != "primary" || nodes[0].status != "up" {
-					var trigger string
-					tr.milestones, trigger = log.milestones(t0)
 					tr.notes = append(tr.notes, "failover (asked by "+trigger+")")
 					fmt.Printf("faults: %s: failed over; pool_nodes (%v):\n%s\n", name, err, raw)
 					log.stop()
