@@ -4,7 +4,7 @@
 GO ?= go
 export GOFLAGS := -trimpath
 
-.PHONY: all build test lint golden bench fuzz clean e2e versions
+.PHONY: all build test lint golden bench fuzz clean e2e faults versions
 
 all: build
 
@@ -46,6 +46,16 @@ clean:
 e2e:
 	bash e2e/install-deps.sh
 	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/
+
+# The fault benchmark on the e2e's real servers (as root on Debian 12): each fault TRIALS times
+# on a fresh cluster of the bundle's defaults (e2e/faults/cluster.toml), and a table of the
+# times to the first write through pgpool, with pgpool's log milestones. Not a test of the
+# times: it fails only when it cannot run a fault.
+TRIALS ?= 3
+
+faults:
+	bash e2e/install-deps.sh
+	$(GO) test -tags 'e2e faults' -run TestFaults -count=1 -v -timeout 60m ./e2e/ -args -trials=$(TRIALS)
 
 # Every pgpool-II series 3.1-4.7 reads back the pgpool.conf pgpoolgen writes: the builds in
 # ../shared/pgpool-builds (or $$PGPOOL_BUILDS) on one throwaway PostgreSQL 15, as root on

@@ -107,6 +107,11 @@ type cluster struct {
 			Why      []string
 		} `json:"trust"`
 	}
+
+	net *network
+	// firstSetup is when the first setup.sh started: make faults times the bundle to a
+	// running cluster from there.
+	firstSetup time.Time
 }
 
 func (c *cluster) h(name string) *host { return c.hosts[name] }
@@ -134,6 +139,7 @@ func bringUp(t *testing.T, name string) *cluster {
 	must(t, os.MkdirAll("/run/sshd", 0o755))
 
 	net := newNetwork(t)
+	c.net = net
 	for i, n := range []string{"pgpool", "pg1", "pg2", "pg3"} {
 		h := newHost(t, work, net, n, fmt.Sprintf("%s.%d", testNet, 10+i))
 		c.hosts[n] = h
@@ -224,6 +230,9 @@ LogLevel VERBOSE
 // setup runs a host's setup.sh from the bundle, inside the host's namespace.
 func (c *cluster) setup(t *testing.T, h *host, args ...string) string {
 	t.Helper()
+	if c.firstSetup.IsZero() {
+		c.firstSetup = time.Now()
+	}
 	args = append([]string{"bash", filepath.Join(c.bundle, "hosts", h.name, "setup.sh"), "--secrets-dir", c.secrets}, args...)
 	out, err := h.run(5*time.Minute, "root", nil, args...)
 	if err != nil {
