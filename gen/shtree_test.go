@@ -877,8 +877,9 @@ func TestScriptCommandsByVersion(t *testing.T) {
 			}
 			// Fencing, the WAL survey and the wait for streaming, each in its version's form.
 			isFailover := name == "failover.sh"
+			want(isFollow, "the old primary's state asked quickly in follow", commandsMatching(cmds, "main", `^"\$ask" "\$\{NODE_HOST\[\$node\]\}" server_state "\$\{NODE_DIR\[\$node\]\}"$`))
 			want(isFailover, "the fence first in main, in a quick call", commandsMatching(cmds, "main", `^quickly "\$\{NODE_HOST\[\$failed\]\}" fence "\$\{NODE_DIR\[\$failed\]\}"$`))
-			want(isFailover, "the quick calls' bounds", commandsMatching(cmds, "quickly", `^ON_HOST_CONNECT_TIMEOUT=\$QUICK_CONNECT_TIMEOUT ON_HOST_DEADLINE=\$QUICK_TIMEOUT ON_HOST_TIMEOUT=\$QUICK_TIMEOUT on_host "\$@"$`))
+			want(isFailover || isFollow, "the quick calls' bounds", commandsMatching(cmds, "quickly", `^ON_HOST_CONNECT_TIMEOUT=\$QUICK_CONNECT_TIMEOUT ON_HOST_DEADLINE=\$QUICK_TIMEOUT ON_HOST_TIMEOUT=\$QUICK_TIMEOUT on_host "\$@"$`))
 			want(isFailover, "SIGKILL to the postmaster", commandsMatching(cmds, "fence", `^kill -KILL "\$pid"( |$)`))
 			want(isFailover, "SIGKILL to every process of the server", commandsMatching(cmds, "fence", `^kill -KILL "\$\{pids\[@\]\}"`))
 			if body, ok := bodies["is_server"]; ok != isFailover || (ok && (!strings.Contains(body, `-O $proc`) || !strings.Contains(body, `[[ $comm == postgres && $proc/cwd -ef $2 ]]`))) {

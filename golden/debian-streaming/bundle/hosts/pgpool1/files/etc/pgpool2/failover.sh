@@ -53,7 +53,8 @@ readonly PG_BIN='/usr/lib/postgresql/15/bin'
 readonly PG_CONF_DIR='/etc/postgresql/15/main' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly PROBE_TIMEOUT=5 # seconds to wait for a PostgreSQL server's answer
-# The calls that must be quick, fencing the old primary and asking the standbys for their WAL:
+# The calls that must be quick, to the old primary (fencing it, or asking whether it runs) and
+# to the standbys for their WAL, which may hang or be gone:
 readonly QUICK_CONNECT_TIMEOUT=3 # seconds ssh may take to connect
 readonly QUICK_TIMEOUT=10        # seconds each call may take in all, ssh included
 readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER PROBE_TIMEOUT)

@@ -40,6 +40,10 @@ readonly PG_BIN='/usr/local/pgsql/bin'
 readonly PG_CONF_DIR='' # postgresql.conf's folder; empty: the data directory
 readonly OS_USER='postgres' # runs PostgreSQL; the ssh user and the database superuser
 readonly REPLICATION_USER='repl'
+# The calls that must be quick, to the old primary (fencing it, or asking whether it runs) and
+# to the standbys for their WAL, which may hang or be gone:
+readonly QUICK_CONNECT_TIMEOUT=3 # seconds ssh may take to connect
+readonly QUICK_TIMEOUT=10        # seconds each call may take in all, ssh included
 readonly REWIND_USER='postgres' # pg_rewind logs in to the new primary as this role (password from ~/.pgpass)
 readonly REMOTE_SETTINGS=(PG_BIN PG_CONF_DIR OS_USER REPLICATION_USER REWIND_USER)
 readonly STREAM_TIMEOUT=60 # seconds to wait for the re-pointed standby to stream before attaching it
@@ -103,6 +107,11 @@ on_host() {
 		printf '%q ' "$@"
 		printf '\n'
 	} | ${bound[@]+"${bound[@]}"} ssh "${options[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
+}
+
+# quickly FUNCTION ARGUMENT...: on_host, bounded by QUICK_CONNECT_TIMEOUT and QUICK_TIMEOUT.
+quickly() {
+	ON_HOST_CONNECT_TIMEOUT=$QUICK_CONNECT_TIMEOUT ON_HOST_DEADLINE=$QUICK_TIMEOUT ON_HOST_TIMEOUT=$QUICK_TIMEOUT on_host "$@"
 }
 
 # The backends, by pgpool-II node id, as pgpool.conf lists them: backend_hostnameN,
@@ -373,7 +382,11 @@ main() {
 	fi
 	log "re-pointing $(describe_node "$node") at the new primary, $(describe_node "$primary")"
 
-	if ! state=$(on_host "${NODE_HOST[$node]}" server_state "${NODE_DIR[$node]}"); then
+	# The old primary's host may be gone or hung (failover.sh could not fence it): ask it
+	# quickly, rather than wait for ssh's ConnectTimeout before re-pointing the others.
+	local ask=on_host
+	[[ $node != "$old_primary" ]] || ask=quickly
+	if ! state=$("$ask" "${NODE_HOST[$node]}" server_state "${NODE_DIR[$node]}"); then
 		if [[ $node == "$old_primary" ]]; then
 			log "cannot reach the old primary, node $node, over ssh: leaving it down; bring it back as a standby with pcp_recovery_node"
 			return 0
