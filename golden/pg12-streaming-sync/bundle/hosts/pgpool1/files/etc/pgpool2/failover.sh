@@ -184,13 +184,23 @@ refuse() {
 	die "REFUSING TO PROMOTE: $*. Two primaries would split the cluster: stop the old primary, then promote the new main node by hand (pg_ctl promote), or attach the old primary again with pcp_attach_node."
 }
 
+# start_probe FAILED NEW_MAIN: asks, in the background, whether the old primary FAILED answers,
+# seen from NEW_MAIN (probe, over ssh); check_old_primary reads the answer from probe_fd.
+start_probe() {
+	exec {probe_fd}< <(on_host "${NODE_HOST[$2]}" probe -h "${NODE_HOST[$1]}" -p "${NODE_PORT[$1]}" || true)
+}
+
 # check_old_primary FAILED NEW_MAIN: refuses the failover while the failed primary FAILED may
 # still be a primary.
 check_old_primary() {
 	local old=$1 new=$2 old_at="${NODE_HOST[$1]}:${NODE_PORT[$1]}" role
 	local seen
-	# Does it answer, seen from the new main node? pg_isready needs no password.
-	seen=$(on_host "${NODE_HOST[$new]}" probe -h "${NODE_HOST[$old]}" -p "${NODE_PORT[$old]}") ||
+	# Does it answer, seen from the new main node? pg_isready needs no password. The probe was
+	# started beside the fence (start_probe), so that with the host gone both wait out their
+	# timeouts at once, not one after the other.
+	read -r -u "$probe_fd" seen || seen=""
+	exec {probe_fd}<&-
+	[[ $seen == yes || $seen == no || $seen == rejecting ]] ||
 		die "cannot run pg_isready on node $new over ssh; not promoting it"
 	if [[ $seen == no ]]; then
 		log "the old primary does not answer at $old_at (pg_isready from node $new)"
@@ -381,11 +391,13 @@ main() {
 	log "the primary, $(describe_node "$failed"), failed; the new main node is $(describe_node "$new_main")"
 
 	# Never two primaries: fence the old primary, or make sure it is not one.
+	start_probe "$failed" "$new_main"
 	log "fencing the old primary, node $failed, on its host (at most $QUICK_TIMEOUT s)"
 	status=0
 	fenced=$(quickly "${NODE_HOST[$failed]}" fence "${NODE_DIR[$failed]}") || status=$?
 	if [[ $status == 0 && $fenced == fenced ]]; then
 		log "the old primary, node $failed, is fenced: its server is killed and can only come back as a standby"
+		exec {probe_fd}<&- # its answer is not needed
 	else
 		log "WARNING: could not fence the old primary, node $failed (exit status $status); closing pgpool-II's connections to it on this host"
 		if drop_connections "$failed"; then
