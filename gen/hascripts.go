@@ -11,6 +11,7 @@ import (
 
 	"pgpoolgen/schema"
 	"pgpoolgen/schema/pgpool"
+	"pgpoolgen/schema/postgres"
 )
 
 // The HA scripts are bash, rendered from the templates in templates/: one per script, and
@@ -153,29 +154,29 @@ func recoveryArgsFor(v pgpool.Version) []haArg {
 }
 
 func pgFeaturesOf(v schema.PGVersion) pgFeatures {
+	has := func(since postgres.Version) bool { return v.AtLeast(since.Major, since.Minor) }
 	f := pgFeatures{
-		IsReady:       v.AtLeast(9, 3),
-		Promote:       v.AtLeast(9, 1),
-		PromoteWait:   v.AtLeast(10, 0),
-		BaseBackup:    v.AtLeast(9, 1),
-		WALOption:     "-x",
-		Rewind:        v.AtLeast(9, 5),
-		StandbySignal: v.AtLeast(12, 0),
-		SlotReserve:   v.AtLeast(9, 6),
-		ReceivedLSN:   "COALESCE(pg_last_xlog_receive_location(), pg_last_xlog_replay_location())",
-		// pg_stat_replication came in 9.1.
-		StatReplication: v.AtLeast(9, 1),
+		IsReady:         has(postgres.PgIsReady),
+		Promote:         has(postgres.Promote),
+		PromoteWait:     has(postgres.PromoteWait),
+		BaseBackup:      has(postgres.BaseBackup),
+		WALOption:       "-x",
+		Rewind:          has(postgres.Rewind),
+		StandbySignal:   has(postgres.StandbySignal),
+		SlotReserve:     has(postgres.SlotReserve),
+		ReceivedLSN:     "COALESCE(pg_last_xlog_receive_location(), pg_last_xlog_replay_location())",
+		StatReplication: has(postgres.StatReplication),
 	}
-	if v.AtLeast(10, 0) {
+	if has(postgres.WALNames) {
 		f.ReceivedLSN = "COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"
 	}
-	if v.AtLeast(9, 2) {
+	if has(postgres.StreamWAL) {
 		f.WALOption = "-X stream"
 	}
 	switch {
-	case v.AtLeast(10, 0):
+	case has(postgres.WALNames):
 		f.LSN, f.CurrentLSN, f.ReplayLSN = true, "pg_current_wal_lsn()", "replay_lsn"
-	case v.AtLeast(9, 4):
+	case has(postgres.LSNFunctions):
 		f.LSN, f.CurrentLSN, f.ReplayLSN = true, "pg_current_xlog_location()", "replay_location"
 	}
 	return f

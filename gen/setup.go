@@ -205,7 +205,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	if c.Pgpool.AtLeast(pgpool.V33) {
 		d.ExtensionSQL = "CREATE EXTENSION IF NOT EXISTS pgpool_recovery"
 	}
-	d.HasIsReady = c.PostgreSQL.AtLeast(9, 3)
+	d.HasIsReady = pgFeaturesOf(c.PostgreSQL).IsReady
 	d.ReloadNote = h.Pgpool
 	if h.Pgpool {
 		// Files that pgpool.conf names and the bundle cannot carry (keys, certificates).
@@ -238,13 +238,13 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	}
 	if h.Backend {
 		tools := []string{"postgres", "pg_ctl", "psql", "pg_basebackup"}
-		if c.PostgreSQL.AtLeast(9, 3) {
+		if pgFeaturesOf(c.PostgreSQL).IsReady {
 			tools = append(tools, "pg_isready")
 		}
 		for _, p := range tools {
 			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/" + p, "PostgreSQL " + c.PostgreSQL.String()})
 		}
-		if c.Mode.Info().Has(schema.FeatFollow) && c.PostgreSQL.AtLeast(9, 5) {
+		if c.Mode.Info().Has(schema.FeatFollow) && pgFeaturesOf(c.PostgreSQL).Rewind {
 			d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_rewind", "the follow script re-points an old primary with it"})
 		}
 		d.Programs = append(d.Programs, program{"runuser", "setup runs psql as " + lay.User})

@@ -120,6 +120,21 @@ var (
 	Monitor          = Version{10, 0} // the pg_monitor role (pg_stat_replication for all)
 )
 
+// What the HA scripts and setup use, by the version that brought it (the release notes and the
+// documentation of each version): gen decides each command at generation time from these.
+var (
+	PgIsReady       = Version{9, 3}  // pg_isready
+	Promote         = Version{9, 1}  // pg_ctl promote
+	PromoteWait     = Version{10, 0} // pg_ctl -w promote waits for the promotion
+	BaseBackup      = Version{9, 1}  // pg_basebackup
+	StreamWAL       = Version{9, 2}  // pg_basebackup -X stream (-x before)
+	StatReplication = Version{9, 1}  // the pg_stat_replication view
+	LSNFunctions    = Version{9, 4}  // pg_lsn and the replay positions pgpoolgen compares
+	WALNames        = Version{10, 0} // "xlog" renamed "wal", "location" renamed "lsn"
+	SlotReserve     = Version{9, 6}  // pg_create_physical_replication_slot(name, immediately_reserve)
+	StandbySignal   = Version{12, 0} // standby.signal and primary_conninfo in postgresql.conf, not recovery.conf
+)
+
 // RewindFunctions are the functions pg_rewind calls on its source server, which a role that is
 // not a superuser may run once granted EXECUTE on them (from RewindGrants; pg_rewind's
 // documentation, "Notes").
