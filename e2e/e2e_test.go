@@ -573,6 +573,7 @@ func (h *host) portOpen(addr string, port int) bool {
 func teardown(c *cluster) {
 	stopPostgres()
 	procs.StopAll()
+	sweepNamespaces()
 }
 
 func printSummary() {

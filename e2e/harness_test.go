@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,11 +64,13 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: interrupted; stopping everything it started")
 		stopPostgres()
 		procs.Shutdown()
+		sweepNamespaces()
 		os.Exit(2)
 	}()
 	code := m.Run()
 	stopPostgres()
 	procs.Shutdown()
+	sweepNamespaces()
 	os.Exit(code)
 }
 
@@ -131,7 +134,44 @@ func holdNamespace(t *testing.T, name string, flags []string, script string) int
 	if _, err := io.ReadFull(out, buf); err != nil || string(buf) != "ready\n" {
 		t.Fatalf("%s did not come up: %v %q", name, err, buf)
 	}
+	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)); err == nil {
+		ourNets.Lock()
+		ourNets.ns[ns] = true
+		ourNets.Unlock()
+	}
 	return cmd.Process.Pid
+}
+
+// ourNets are the network namespaces the test made (net:[inode]), for sweepNamespaces.
+var ourNets = struct {
+	sync.Mutex
+	ns map[string]bool
+}{ns: map[string]bool{}}
+
+// sweepNamespaces kills, by process id, every process still in a network namespace the test
+// made once the processes it started are stopped: programs that left the process group they
+// were started in (pgpool-II, which makes its own; sshd's session processes, which call
+// setsid) would otherwise live on, pgpool still running a follow script's ssh that waits on a
+// host that is gone.
+func sweepNamespaces() {
+	ourNets.Lock()
+	defer ourNets.Unlock()
+	if len(ourNets.ns) == 0 {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid)); err == nil && ourNets.ns[ns] {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	// Their namespaces go with their last process; the kernel may give a later one the same
+	// name, which must not be swept as this cluster's.
+	clear(ourNets.ns)
 }
 
 // A host is one machine of the cluster: a mount namespace in which its root prefix's folders
