@@ -89,16 +89,17 @@ readonly COPY_TIMEOUT=21600 # the same for a remote command that copies a data d
 # ON_HOST_TIMEOUT, set for calls that copy a data directory). The
 # function's standard output comes back as on_host's; its log lines come back on standard error.
 # For a call that must be quick, ON_HOST_CONNECT_TIMEOUT replaces ssh's ConnectTimeout, and
-# ON_HOST_DEADLINE kills the whole call, ssh included, after that many seconds.
+# ON_HOST_DEADLINE kills the whole call, ssh included, after that many seconds. Every other
+# call is killed here too, shortly after the remote timeout: a host that vanishes mid-call
+# would otherwise leave ssh waiting until TCP gives up (about 15 minutes).
 on_host() {
-	local host=$1 options=("${SSH_OPTIONS[@]}") bound=()
+	local host=$1 options=("${SSH_OPTIONS[@]}") remote=${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT} bound
 	shift
 	if [[ -n ${ON_HOST_CONNECT_TIMEOUT-} ]]; then
 		options=("${options[@]/#ConnectTimeout=*/ConnectTimeout=$ON_HOST_CONNECT_TIMEOUT}")
 	fi
-	if [[ -n ${ON_HOST_DEADLINE-} ]]; then
-		bound=(timeout "$ON_HOST_DEADLINE")
-	fi
+	# The remote timeout, ssh's ConnectTimeout (10 s), and 10 s to spare.
+	bound=(timeout "${ON_HOST_DEADLINE:-$((remote + 10 + 10))}")
 	{
 		declare -p "${REMOTE_SETTINGS[@]}"
 		declare -f
@@ -106,7 +107,7 @@ on_host() {
 		printf 'strict_mode\n'
 		printf '%q ' "$@"
 		printf '\n'
-	} | ${bound[@]+"${bound[@]}"} ssh "${options[@]}" "$host" timeout "${ON_HOST_TIMEOUT:-$COMMAND_TIMEOUT}" bash -s
+	} | "${bound[@]}" ssh "${options[@]}" "$host" timeout "$remote" bash -s
 }
 
 # quickly FUNCTION ARGUMENT...: on_host, bounded by QUICK_CONNECT_TIMEOUT and QUICK_TIMEOUT.
