@@ -188,6 +188,19 @@ func TestSetupRefusesPlantedLinks(t *testing.T) {
 			deb + "/15/main/pgpool_remote_start has 2 hard links",
 			deb + "/.ssh/authorized_keys belongs to uid 0, not to postgres, in a folder postgres can change",
 		}},
+		{"the AES key a link", "debian-streaming", "pgpool1", func(t *testing.T, root string) {
+			plantLink(t, root, deb+"/.pgpoolkey", "/root/secret")
+		}, []string{deb + "/.pgpoolkey is a symbolic link"}},
+		{"PostgreSQL's config folder of a backend", "debian-streaming", "pg3", func(t *testing.T, root string) {
+			conf := "/etc/postgresql/15/main"
+			mkdir(t, filepath.Join(root, conf), 0o755, testUID, testGID)
+			writeOwned(t, filepath.Join(root, conf, "postgresql.conf"), "include_dir = 'conf.d'\n", 0o644, testUID, testGID)
+			plantLink(t, root, conf+"/pg_hba.conf", "/etc/rootfile")
+			plantLink(t, root, conf+"/conf.d", "/root/dir")
+		}, []string{
+			"/etc/postgresql/15/main/pg_hba.conf is a symbolic link",
+			"/etc/postgresql/15/main/conf.d is a symbolic link",
+		}},
 		{"the data directory a link", "debian-streaming", "pg2", func(t *testing.T, root string) {
 			mkdir(t, filepath.Join(root, deb, "15"), 0o755, testUID, testGID)
 			plantLink(t, root, deb+"/15/main", "/root/dir")
