@@ -46,15 +46,15 @@ func (s bindSpec) toml() string {
 				fmt.Fprintf(&b, "%s = %s\n", kv[0], kv[1])
 			}
 		}
-		for i := 2; i <= 3; i++ {
-			fmt.Fprintf(&b, "\n[[host]]\nname = \"pgpool%d\"\naddress = \"192.0.2.%d\"\nroles = [\"pgpool\"]\nssh_key = %q\n", i, i, sshKeyLine(fmt.Sprintf("bind@pgpool%d", i)))
-		}
 	}
 	roles := []string{"primary", "standby"}
 	if s.mode == schema.Native {
 		roles = []string{"backend", "backend"}
 	}
 	fmt.Fprintf(&b, "\n[[host]]\nname = \"pgpool1\"\naddress = \"192.0.2.1\"\nroles = [\"pgpool\"]\nssh_key = %q\n", sshKeyLine("bind@pgpool1"))
+	for i := 2; i <= 3 && s.watchdog; i++ {
+		fmt.Fprintf(&b, "\n[[host]]\nname = \"pgpool%d\"\naddress = \"192.0.2.%d\"\nroles = [\"pgpool\"]\nssh_key = %q\n", i, i, sshKeyLine(fmt.Sprintf("bind@pgpool%d", i)))
+	}
 	for i, role := range roles {
 		name := fmt.Sprintf("pg%d", i)
 		fmt.Fprintf(&b, "\n[[host]]\nname = %q\nroles = [%q]\nssh_key = %q\n", name, role, sshKeyLine("bind@"+name))

@@ -191,6 +191,7 @@ var Bindings = []Binding{
 			return StringValue(strings.Join(p.Host.Heartbeat, ";")), true
 		}},
 	{Record: "heartbeat_portN", Key: "watchdog.heartbeat_port", When: heartbeat, Per: PerHeartbeat, Value: heartbeatPort},
+	{Record: "heartbeat_destination_portN", Key: "watchdog.heartbeat_port", When: heartbeat, Per: PerHeartbeat, Value: heartbeatPort},
 	{Record: "wd_heartbeat_port", Key: "watchdog.heartbeat_port", When: heartbeat, Value: heartbeatPort},
 	// Binding to a device takes root, which pgpool does not have: the kernel picks it.
 	{Record: "heartbeat_deviceN", Why: "pgpoolgen leaves the heartbeat's device to the kernel's routing (binding to one needs root)", When: heartbeat, Per: PerHeartbeat, Value: fixed(StringValue(""))},
