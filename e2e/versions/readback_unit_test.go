@@ -198,3 +198,21 @@ func TestSudoArgs(t *testing.T) {
 		t.Errorf("a command not starting with the word sudo: %q", got)
 	}
 }
+
+// TestLoneQuorum pins when one watchdog node alone may escalate, as the builds showed: at once
+// before 3.5; from 3.5 never of three; of two before 4.1, and from 4.1 with half votes.
+func TestLoneQuorum(t *testing.T) {
+	for _, tc := range []struct {
+		ser  string
+		n    int
+		half bool
+		want bool
+	}{
+		{"3.4", 3, false, true}, {"3.5", 3, false, false}, {"4.7", 3, true, false},
+		{"4.0", 2, false, true}, {"4.1", 2, false, false}, {"4.1", 2, true, true}, {"4.7", 4, true, false},
+	} {
+		if got := loneQuorum(tc.ser, tc.n, tc.half); got != tc.want {
+			t.Errorf("loneQuorum(%s, %d, %v) = %v, want %v", tc.ser, tc.n, tc.half, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"pgpoolgen/e2e/internal/proc"
 )
 
 // A pgpool.conf with use_watchdog = on starts as one node of its cluster, alone: its other
@@ -51,9 +54,9 @@ func sudoArgs(cmd string) string {
 // checkEscalation checks what a lone watchdog node ran, while it runs (running) or once it
 // stopped: nothing but the three commands as written, each word one argument (the sudoers
 // rule allows exactly those); and, while it runs, whether it escalated. From 3.5 the watchdog
-// needs a quorum (two of three nodes) to escalate, so a lone node must not have put the
-// virtual IP up or run wd_escalation_command; before 3.5 it does both at start, which is
-// where the commands' arguments are seen.
+// escalates only with a quorum (loneQuorum), so a lone node of three must not have put the
+// virtual IP up or run wd_escalation_command; before 3.5, and with a quorum, it does both
+// before it takes clients, which is where the commands' arguments are seen.
 func checkEscalation(t *testing.T, label, release, ser, dir string, settings []line, running bool) {
 	t.Helper()
 	val := map[string]string{}
@@ -67,47 +70,74 @@ func checkEscalation(t *testing.T, label, release, ser, dir string, settings []l
 			allowed[a] = c
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "sudo.log"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	ran := map[string]bool{}
-	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
-		if l == "" {
-			continue
+	// seen reads what the stand-ins recorded: the commands sudo was given, and whether the
+	// escalation script ran.
+	var data []byte
+	seen := func() (ran map[string]bool, others []string, escalated bool) {
+		data, _ = os.ReadFile(filepath.Join(dir, "sudo.log"))
+		ran = map[string]bool{}
+		for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			if c, ok := allowed[l]; ok {
+				ran[c] = true
+			} else if l != "" {
+				others = append(others, l)
+			}
 		}
-		c, ok := allowed[l]
-		if !ok {
-			t.Errorf("%s: pgpool-II %s ran sudo with the arguments %s, which are none of if_up_cmd, if_down_cmd and arping_cmd as written (%q, %q, %q)",
-				label, release, l, val["if_up_cmd"], val["if_down_cmd"], val["arping_cmd"])
+		_, err := os.Stat(filepath.Join(dir, "escalation.log"))
+		return ran, others, err == nil
+	}
+	n := nodes(settings)
+	quorum := loneQuorum(ser, n, bools[strings.ToLower(val["enable_consensus_with_half_votes"])] == "on")
+	wantUp := quorum && vip != "" && sudoArgs(val["if_up_cmd"]) != ""
+	wantEscalation := quorum && val["wd_escalation_command"] != ""
+	ran, others, escalated := seen()
+	if running && (wantUp && !ran["if_up_cmd"] || wantEscalation && !escalated) {
+		// From 3.5 a child process escalates, beside the one that starts taking clients.
+		proc.WaitFor(15*time.Second, func() bool {
+			ran, others, escalated = seen()
+			return (!wantUp || ran["if_up_cmd"]) && (!wantEscalation || escalated)
+		})
+	}
+	for _, l := range others {
+		t.Errorf("%s: pgpool-II %s ran sudo with the arguments %s, which are none of if_up_cmd, if_down_cmd and arping_cmd as written (%q, %q, %q)",
+			label, release, l, val["if_up_cmd"], val["if_down_cmd"], val["arping_cmd"])
+	}
+	switch {
+	case !running:
+	case quorum:
+		if wantUp && !ran["if_up_cmd"] {
+			t.Errorf("%s: pgpool-II %s, a lone watchdog node of %d that needs no other for a quorum, did not run if_up_cmd %q as written within 15 s (its sudo calls: %q)",
+				label, release, n, val["if_up_cmd"], data)
 		}
-		ran[c] = true
-	}
-	if !running {
-		return
-	}
-	_, err = os.Stat(filepath.Join(dir, "escalation.log"))
-	escalated := err == nil
-	hasEscalation := val["wd_escalation_command"] != ""
-	if before(ser, "3.5") {
-		if vip != "" && sudoArgs(val["if_up_cmd"]) != "" && !ran["if_up_cmd"] {
-			t.Errorf("%s: pgpool-II %s, a lone watchdog node, did not run if_up_cmd %q as written (its sudo calls: %q)", label, release, val["if_up_cmd"], data)
+		if wantEscalation && !escalated {
+			t.Errorf("%s: pgpool-II %s, a lone watchdog node of %d that needs no other for a quorum, did not run wd_escalation_command within 15 s", label, release, n)
 		}
-		if hasEscalation && !escalated {
-			t.Errorf("%s: pgpool-II %s, a lone watchdog node, did not run wd_escalation_command", label, release)
+	default:
+		if ran["if_up_cmd"] {
+			t.Errorf("%s: pgpool-II %s put the virtual IP up (if_up_cmd) as one node of %d without a quorum", label, release, n)
 		}
-		return
-	}
-	if ran["if_up_cmd"] {
-		t.Errorf("%s: pgpool-II %s put the virtual IP up (if_up_cmd) as one node of %s without a quorum", label, release, nodes(settings))
-	}
-	if escalated {
-		t.Errorf("%s: pgpool-II %s ran wd_escalation_command as one node of %s without a quorum", label, release, nodes(settings))
+		if escalated {
+			t.Errorf("%s: pgpool-II %s ran wd_escalation_command as one node of %d without a quorum", label, release, n)
+		}
 	}
 }
 
-// nodes says how many watchdog nodes a pgpool.conf lists, for messages.
-func nodes(settings []line) string {
+// loneQuorum says whether one node of n alone makes a quorum in series ser: always before
+// 3.5 (no quorum at all); from 3.5 a majority, where exactly half counts before 4.1 and, from
+// 4.1, with enable_consensus_with_half_votes (src/watchdog/watchdog.c,
+// get_minimum_remote_nodes_required_for_quorum).
+func loneQuorum(ser string, n int, halfVotes bool) bool {
+	switch {
+	case before(ser, "3.5") || n == 1:
+		return true
+	case n == 2:
+		return before(ser, "4.1") || halfVotes
+	}
+	return false
+}
+
+// nodes says how many watchdog nodes a pgpool.conf lists.
+func nodes(settings []line) int {
 	n := 1
 	for _, s := range settings {
 		switch record(s.name) {
@@ -121,7 +151,7 @@ func nodes(settings []line) string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d", n)
+	return n
 }
 
 // shownName is the name under which a series reports a setting: before 3.7, SHOW pool_status
