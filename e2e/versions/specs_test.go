@@ -127,9 +127,9 @@ func matrixSpec(ser, mode, preset string, watchdog bool) string {
 	}
 	b.WriteString("\n[recovery]\ntimeout = 123\nuser = \"rec_user\"\n")
 	if watchdog {
-		fmt.Fprintf(&b, "\n[watchdog]\nvirtual_ip = %q\ninterface = %q\nport = %d\nheartbeat_port = %d\n", wdVIP, wdInterface, wdPort, wdHeartbeatPort)
+		fmt.Fprintf(&b, "\n[watchdog]\nvirtual_ip = %q\ninterface = %q\nport = %d\n", wdVIP, wdInterface, wdPort)
 		if !before(ser, "3.3") {
-			b.WriteString("lifecheck = \"heartbeat\"\n")
+			fmt.Fprintf(&b, "heartbeat_port = %d\nlifecheck = \"heartbeat\"\n", wdHeartbeatPort)
 		}
 		if !before(ser, "3.7") {
 			b.WriteString("failover_when_quorum_exists = false\nfailover_require_consensus = false\n")

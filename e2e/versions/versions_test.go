@@ -168,7 +168,7 @@ func TestReadBack(t *testing.T) {
 				t.Run(id, func(t *testing.T) {
 					t.Parallel()
 					p := &placement{
-						dir:      filepath.Join(work, "cases", fmt.Sprintf("%02d-%s", i, strings.ReplaceAll(id, "/", "-"))),
+						dir:      filepath.Join(work, "cases", caseDir(i, id)),
 						addr:     fmt.Sprintf("127.0.50.%d", 10+i%240),
 						port:     20000 + 2*i,
 						pcpPort:  20001 + 2*i,
@@ -252,6 +252,9 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	for _, pr := range problems {
 		t.Errorf("%s: %s", label, pr)
 	}
+	if n := len(p.dir + "/.s.PGPOOLWD_CMD.65535"); n >= 108 {
+		t.Fatalf("%s: the case's folder %s is too long for its Unix sockets (%d bytes of 107)", label, p.dir, n)
+	}
 	mkdirOwned(t, acct, p.dir, 0o700)
 	must(t, os.WriteFile(filepath.Join(p.dir, "pgpool.conf.generated"), k.pgpool, 0o644))
 	must(t, os.WriteFile(filepath.Join(p.dir, "rewrites.txt"), []byte(strings.Join(rewrites, "\n")+"\n"), 0o644))
@@ -268,7 +271,8 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	writeOwned(t, acct, filepath.Join(p.dir, "pcp.conf"), k.pcp, 0o600)
 	// The test's own client rules: pool_hba.conf is not what is checked here, and the
 	// bundle's rules name the spec's networks.
-	writeOwned(t, acct, filepath.Join(p.dir, "pool_hba.conf"), []byte("local all all trust\n"), 0o600)
+	// Loopback too: a watchdog's query life check logs in to its own node over TCP.
+	writeOwned(t, acct, filepath.Join(p.dir, "pool_hba.conf"), []byte("local all all trust\nhost all all 127.0.0.0/8 trust\n"), 0o600)
 	writeOwned(t, acct, filepath.Join(p.dir, "pool_passwd"), nil, 0o600)
 	if k.nodeID != nil {
 		writeOwned(t, acct, filepath.Join(p.dir, "pgpool_node_id"), k.nodeID, 0o600)
@@ -442,12 +446,17 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	totals.unreported += len(unreported)
 	totals.weightsByNodes += nodes
 	totals.expected += len(k.expect)
-	if totals.names[b.release] == nil && reportsAll(k.series) {
-		// As records (backend_portN), so that the number of backends does not matter.
+	if reportsAll(k.series) {
+		// As records (backend_portN), so that the number of backends does not matter; over
+		// every case, as indexed names (hostnameN) are listed only where set.
 		recs := map[string]bool{}
+		for _, n := range totals.names[b.release] {
+			recs[n] = true
+		}
 		for n := range got {
 			recs[record(n)] = true
 		}
+		totals.names[b.release] = totals.names[b.release][:0]
 		for n := range recs {
 			totals.names[b.release] = append(totals.names[b.release], n)
 		}
@@ -463,6 +472,17 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	}
 	totals.rows = append(totals.rows, row)
 	totals.Unlock()
+}
+
+// caseDir names case i's folder: short enough that its longest Unix socket path,
+// .s.PGPOOLWD_CMD.<port>, fits sun_path (108 bytes with the NUL: 3.2 cuts a longer path and
+// binds somewhere else) below the run's folder; the full name is in the subtest's.
+func caseDir(i int, id string) string {
+	name := fmt.Sprintf("%03d-%s", i, strings.ReplaceAll(id, "/", "-"))
+	if len(name) > 34 {
+		name = name[:34]
+	}
+	return name
 }
 
 var fatalRE = regexp.MustCompile(`\b(FATAL|PANIC)\b`)
