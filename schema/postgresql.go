@@ -178,7 +178,9 @@ func slotName(app string) string {
 // name share the role, its attributes and its secret.
 func (l *loader) dbRoles() {
 	c := l.c
-	aes := !l.versionOK || c.Pgpool.AtLeast(pgpool.V40)
+	// pgpool-II logs in with a password from pool_passwd from 4.0, and only where the
+	// backends ask for one: with hba_method = "trust" its own users need none.
+	aes := (!l.versionOK || c.Pgpool.AtLeast(pgpool.V40)) && c.PG.HBAMethod != "trust"
 	var out []*DBRole
 	byName := map[string]*DBRole{}
 	use := func(name, secret, why string) *DBRole {
@@ -200,7 +202,7 @@ func (l *loader) dbRoles() {
 		if aes {
 			return name
 		}
-		return "" // pgpool-II before 4.0 sends no password for its own users
+		return "" // pgpool-II sends no password for its own users (before 4.0, or to trust)
 	}
 	hc := use(c.HealthCheck.User, pgpoolSecret("check"), "pgpool-II's health check")
 	hc.PoolPasswd = aes
