@@ -22,7 +22,7 @@ func followArgs(v pgpool.Version) string {
 // spec's [parameters], grouped and ordered as the target version's sample pgpool.conf.
 func pgpoolConf(c *schema.Cluster, h *schema.Host) []byte {
 	v := c.Pgpool
-	s := c.Settings()
+	s := c.Settings(h)
 	slot := func(st *schema.Setting) pgpool.Slot { return pgpool.SlotOf(v, st.Record) }
 	sort.SliceStable(s, func(i, j int) bool {
 		a, b := slot(&s[i]), slot(&s[j])

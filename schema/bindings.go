@@ -28,14 +28,40 @@ type Binding struct {
 	// Unless is a parameter record that replaces this one in the series that have it: the
 	// three mode switches are written only where backend_clustering_mode is not.
 	Unless string
-	// Value is the setting for cluster c and, for an indexed record, backend b; false
-	// writes nothing (master_slave_sub_mode in a mode without one).
-	Value func(c *Cluster, b *Host) (Value, bool)
+	// When, if set, says whether the cluster writes the parameter at all (the watchdog's
+	// parameters need two pgpool hosts).
+	When func(c *Cluster) bool
+	// Per says what the index of an indexed record counts.
+	Per Per
+	// Value is the setting at place p; false writes nothing (master_slave_sub_mode in a mode
+	// without one).
+	Value func(c *Cluster, p Place) (Value, bool)
 	// Note, if set, is a comment written above the setting.
-	Note func(c *Cluster, b *Host) string
+	Note func(c *Cluster, p Place) string
 }
 
-// Indexed reports whether the parameter has one setting per backend.
+// Per is what the index of an indexed parameter counts.
+type Per int
+
+const (
+	PerBackend Per = iota // backend_hostnameN: the backends, by node id
+	// PerNode: from 4.2 every watchdog node, by its id (hostnameN); before, the nodes but
+	// the one the file is for (other_pgpool_hostnameN).
+	PerNode
+	// PerHeartbeat: from 4.2 every node (heartbeat_hostnameN lists its addresses); before,
+	// each address of each other node (heartbeat_destinationN).
+	PerHeartbeat
+)
+
+// A Place is where a setting is written: the pgpool.conf of pgpool host Self and, for an
+// indexed record, the item its index counts: a backend or watchdog node (Host) or, for the
+// heartbeat before 4.2, one address of another node (Addr).
+type Place struct {
+	Self, Host *Host
+	Addr       string
+}
+
+// Indexed reports whether the parameter has one setting per backend, node or heartbeat entry.
 func (b *Binding) Indexed() bool { return strings.HasSuffix(b.Record, "N") }
 
 // Spelling is the name series v writes the parameter under, or "" where the binding writes
@@ -47,24 +73,24 @@ func (b *Binding) Spelling(v pgpool.Version) string {
 	return pgpool.Spelling(b.Record, v)
 }
 
-func str(f func(c *Cluster) string) func(*Cluster, *Host) (Value, bool) {
-	return func(c *Cluster, _ *Host) (Value, bool) { return StringValue(f(c)), true }
+func str(f func(c *Cluster) string) func(*Cluster, Place) (Value, bool) {
+	return func(c *Cluster, _ Place) (Value, bool) { return StringValue(f(c)), true }
 }
 
-func integer(f func(c *Cluster) int) func(*Cluster, *Host) (Value, bool) {
-	return func(c *Cluster, _ *Host) (Value, bool) { return IntValue(int64(f(c))), true }
+func integer(f func(c *Cluster) int) func(*Cluster, Place) (Value, bool) {
+	return func(c *Cluster, _ Place) (Value, bool) { return IntValue(int64(f(c))), true }
 }
 
-func boolean(f func(c *Cluster) bool) func(*Cluster, *Host) (Value, bool) {
-	return func(c *Cluster, _ *Host) (Value, bool) { return BoolValue(f(c)), true }
+func boolean(f func(c *Cluster) bool) func(*Cluster, Place) (Value, bool) {
+	return func(c *Cluster, _ Place) (Value, bool) { return BoolValue(f(c)), true }
 }
 
-func fixed(v Value) func(*Cluster, *Host) (Value, bool) {
-	return func(*Cluster, *Host) (Value, bool) { return v, true }
+func fixed(v Value) func(*Cluster, Place) (Value, bool) {
+	return func(*Cluster, Place) (Value, bool) { return v, true }
 }
 
 // noPassword is the note on the empty password parameters.
-func noPassword(c *Cluster, _ *Host) string {
+func noPassword(c *Cluster, _ Place) string {
 	if c.Pgpool.AtLeast(pgpool.V40) { // 4.0 looks an empty password up in pool_passwd
 		return "no password here: pgpool-II reads it from pool_passwd"
 	}
@@ -79,7 +105,7 @@ var Bindings = []Binding{
 	{Record: "master_slave_mode", Key: "cluster.mode", Unless: "backend_clustering_mode",
 		Value: boolean(func(c *Cluster) bool { return c.Mode.Info().MasterSlave })},
 	{Record: "master_slave_sub_mode", Key: "cluster.mode", Unless: "backend_clustering_mode",
-		Value: func(c *Cluster, _ *Host) (Value, bool) {
+		Value: func(c *Cluster, _ Place) (Value, bool) {
 			m := c.Mode.Info()
 			return StringValue(m.SubMode), m.SubMode != ""
 		}},
@@ -94,14 +120,14 @@ var Bindings = []Binding{
 	{Record: "unix_socket_directories", Key: "layout.pgpool_socket_dir", Value: str(func(c *Cluster) string { return c.Layout.PgpoolSocketDir })},
 	{Record: "pcp_socket_dir", Key: "layout.pcp_socket_dir", Value: str(func(c *Cluster) string { return c.Layout.PCPSocketDir })},
 	{Record: "backend_hostnameN", Key: "host[].address",
-		Value: func(_ *Cluster, b *Host) (Value, bool) { return StringValue(b.Address), true },
-		Note: func(_ *Cluster, b *Host) string {
-			return "backend " + strconv.Itoa(b.NodeID) + ": host " + b.Name + " (" + b.Role.String() + ")"
+		Value: func(_ *Cluster, p Place) (Value, bool) { return StringValue(p.Host.Address), true },
+		Note: func(_ *Cluster, p Place) string {
+			return "backend " + strconv.Itoa(p.Host.NodeID) + ": host " + p.Host.Name + " (" + p.Host.Role.String() + ")"
 		}},
-	{Record: "backend_portN", Key: "host[].port", Value: func(_ *Cluster, b *Host) (Value, bool) { return IntValue(int64(b.Port)), true }},
-	{Record: "backend_weightN", Key: "host[].weight", Value: func(_ *Cluster, b *Host) (Value, bool) { return FloatValue(b.Weight), true }},
-	{Record: "backend_data_directoryN", Key: "host[].data_directory", Value: func(_ *Cluster, b *Host) (Value, bool) { return StringValue(b.DataDirectory), true }},
-	{Record: "backend_application_nameN", Key: "host[].application_name", Value: func(_ *Cluster, b *Host) (Value, bool) { return StringValue(b.ApplicationName), true }},
+	{Record: "backend_portN", Key: "host[].port", Value: func(_ *Cluster, p Place) (Value, bool) { return IntValue(int64(p.Host.Port)), true }},
+	{Record: "backend_weightN", Key: "host[].weight", Value: func(_ *Cluster, p Place) (Value, bool) { return FloatValue(p.Host.Weight), true }},
+	{Record: "backend_data_directoryN", Key: "host[].data_directory", Value: func(_ *Cluster, p Place) (Value, bool) { return StringValue(p.Host.DataDirectory), true }},
+	{Record: "backend_application_nameN", Key: "host[].application_name", Value: func(_ *Cluster, p Place) (Value, bool) { return StringValue(p.Host.ApplicationName), true }},
 
 	// Files.
 	{Record: "pid_file_name", Key: "layout.pgpool_run_dir", Value: str(func(c *Cluster) string { return c.Layout.PgpoolRunDir + "/pgpool.pid" })},
@@ -134,14 +160,86 @@ var Bindings = []Binding{
 	{Record: "enable_pool_hba", Why: "pgpoolgen always turns it on and writes pool_hba.conf from the [[hba]] rules", Value: fixed(BoolValue(true))},
 	{Record: "pool_passwd", Why: "pgpoolgen always uses pool_passwd beside pgpool.conf", Value: fixed(StringValue("pool_passwd"))},
 	{Record: "failover_command", Why: "pgpoolgen points it at the failover script it generates", Needs: FeatFailover,
-		Value: str((*Cluster).FailoverCommand), Note: func(*Cluster, *Host) string { return "promotes a standby when the primary fails" }},
+		Value: str((*Cluster).FailoverCommand), Note: func(*Cluster, Place) string { return "promotes a standby when the primary fails" }},
 	{Record: "follow_primary_command", Why: "pgpoolgen points it at the follow script it generates", Needs: FeatFollow,
-		Value: str((*Cluster).FollowCommand), Note: func(*Cluster, *Host) string {
+		Value: str((*Cluster).FollowCommand), Note: func(*Cluster, Place) string {
 			return "re-points the remaining standbys at the new primary after a failover"
 		}},
 	{Record: "recovery_1st_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Value: fixed(StringValue(RecoveryFirstStage))},
 	{Record: "recovery_2nd_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Needs: FeatSecondStage, Value: fixed(StringValue(RecoverySecondStage))},
-	{Record: "use_watchdog", Why: "pgpoolgen does not generate watchdog configurations yet and keeps it off", Value: fixed(BoolValue(false))},
+	{Record: "use_watchdog", Why: "pgpoolgen turns it on when two or more hosts have the role \"pgpool\", and off otherwise",
+		Value: boolean(func(c *Cluster) bool { return c.Watchdog != nil })},
+
+	// Watchdog: the nodes, from 4.2 one list of all of them, the same on every node (each
+	// finds itself by pgpool_node_id); before, each node's own address and a list of the others.
+	{Record: "hostnameN", Key: "host[].address", When: hasWatchdog, Per: PerNode, Value: nodeAddress, Note: nodeNote},
+	{Record: "wd_portN", Key: "watchdog.port", When: hasWatchdog, Per: PerNode, Value: wdPort},
+	{Record: "pgpool_portN", Key: "pgpool.port", When: hasWatchdog, Per: PerNode, Value: integer(func(c *Cluster) int { return c.Port })},
+	{Record: "wd_hostname", Key: "host[].address", When: hasWatchdog,
+		Value: func(_ *Cluster, p Place) (Value, bool) { return StringValue(p.Self.Address), true }},
+	{Record: "wd_port", Key: "watchdog.port", When: hasWatchdog, Value: wdPort},
+	{Record: "other_pgpool_hostnameN", Key: "host[].address", When: hasWatchdog, Per: PerNode, Value: nodeAddress, Note: nodeNote},
+	{Record: "other_wd_portN", Key: "watchdog.port", When: hasWatchdog, Per: PerNode, Value: wdPort},
+	{Record: "wd_lifecheck_method", Key: "watchdog.lifecheck", When: hasWatchdog, Value: str(func(c *Cluster) string { return c.Watchdog.Lifecheck })},
+	// The heartbeat: from 4.2 each node's addresses, ';'-separated; before, every address of
+	// every other node is a destination of its own.
+	{Record: "heartbeat_hostnameN", Key: "host[].heartbeat_addresses", When: heartbeat, Per: PerHeartbeat,
+		Value: func(_ *Cluster, p Place) (Value, bool) {
+			if p.Addr != "" {
+				return StringValue(p.Addr), true
+			}
+			return StringValue(strings.Join(p.Host.Heartbeat, ";")), true
+		}},
+	{Record: "heartbeat_portN", Key: "watchdog.heartbeat_port", When: heartbeat, Per: PerHeartbeat, Value: heartbeatPort},
+	{Record: "wd_heartbeat_port", Key: "watchdog.heartbeat_port", When: heartbeat, Value: heartbeatPort},
+	// Binding to a device takes root, which pgpool does not have: the kernel picks it.
+	{Record: "heartbeat_deviceN", Why: "pgpoolgen leaves the heartbeat's device to the kernel's routing (binding to one needs root)", When: heartbeat, Per: PerHeartbeat, Value: fixed(StringValue(""))},
+	{Record: "wd_lifecheck_user", Key: "health_check.user", When: queryLifecheck, Value: str(func(c *Cluster) string { return c.HealthCheck.User })},
+	{Record: "wd_lifecheck_password", When: queryLifecheck, Value: fixed(StringValue("")), Note: noPassword},
+	{Record: "wd_lifecheck_dbname", Key: "health_check.database", When: queryLifecheck, Value: str(func(c *Cluster) string { return c.HealthCheck.Database })},
+	{Record: "wd_ipc_socket_dir", Why: "pgpoolgen puts the watchdog's socket beside pgpool-II's own (layout.pgpool_socket_dir)", When: hasWatchdog,
+		Value: str(func(c *Cluster) string { return c.Layout.PgpoolSocketDir })},
+	{Record: "failover_when_quorum_exists", Key: "watchdog.failover_when_quorum_exists", When: hasWatchdog, Value: boolean(func(c *Cluster) bool { return c.Watchdog.QuorumFailover })},
+	{Record: "failover_require_consensus", Key: "watchdog.failover_require_consensus", When: hasWatchdog, Value: boolean(func(c *Cluster) bool { return c.Watchdog.Consensus })},
+	{Record: "enable_consensus_with_half_votes", Key: "watchdog.half_votes", When: hasWatchdog, Value: boolean(func(c *Cluster) bool { return c.Watchdog.HalfVotes })},
+
+	// The virtual IP, moved through sudo by absolute path (Cluster.VIPCommands).
+	{Record: "delegate_ip", Key: "watchdog.virtual_ip", When: (*Cluster).HasVIP, Value: str(func(c *Cluster) string { return c.Watchdog.VirtualIP.Addr().String() })},
+	{Record: "if_cmd_path", Key: "layout.sudo_command", When: (*Cluster).HasVIP, Value: str((*Cluster).SudoDir)},
+	{Record: "if_up_cmd", Key: "watchdog.interface", When: (*Cluster).HasVIP, Value: vipCommand(0),
+		Note: func(*Cluster, Place) string {
+			return "the leader takes the virtual IP; sudo allows exactly these three commands"
+		}},
+	{Record: "if_down_cmd", Key: "watchdog.interface", When: (*Cluster).HasVIP, Value: vipCommand(1)},
+	{Record: "arping_path", Key: "layout.sudo_command", When: (*Cluster).HasVIP, Value: str((*Cluster).SudoDir)},
+	{Record: "arping_cmd", Key: "watchdog.interface", When: (*Cluster).HasVIP, Value: vipCommand(2)},
+	{Record: "wd_escalation_command", Why: "pgpoolgen points it at the escalation script it generates, which takes the virtual IP down on the other pgpool hosts", When: (*Cluster).HasVIP,
+		Value: str(func(c *Cluster) string { return c.Layout.PgpoolConfigDir + "/" + EscalationScript })},
+}
+
+func hasWatchdog(c *Cluster) bool    { return c.Watchdog != nil }
+func heartbeat(c *Cluster) bool      { return c.Watchdog != nil && c.Watchdog.Lifecheck == "heartbeat" }
+func queryLifecheck(c *Cluster) bool { return c.Watchdog != nil && c.Watchdog.Lifecheck == "query" }
+
+func nodeAddress(_ *Cluster, p Place) (Value, bool) { return StringValue(p.Host.Address), true }
+
+func nodeNote(_ *Cluster, p Place) string {
+	return "watchdog node " + strconv.Itoa(p.Host.WatchdogID) + ": host " + p.Host.Name
+}
+
+func wdPort(c *Cluster, _ Place) (Value, bool) { return IntValue(int64(c.Watchdog.Port)), true }
+
+func heartbeatPort(c *Cluster, _ Place) (Value, bool) {
+	return IntValue(int64(c.Watchdog.HeartbeatPort)), true
+}
+
+// vipCommand is if_up_cmd (0), if_down_cmd (1) or arping_cmd (2) of the node the file is for.
+func vipCommand(i int) func(*Cluster, Place) (Value, bool) {
+	return func(c *Cluster, p Place) (Value, bool) {
+		up, down, arping := c.VIPCommands(p.Self)
+		words := [][]string{up, down, arping}[i]
+		return StringValue("sudo -n " + strings.Join(words, " ")), true
+	}
 }
 
 // FailoverCommand is failover_command: the generated failover script with every escape the
@@ -171,39 +269,71 @@ type Setting struct {
 	Note   string // a comment line written above it, if any
 }
 
-// Settings lists what pgpool.conf sets for the cluster: every binding that applies to its
-// mode and series, then [parameters]. The order is the table's; the renderer orders them as
-// the series' sample.
-func (c *Cluster) Settings() []Setting {
+// Settings lists what the pgpool.conf of pgpool host self sets: every binding that applies to
+// the cluster's mode and series, then [parameters]. The order is the table's; the renderer
+// orders them as the series' sample. Only the watchdog's settings differ between pgpool hosts.
+func (c *Cluster) Settings(self *Host) []Setting {
 	v, mode := c.Pgpool, c.Mode.Info()
 	var out []Setting
 	for i := range Bindings {
 		b := &Bindings[i]
 		name := b.Spelling(v)
-		if name == "" || b.Needs != 0 && !mode.Has(b.Needs) {
+		if name == "" || b.Needs != 0 && !mode.Has(b.Needs) || b.When != nil && !b.When(c) {
 			continue
 		}
-		hosts := []*Host{nil}
+		places := []Place{{Self: self}}
 		if b.Indexed() {
-			hosts = c.Backends
+			places = c.places(b.Per, self)
 		}
-		for _, h := range hosts {
-			val, ok := b.Value(c, h)
+		for k, p := range places {
+			val, ok := b.Value(c, p)
 			if !ok {
 				continue
 			}
 			s := Setting{Name: name, Record: name, Value: val}
-			if h != nil {
-				s.Name, s.Index = strings.TrimSuffix(name, "N")+strconv.Itoa(h.NodeID), h.NodeID
+			if b.Indexed() {
+				s.Index = k
+				s.Name = strings.TrimSuffix(name, "N") + strconv.Itoa(k)
 			}
 			if b.Note != nil {
-				s.Note = b.Note(c, h)
+				s.Note = b.Note(c, p)
 			}
 			out = append(out, s)
 		}
 	}
 	for _, p := range c.Parameters {
 		out = append(out, Setting{Name: p.Name, Record: p.Record, Index: p.Index, Value: p.Value})
+	}
+	return out
+}
+
+// places lists what the index of an indexed parameter counts in pgpool host self's
+// pgpool.conf: index k is the k-th place.
+func (c *Cluster) places(per Per, self *Host) []Place {
+	var out []Place
+	switch per {
+	case PerBackend:
+		for _, b := range c.Backends {
+			out = append(out, Place{Self: self, Host: b})
+		}
+	case PerNode:
+		all := pgpool.Spelling("hostnameN", c.Pgpool) != ""
+		for _, n := range c.Watchdog.Nodes {
+			if all || n != self {
+				out = append(out, Place{Self: self, Host: n})
+			}
+		}
+	case PerHeartbeat:
+		for _, n := range c.Watchdog.Nodes {
+			switch {
+			case pgpool.Spelling("hostnameN", c.Pgpool) != "":
+				out = append(out, Place{Self: self, Host: n})
+			case n != self:
+				for _, a := range n.Heartbeat {
+					out = append(out, Place{Self: self, Host: n, Addr: a})
+				}
+			}
+		}
 	}
 	return out
 }
@@ -260,7 +390,11 @@ func (l *loader) bindingsInRelease() {
 		return
 	}
 	done := map[string]bool{} // one error per parameter, not per backend
-	for _, s := range l.c.Settings() {
+	var self *Host
+	if l.c.Watchdog != nil {
+		self = l.c.Watchdog.Nodes[0] // the nodes' files differ in values only
+	}
+	for _, s := range l.c.Settings(self) {
 		b := bindingOf(s.Record)
 		if b == nil || done[s.Record] { // [parameters], checked where they are read
 			continue

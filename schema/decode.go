@@ -56,7 +56,7 @@ var userKeys = []string{"name", "password_env", "password_file", "md5", "passwor
 // test that reads the key), and an unknown-key message offers exactly these.
 var tableKeys = map[string][]string{
 	"": {"cluster", "layout", "pgpool", "health_check", "sr_check", "recovery", "ssh", "replication",
-		"postgresql", "install", "host", "pcp_user", "pool_user", "hba", "parameters"},
+		"postgresql", "install", "watchdog", "host", "pcp_user", "pool_user", "hba", "parameters"},
 	"cluster":      {"name", "mode", "pgpool_version", "pgpool_release", "postgresql_version"},
 	"layout":       append([]string{"preset", "user", "group"}, (&Layout{}).pathKeys()...),
 	"pgpool":       {"port", "pcp_port", "listen_addresses", "pcp_listen_addresses", "load_balance"},
@@ -68,7 +68,9 @@ var tableKeys = map[string][]string{
 	"postgresql":   {"data_checksums", "replication_slots", "wal_keep_mb", "synchronous", "synchronous_count", "hba_method"},
 	"install":      {"method", "source_tarball"},
 	"host": {"name", "address", "roles", "port", "data_directory", "weight", "application_name",
-		"ssh_key", "ssh_key_file", "host_key", "host_key_file"},
+		"ssh_key", "ssh_key_file", "host_key", "host_key_file", "heartbeat_addresses", "interface"},
+	"watchdog": {"virtual_ip", "interface", "port", "heartbeat_port", "lifecheck",
+		"failover_when_quorum_exists", "failover_require_consensus", "half_votes", "authkey"},
 	"pcp_user":  userKeys,
 	"pool_user": userKeys,
 	"hba":       {"type", "database", "user", "address", "method", "options"},

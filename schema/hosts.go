@@ -111,6 +111,7 @@ func (l *loader) hosts(root *table, list []*table) {
 				}
 			}
 		}
+		l.hostWatchdog(t, h)
 		t.finish()
 		l.hostPath[h] = t.path
 		c.Hosts = append(c.Hosts, h)
@@ -136,8 +137,8 @@ func (l *loader) hosts(root *table, list []*table) {
 	switch {
 	case len(pgpools) == 0:
 		l.d.atKey("host", `no host has the role "pgpool"; add it to the host that runs pgpool-II`)
-	case len(pgpools) > 1:
-		l.d.atKey(pgpools[1]+".roles", "a second pgpool host needs watchdog, which pgpoolgen does not generate yet; keep one host with the role \"pgpool\" (the first is %s)%s", pgpools[0], alsoHosts(pgpools[2:]))
+	case len(pgpools) > pgpool.MaxBackends:
+		l.d.atKey(pgpools[pgpool.MaxBackends]+".roles", "is pgpool host %d of %d, but pgpool-II's watchdog handles at most %d; remove %d", pgpool.MaxBackends+1, len(pgpools), pgpool.MaxBackends, len(pgpools)-pgpool.MaxBackends)
 	}
 	if c.Mode.Info().Has(FeatPrimaryStandby) && len(c.Backends) > 0 {
 		switch {
@@ -155,11 +156,13 @@ func (l *loader) hosts(root *table, list []*table) {
 //   - streaming replication: every pgpool host reaches every backend (the failover script
 //     promotes the new primary there; the follow script re-points a standby); every backend
 //     reaches every other (online recovery runs on the primary and works on the target);
-//   - native replication: every backend reaches every other (online recovery).
+//   - native replication: every backend reaches every other (online recovery);
+//   - with a watchdog's virtual IP, every pgpool host reaches every other (the escalation
+//     script takes the virtual IP down on the others when a pgpool host becomes the leader).
 //
 // The graph is built only when [[host]] is right: otherwise Load fails anyway, and which keys
 // are needed depends on the hosts that are wrong. [[host]] being right bounds it too (at most
-// 128 backends and one pgpool host), and each step is linear in the number of edges.
+// 128 backends and 128 pgpool hosts), and each step is linear in the number of edges.
 func (l *loader) trust(hostsOK bool) {
 	if !hostsOK {
 		return
@@ -185,9 +188,17 @@ func (l *loader) trust(hostsOK bool) {
 			why = append(why, recovery...)
 		}
 		why = why[:len(why):len(why)] // an append to one edge's reasons must copy them
-		for _, to := range c.Backends {
-			if from != to && len(why) > 0 {
-				c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: why})
+		escalates := from.Pgpool && c.HasVIP()
+		for _, to := range c.Hosts {
+			w := why
+			if !to.Backend {
+				w = nil
+			}
+			if escalates && to.Pgpool {
+				w = append(w, EscalationScript) // takes the virtual IP down there
+			}
+			if from != to && len(w) > 0 {
+				c.Trust = append(c.Trust, &Edge{From: from, To: to, Why: w})
 				dest[to] = true
 			}
 		}

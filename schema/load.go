@@ -90,6 +90,9 @@ type loader struct {
 	// sslParam is whether [parameters] turns ssl on, which hostssl rules need; the rules are
 	// read before [parameters].
 	sslParam bool
+	// wdHostKeys are the [[host]] watchdog keys the spec gives, refused when the cluster
+	// turns out to have one pgpool host.
+	wdHostKeys []string
 }
 
 func (l *loader) load(root *table) {
@@ -111,6 +114,7 @@ func (l *loader) load(root *table) {
 	l.install(root.sub("install"))
 	before := len(l.d.errs)
 	l.hosts(root, root.list("host"))
+	l.watchdog(root.sub("watchdog"), len(l.d.errs) == before)
 	l.trust(len(l.d.errs) == before)
 	l.pcpUsers(root, root.list("pcp_user"))
 	l.poolUsers(root.list("pool_user"))
@@ -241,6 +245,9 @@ var presets = map[string]Layout{
 		PostgresLibDir:  "/usr/local/pgsql/lib",
 		DataDirectory:   "/usr/local/pgsql/data",
 		Home:            "/home/postgres",
+		SudoCommand:     "/usr/bin/sudo",
+		IPCommand:       "/sbin/ip",
+		ArpingCommand:   "/usr/sbin/arping", // pgpool-II's default, iputils'
 	},
 	// Debian's packages pgpool2 and postgresql-N (see docs/spec.md).
 	"debian": {
@@ -255,6 +262,9 @@ var presets = map[string]Layout{
 		DataDirectory:     "/var/lib/postgresql/%s/main",
 		PostgresConfigDir: "/etc/postgresql/%s/main",
 		Home:              "/var/lib/postgresql",
+		SudoCommand:       "/usr/bin/sudo",
+		IPCommand:         "/usr/bin/ip",     // iproute2
+		ArpingCommand:     "/usr/bin/arping", // iputils-arping
 	},
 }
 
@@ -322,6 +332,9 @@ func (lay *Layout) paths() []layoutPath {
 		{"data_directory", &lay.DataDirectory},
 		{"postgresql_config_dir", &lay.PostgresConfigDir},
 		{"home", &lay.Home},
+		{"sudo_command", &lay.SudoCommand},
+		{"ip_command", &lay.IPCommand},
+		{"arping_command", &lay.ArpingCommand},
 	}
 }
 

@@ -116,6 +116,10 @@ type Cluster struct {
 	// destination: the bundle then carries known_hosts and the scripts check host keys
 	// strictly. Otherwise they accept a new host key on first contact (accept-new).
 	KnownHosts bool
+	// Watchdog is set when two or more hosts run pgpool-II: they watch each other.
+	Watchdog *Watchdog
+	// Warnings are what Load found questionable but not wrong; the build goes on.
+	Warnings ErrorList
 }
 
 // SSH holds how the generated scripts use ssh.
@@ -158,6 +162,10 @@ const (
 	RecoveryFirstStage  = "recovery_1st_stage"
 	RecoverySecondStage = "recovery_2nd_stage"
 	RemoteStartScript   = "pgpool_remote_start"
+	EscalationScript    = "escalation.sh"
+	// NodeIDFile is the file beside pgpool.conf that tells pgpool-II 4.2 and later which
+	// watchdog node it is.
+	NodeIDFile = "pgpool_node_id"
 )
 
 // Layout says where things live on the hosts. Presets fill it; the spec may override any field.
@@ -177,6 +185,8 @@ type Layout struct {
 	// directory: Debian's pg_createcluster keeps it in /etc/postgresql/<version>/<cluster>.
 	PostgresConfigDir string
 	Home              string // the OS user's home folder: .ssh, .pgpass, .pcppass, .profile
+	// The programs the watchdog runs through sudo to move the virtual IP.
+	SudoCommand, IPCommand, ArpingCommand string
 }
 
 // HealthCheck holds pgpool's health check settings. Times are in seconds but ConnectTimeout,
@@ -216,6 +226,12 @@ type Host struct {
 	// reach; HostKey is this host's sshd host key, for known_hosts. Either may be nil.
 	SSHKey  *PublicKey
 	HostKey *PublicKey
+	// Watchdog settings of a pgpool host, set when the cluster has a watchdog: its pgpool
+	// node id, the addresses its heartbeat is sent to, and the interface the virtual IP goes
+	// on when it is the leader.
+	WatchdogID int
+	Heartbeat  []string
+	Interface  string
 }
 
 // A PCPUser is a pcp.conf entry. MD5 is hex(md5(password)), what pg_md5 prints; the password

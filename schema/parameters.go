@@ -35,6 +35,10 @@ func (l *loader) parameters(t *table) {
 				l.d.atKey(at, "%s", secretMessage(name, p.Name, v))
 				continue
 			}
+			if p.Group == "WATCHDOG" && l.c.Watchdog == nil && len(l.c.Hosts) > 0 {
+				l.d.atKey(at, "%s is a watchdog setting, and this cluster has one pgpool host: pgpoolgen turns the watchdog on when two or more hosts have the role \"pgpool\"; remove it", name)
+				continue
+			}
 			if b := bindingOf(name); b != nil {
 				if b.Key != "" {
 					l.d.atKey(at, "pgpoolgen sets %s from the spec key %s; set that instead", name, b.Key)
@@ -64,8 +68,10 @@ func (l *loader) parameters(t *table) {
 				l.d.atKey(at, "write the number without leading zeros: %s%d", strings.TrimSuffix(p.Name, "N"), index)
 				continue
 			}
-			if limit, what := indexLimit(p.Name, len(l.c.Backends)); index >= limit {
-				l.d.atKey(at, "%s names %s %d, but %s", name, what, index, indexRange(what, limit))
+			// The indexed parameters [parameters] may set count backends: the watchdog's are
+			// pgpoolgen's own, refused above.
+			if limit := len(l.c.Backends); index >= limit {
+				l.d.atKey(at, "%s names backend %d, but the cluster has %d backends (ids 0 to %d, in [[host]] order)", name, index, limit, limit-1)
 				continue
 			}
 		}
@@ -95,30 +101,11 @@ func (l *loader) releaseReads(name string) *pgpool.ReleaseError {
 	return nil
 }
 
-// indexLimit says how many indexes an indexed parameter has in this cluster, and what they
-// number: backends for backend and health check settings, else pgpool-II's own limits.
-func indexLimit(record string, backends int) (int, string) {
-	switch {
-	case strings.HasPrefix(record, "backend_"), strings.HasPrefix(record, "health_check_"), record == "connect_timeoutN":
-		return backends, "backend"
-	case strings.HasPrefix(record, "heartbeat_"):
-		return 256, "heartbeat destination" // WD_MAX_IF_NUM
-	}
-	return pgpool.MaxBackends, "watchdog node" // MAX_WATCHDOG_NUM
-}
-
-func indexRange(what string, limit int) string {
-	if what == "backend" {
-		return fmt.Sprintf("the cluster has %d backends (ids 0 to %d, in [[host]] order)", limit, limit-1)
-	}
-	return fmt.Sprintf("pgpool-II numbers them 0 to %d", limit-1)
-}
-
 // secretMessage explains why a secret parameter is refused, and what to do instead.
 func secretMessage(name, record string, v pgpool.Version) string {
 	switch {
 	case record == "wd_authkey":
-		return name + " is the watchdog's shared key, a secret; pgpoolgen never writes secrets into the bundle (and does not generate watchdog yet)"
+		return name + " is the watchdog's shared key, a secret; pgpoolgen never writes secrets into the bundle: setup.sh adds it to the installed pgpool.conf from the apply-time secret wd_authkey (watchdog.authkey)"
 	case v.AtLeast(pgpool.V40):
 		return name + " is a password, and pgpoolgen never writes one into the bundle; leave it out: pgpool-II " + v.String() + " reads the password from pool_passwd when it is empty"
 	}

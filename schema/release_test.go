@@ -105,7 +105,7 @@ func TestPgpoolReleaseSameBundle(t *testing.T) {
 	params := "\n[parameters]\nnotice_per_node_statement = true\nnum_init_children = 8\n"
 	without := mustLoad(t, "r.toml", releaseSpec("4.3", "", params))
 	with := mustLoad(t, "r.toml", releaseSpec("4.3", "4.3.20", params))
-	if !reflect.DeepEqual(without.Settings(), with.Settings()) {
-		t.Errorf("pgpool_release changed the settings:\n%v\n%v", without.Settings(), with.Settings())
+	if !reflect.DeepEqual(without.Settings(nil), with.Settings(nil)) {
+		t.Errorf("pgpool_release changed the settings:\n%v\n%v", without.Settings(nil), with.Settings(nil))
 	}
 }

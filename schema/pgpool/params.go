@@ -32,6 +32,8 @@ type Param struct {
 	renamedFrom string
 	// Sep separates the items of a list parameter: ',' for most, ';' for query lists.
 	Sep string
+	// Group is the section of the sample pgpool.conf it is in ("WATCHDOG").
+	Group string
 	// types and values hold what the notes column says changed between series: the
 	// parameter's type, or its allowed values. Type and Values are the newest.
 	types, values []span
@@ -100,7 +102,7 @@ func init() {
 		if len(f) < 12 {
 			panic("params.tsv: short row: " + line)
 		}
-		p := &Param{Name: f[0], Type: f[1], Default: f[2], First: MustVersion(f[3]), Values: f[6], renamedFrom: f[7]}
+		p := &Param{Name: f[0], Type: f[1], Default: f[2], First: MustVersion(f[3]), Values: f[6], renamedFrom: f[7], Group: f[9]}
 		if f[4] != "" {
 			p.Last = MustVersion(f[4])
 		}
