@@ -449,15 +449,30 @@ func (c *wdCluster) checkBackendFailover(t *testing.T) {
 	// Every pgpool saw the primary fail; failover.sh runs where the watchdog decides, once.
 	// A second run would have come within the health check's period and the follow script.
 	time.Sleep(3 * time.Second)
-	var runs []string
+	var runs, saw []string
+	consensus := false
 	for _, n := range c.pgpools {
 		data, err := os.ReadFile(filepath.Join(c.h(n).logs, "pgpool.log"))
 		must(t, err)
+		failed := false
 		for _, l := range strings.Split(string(data[offsets[n]:]), "\n") {
-			if strings.Contains(l, "failover.sh: called with") {
+			switch {
+			case strings.Contains(l, "failover.sh: called with"):
 				runs = append(runs, n+": "+l)
+			case strings.Contains(l, "health check failed on node 0 "):
+				failed = true
+			case n == c.leader && strings.Contains(l, "we have got the consensus to perform the failover"):
+				consensus = true
 			}
 		}
+		if failed {
+			saw = append(saw, n)
+		}
+	}
+	// The watching is real: more than one pgpool found the primary gone, and the leader
+	// failed over on their votes, not alone.
+	if len(saw) < 2 || !consensus {
+		t.Errorf("the primary's failure was seen by the health checks of %v, and the leader %s logged the consensus: %v; want two pgpools or more and the consensus", saw, c.leader, consensus)
 	}
 	if len(runs) != 1 {
 		t.Errorf("failover.sh ran %d times across the three pgpool hosts after the primary was killed, want once:\n%s", len(runs), strings.Join(runs, "\n"))
