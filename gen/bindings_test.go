@@ -22,7 +22,13 @@ type bindSpec struct {
 	mode    schema.Mode
 	section map[string]string
 	host    string // extra lines of the first backend's [[host]]
+	// watchdog adds two pgpool hosts and a [watchdog] table with a virtual IP, whose keys
+	// section["watchdog"] replaces.
+	watchdog bool
 }
+
+// watchdogBase is the [watchdog] table of a bindSpec with watchdog, key by key.
+var watchdogBase = [][2]string{{"virtual_ip", `"192.0.2.100/24"`}, {"interface", `"eth0"`}}
 
 func (s bindSpec) toml() string {
 	var b strings.Builder
@@ -31,6 +37,17 @@ func (s bindSpec) toml() string {
 	for _, name := range []string{"pgpool", "health_check", "sr_check", "recovery"} {
 		if extra := s.section[name]; extra != "" {
 			fmt.Fprintf(&b, "\n[%s]\n%s\n", name, extra)
+		}
+	}
+	if s.watchdog {
+		b.WriteString("\n[watchdog]\n" + s.section["watchdog"] + "\n")
+		for _, kv := range watchdogBase {
+			if !strings.Contains(s.section["watchdog"], kv[0]+" =") {
+				fmt.Fprintf(&b, "%s = %s\n", kv[0], kv[1])
+			}
+		}
+		for i := 2; i <= 3; i++ {
+			fmt.Fprintf(&b, "\n[[host]]\nname = \"pgpool%d\"\naddress = \"192.0.2.%d\"\nroles = [\"pgpool\"]\nssh_key = %q\n", i, i, sshKeyLine(fmt.Sprintf("bind@pgpool%d", i)))
 		}
 	}
 	roles := []string{"primary", "standby"}
@@ -137,7 +154,7 @@ func TestWrittenNamesKnown(t *testing.T) {
 // is TestModeSwitches's.
 var keyCases = map[string]struct{ section, line, conf string }{
 	"pgpool.listen_addresses":      {"pgpool", `listen_addresses = "127.0.0.1"`, "'127.0.0.1'"},
-	"pgpool.port":                  {"pgpool", "port = 9000", "9000"},
+	"pgpool.port":                  {"pgpool", "port = 9010", "9010"},
 	"pgpool.pcp_listen_addresses":  {"pgpool", `pcp_listen_addresses = "*"`, "'*'"},
 	"pgpool.pcp_port":              {"pgpool", "pcp_port = 9001", "9001"},
 	"pgpool.load_balance":          {"pgpool", "load_balance = false", "off"},
@@ -162,6 +179,45 @@ var keyCases = map[string]struct{ section, line, conf string }{
 	"health_check.connect_timeout": {"health_check", "connect_timeout = 1234", "1234"},
 	"recovery.user":                {"recovery", `user = "recuser"`, "'recuser'"},
 	"recovery.timeout":             {"recovery", "timeout = 77", "77"},
+	// The watchdog's, in a spec with three pgpool hosts (bindSpec.watchdog).
+	"watchdog.port":                        {"watchdog", "port = 9100", "9100"},
+	"watchdog.heartbeat_port":              {"watchdog", "heartbeat_port = 9700", "9700"},
+	"watchdog.lifecheck":                   {"watchdog", `lifecheck = "query"`, "'query'"},
+	"watchdog.failover_when_quorum_exists": {"watchdog", "failover_when_quorum_exists = false", "off"},
+	"watchdog.failover_require_consensus":  {"watchdog", "failover_require_consensus = false", "off"},
+	"watchdog.half_votes":                  {"watchdog", "half_votes = true", "on"},
+	"watchdog.virtual_ip":                  {"watchdog", `virtual_ip = "192.0.2.77/24"`, "'192.0.2.77'"},
+	"watchdog.interface":                   {"watchdog", `interface = "ens4"`, ""}, // keyCasePer
+	"layout.sudo_command":                  {"layout", `sudo_command = "/opt/sudo/bin/sudo"`, "'/opt/sudo/bin'"},
+}
+
+// keyCasePer gives the values of a key that sets several parameters to different values, by
+// parameter record.
+var keyCasePer = map[string]map[string]string{
+	"watchdog.interface": {
+		"if_up_cmd":   "'sudo -n /sbin/ip addr add 192.0.2.100/24 dev ens4'",
+		"if_down_cmd": "'sudo -n /sbin/ip addr del 192.0.2.100/24 dev ens4'",
+		"arping_cmd":  "'sudo -n /usr/sbin/arping -U 192.0.2.100 -w 1 -I ens4'",
+	},
+}
+
+// spelledByAnother reports whether another binding of b's spec key writes a parameter in
+// series v: the shape of the watchdog's settings changed in 4.2.
+func spelledByAnother(b *schema.Binding, v pgpool.Version) bool {
+	for i := range schema.Bindings {
+		o := &schema.Bindings[i]
+		if o != b && o.Key == b.Key && o.Spelling(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// watchdogHostKey reports whether a binding sets a watchdog node's value from a key of its
+// [[host]]: each pgpool host's values stand at an index that depends on the series' shape,
+// which TestWatchdogShapes checks line by line.
+func watchdogHostKey(b *schema.Binding) bool {
+	return b.When != nil && strings.HasPrefix(b.Key, "host[].")
 }
 
 // TestSpecKeysWritten checks every spec key against every series and generated mode: a key
@@ -170,8 +226,9 @@ var keyCases = map[string]struct{ section, line, conf string }{
 // some series while its key is still accepted, nor a key refused that the series has.
 func TestSpecKeysWritten(t *testing.T) {
 	keys := map[string]bool{}
-	for _, b := range schema.Bindings {
-		if b.Key == "" || b.Key == "cluster.mode" {
+	for i := range schema.Bindings {
+		b := &schema.Bindings[i]
+		if b.Key == "" || b.Key == "cluster.mode" || watchdogHostKey(b) {
 			continue
 		}
 		keys[b.Key] = true
@@ -187,14 +244,36 @@ func TestSpecKeysWritten(t *testing.T) {
 	for _, v := range pgpool.Series {
 		for _, m := range generatedModes() {
 			plain := confLines(t, mustLoad(t, bindSpec{series: v, mode: m}))
-			for _, b := range schema.Bindings {
+			var plainWD []confLine
+			hasWD := pgpool.Spelling("use_watchdog", v) != ""
+			if hasWD {
+				plainWD = confLines(t, mustLoad(t, bindSpec{series: v, mode: m, watchdog: true}))
+			}
+			for i := range schema.Bindings {
+				b := &schema.Bindings[i]
 				kc, ok := keyCases[b.Key]
-				if !ok {
+				if !ok || watchdogHostKey(b) {
 					continue
 				}
-				s := bindSpec{series: v, mode: m, section: map[string]string{kc.section: kc.line}}
+				wd := b.When != nil || kc.section == "watchdog"
+				if wd && !hasWD {
+					continue // 3.1: a second pgpool host is refused (golden/errors/watchdog-pgpool-31)
+				}
+				s := bindSpec{series: v, mode: m, section: map[string]string{kc.section: kc.line}, watchdog: wd}
 				if kc.section == "host" {
-					s = bindSpec{series: v, mode: m, host: kc.line}
+					s = bindSpec{series: v, mode: m, host: kc.line, watchdog: wd}
+				}
+				if wd {
+					plain = plainWD
+				}
+				if conf, ok := keyCasePer[b.Key][b.Record]; ok {
+					kc.conf = conf
+				}
+				if wd && b.Spelling(v) == "" && spelledByAnother(b, v) {
+					continue // wd_port before 4.2, wd_portN from 4.2
+				}
+				if wd && strings.HasPrefix(b.Record, "wd_lifecheck_") && b.Key != "watchdog.lifecheck" {
+					s.section["watchdog"] += "\n" + `lifecheck = "query"` // what they are for
 				}
 				name := pgpool.Spelling(b.Record, v)
 				if b.Indexed() {

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"pgpoolgen/schema"
+	"pgpoolgen/schema/pgpool"
 )
 
 // ManifestName is the bundle's manifest, at its root. Its presence marks a folder as written by
@@ -96,11 +97,18 @@ func Generate(c *schema.Cluster) *Bundle {
 			files = append(files, &File{Host: h.Name, Dest: dest, Install: install, Mode: mode, Owner: c.Layout.User, Group: c.Layout.Group, Data: data})
 		}
 		if h.Pgpool {
-			add(c.Layout.PgpoolConfigDir+"/pgpool.conf", Replace, 0o640, pgpoolConf(c, h))
+			confMode := fs.FileMode(0o640)
+			if c.Watchdog != nil && c.Watchdog.AuthKey {
+				confMode = 0o600 // setup adds the watchdog's key to it
+			}
+			add(c.Layout.PgpoolConfigDir+"/pgpool.conf", Replace, confMode, pgpoolConf(c, h))
 			add(c.Layout.PgpoolConfigDir+"/pcp.conf", Replace, 0o600, pcpConf(c))
 			add(c.Layout.PgpoolConfigDir+"/pool_hba.conf", Replace, 0o640, poolHBAConf(c))
 			if pp := poolPasswd(c); len(pp) > 0 {
 				add(c.Layout.PgpoolConfigDir+"/pool_passwd", Merge, 0o600, pp)
+			}
+			if c.Watchdog != nil && pgpool.Spelling("hostnameN", c.Pgpool) != "" {
+				add(c.Layout.PgpoolConfigDir+"/"+schema.NodeIDFile, Replace, 0o644, schema.NodeIDFileContent(h))
 			}
 			files = append(files, haPgpoolScripts(c, h)...)
 		}

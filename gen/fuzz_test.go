@@ -520,7 +520,7 @@ func bundleProblems(src []byte, a, b *Bundle) []string {
 var (
 	// pgpool.conf: name = value, the value quoted (no quote, no line break, no backslash
 	// before the closing quote: pgpool-II has no escapes) or a bare word or number.
-	pgpoolConfLine = regexp.MustCompile(`^[a-z_][a-z0-9_]* = (?:'(?:[^'\n]*[^'\n\\])?'|[-+]?[0-9][0-9.]*|[A-Za-z][A-Za-z0-9._:/-]*)$`)
+	pgpoolConfLine = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]* = (?:'(?:[^'\n]*[^'\n\\])?'|[-+]?[0-9][0-9.]*|[A-Za-z][A-Za-z0-9._:/-]*)$`)
 	// pcp.conf: user:md5 hex.
 	pcpConfLine = regexp.MustCompile(`^[^:\s#]+:[0-9a-f]{32}$`)
 	// pool_passwd: user:md5 or SCRAM hash.

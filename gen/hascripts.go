@@ -93,6 +93,11 @@ type haScript struct {
 	PCPOptions   bool // pcp tools take -h -p -U -w -n and read ~/.pcppass (3.5+)
 	Copies       bool // the script copies a data directory over ssh (COPY_TIMEOUT)
 
+	// VIP is the watchdog's virtual IP with its prefix, and Peers the other pgpool hosts
+	// (escalation.sh).
+	VIP, VIPAddr string
+	Peers        []*schema.Host
+
 	PCPUser         string // the first pcp user of the spec
 	PCPPasswordFile string // before 3.5: where the follow script reads the pcp password
 	KnownHostsFile  string // with c.KnownHosts
@@ -311,13 +316,25 @@ func haFile(c *schema.Cluster, h *schema.Host, dir string, s *haScript, tmpl str
 	return &File{Host: h.Name, Dest: dir + "/" + s.Script, Mode: 0o755, Owner: c.Layout.User, Group: c.Layout.Group, Data: s.render(tmpl)}
 }
 
-// haPgpoolScripts renders the scripts pgpool.conf names on a pgpool host: in streaming mode the
-// failover script and the follow script, in the config folder, mode 0755.
+// haPgpoolScripts renders the scripts pgpool.conf names on a pgpool host, in the config folder,
+// mode 0755: with a virtual IP the escalation script; in streaming mode the failover script
+// and the follow script.
 func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
-	if !c.Mode.Info().Has(schema.FeatFailover) {
-		return nil
-	}
 	dir := c.Layout.PgpoolConfigDir
+	var files []*File
+	if c.Escalates() {
+		esc := newHAScript(c, h, schema.EscalationScript)
+		esc.VIP, esc.VIPAddr = c.Watchdog.VirtualIP.String(), c.Watchdog.VirtualIP.Addr().String()
+		for _, n := range c.Watchdog.Nodes {
+			if n != h {
+				esc.Peers = append(esc.Peers, n)
+			}
+		}
+		files = append(files, haFile(c, h, dir, esc, "escalation.sh.tmpl"))
+	}
+	if !c.Mode.Info().Has(schema.FeatFailover) {
+		return files
+	}
 
 	failover := newHAScript(c, h, schema.FailoverScript)
 	failover.Param = "failover_command"
@@ -332,10 +349,9 @@ func haPgpoolScripts(c *schema.Cluster, h *schema.Host) []*File {
 	follow.Args = escapeArgs(follow.Escapes, true)
 	follow.Copies = true
 
-	return []*File{
+	return append(files,
 		haFile(c, h, dir, failover, "failover.sh.tmpl"),
-		haFile(c, h, dir, follow, "follow.sh.tmpl"),
-	}
+		haFile(c, h, dir, follow, "follow.sh.tmpl"))
 }
 
 // haBackendScripts renders the online recovery scripts into a backend's data directory:

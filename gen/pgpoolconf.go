@@ -65,6 +65,9 @@ func pgpoolConf(c *schema.Cluster, h *schema.Host) []byte {
 		}
 		fmt.Fprintf(&buf, "%s = %s\n", st.Name, st.Value.Conf())
 	}
+	if c.Watchdog != nil && c.Watchdog.AuthKey {
+		buf.WriteString("\n# wd_authkey, the watchdog's shared key, is a secret: setup.sh adds it below, from the\n# secret wd_authkey, in the installed copy only.\n")
+	}
 	return buf.Bytes()
 }
 

@@ -94,6 +94,9 @@ func sudoersRule(c *schema.Cluster, h *schema.Host) *File {
 	if h.Pgpool && len(pgpoolSudoCommands(c)) > 0 {
 		what = append(what, "close\n# this host's connections to a failed primary that failover.sh cannot fence (ss -K)")
 	}
+	if h.Pgpool && c.HasVIP() {
+		what = append(what, "move the watchdog's virtual IP\n# (if_up_cmd, if_down_cmd and arping_cmd)")
+	}
 	if len(what) == 0 {
 		return nil
 	}
@@ -108,8 +111,9 @@ func sudoersRule(c *schema.Cluster, h *schema.Host) *File {
 	return &File{Host: h.Name, Dest: sudoersFile(c), Mode: 0o440, Owner: "root", Group: "root", Data: []byte(b.String())}
 }
 
-// sudoCommands lists the command lines, as words, that the HA scripts run through sudo -n on
-// host h: a backend's serviceCommands, a pgpool host's pgpoolSudoCommands.
+// sudoCommands lists the command lines, as words, that the HA scripts and pgpool-II run through
+// sudo -n on host h: a backend's serviceCommands, a pgpool host's pgpoolSudoCommands and the
+// watchdog's VIPCommands.
 func sudoCommands(c *schema.Cluster, h *schema.Host) [][]string {
 	var out [][]string
 	if h.Backend {
@@ -118,6 +122,9 @@ func sudoCommands(c *schema.Cluster, h *schema.Host) [][]string {
 	if h.Pgpool {
 		for _, d := range pgpoolSudoCommands(c) {
 			out = append(out, d.Words)
+		}
+		if up, down, arping := c.VIPCommands(h); up != nil {
+			out = append(out, up, down, arping)
 		}
 	}
 	return out

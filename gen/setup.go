@@ -128,6 +128,7 @@ type setupData struct {
 	RequiredFiles []program
 	SSHKeyLine    string // the host's ssh_key, when it logs in elsewhere
 	ReloadNote    bool   // pgpool host: say that pgpool must reload or restart after a change
+	AuthKey       bool   // pgpool host: pgpool.conf gets wd_authkey from its secret
 }
 
 // setupCommon is what the "functions" part of setup.sh.tmpl renders (the shell functions of
@@ -171,6 +172,7 @@ type setupFile struct {
 	Src, Dest, Dir, Mode string
 	Root                 bool // owned by root, not by the OS user
 	NewDir               bool // the first file of Files in Dir
+	AuthKey              bool // pgpool.conf, which gets the watchdog's key at its end
 }
 
 // setupScript renders hosts/<host>/setup.sh, given the host's other files in the bundle.
@@ -207,6 +209,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	}
 	d.HasIsReady = pgFeaturesOf(c.PostgreSQL).IsReady
 	d.ReloadNote = h.Pgpool
+	d.AuthKey = h.Pgpool && c.Watchdog != nil && c.Watchdog.AuthKey
 	if h.Pgpool {
 		// Files that pgpool.conf names and the bundle cannot carry (keys, certificates).
 		for _, p := range c.Parameters {
@@ -257,6 +260,12 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 			d.Programs = append(d.Programs, program{"apt-get", "installing Debian's packages"})
 		}
 	}
+	if h.Pgpool && c.HasVIP() {
+		d.Programs = append(d.Programs,
+			program{lay.SudoCommand, "pgpool-II moves the virtual IP through it"},
+			program{lay.IPCommand, "the virtual IP goes up and down with it (iproute2)"},
+			program{lay.ArpingCommand, "the virtual IP's move is announced with it (iputils' arping; Debian: iputils-arping)"})
+	}
 	if h.Backend && c.Install.Method == "source" {
 		d.Programs = append(d.Programs, program{lay.PostgresBinDir + "/pg_config", "building pgpool-recovery"})
 	}
@@ -277,6 +286,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	for _, f := range files {
 		rel := strings.TrimPrefix(f.Path(), "hosts/"+h.Name+"/")
 		sf := setupFile{Src: rel, Dest: f.Dest, Dir: path.Dir(f.Dest), Mode: modeString(f.Mode), Root: f.Owner == "root"}
+		sf.AuthKey = d.AuthKey && f.Dest == lay.PgpoolConfigDir+"/pgpool.conf"
 		switch {
 		case f.Install == Merge && strings.HasSuffix(f.Dest, "/pool_passwd"):
 			d.PoolPasswdBlock = sf

@@ -347,6 +347,7 @@ var goldenKinds = map[string]string{
 	"sr_check.database": "user", "recovery.user": "user", "replication.user": "user",
 	"pcp_user.name": "user", "pool_user.name": "user", "hba.user": "users", "hba.database": "users",
 	"pgpool.listen_addresses": "addresses", "pgpool.pcp_listen_addresses": "addresses",
+	"watchdog.interface": "interface", "host.interface": "interface",
 }
 
 var (
@@ -378,6 +379,10 @@ func goldenHostile(src string) (string, int) {
 		case "user":
 			if len(v) <= 61 {
 				h = hostileWord("_", "."+v, 63)
+			}
+		case "interface":
+			if len(v) <= 13 {
+				h = hostileWord("_", "."+v, 15)
 			}
 		case "path":
 			if v != "" {
@@ -940,6 +945,23 @@ func TestScriptCommandsByVersion(t *testing.T) {
 		for _, f := range haFiles(c) {
 			cmds, _ := scriptCommands(t, name+": "+f.Dest, f.Data)
 			checkSudo(t, name+": "+f.Dest, cmds, allowed, seen)
+		}
+		// pgpool-II itself runs the watchdog's commands, from each pgpool host's pgpool.conf.
+		for _, h := range c.Hosts {
+			if !h.Pgpool {
+				continue
+			}
+			for _, st := range c.Settings(h) {
+				switch st.Record {
+				case "if_up_cmd", "if_down_cmd", "arping_cmd":
+					v, _ := st.Value.Text()
+					line, ok := strings.CutPrefix(v, "sudo -n ")
+					if !ok || !slices.Contains(allowed, line) {
+						t.Errorf("%s: %s of %s runs %q, not sudo -n with one of the sudoers rule's commands %q", name, st.Name, h.Name, v, allowed)
+					}
+					seen[line] = true
+				}
+			}
 		}
 		if c.Mode.Info().Has(schema.FeatFollow) && len(seen) != len(allowed) {
 			t.Errorf("%s: the scripts run %v with sudo, the sudoers rules allow %q", name, seen, allowed)

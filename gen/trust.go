@@ -139,11 +139,15 @@ const (
 	secretReplication = "replication"
 	secretPCP         = "pcp"
 	secretKey         = "pgpoolkey"
+	secretAuthKey     = "wd_authkey"
 )
 
 func secretEnv(name string) string {
-	if name == secretKey {
+	switch name {
+	case secretKey:
 		return "PGPOOLGEN_PGPOOLKEY"
+	case secretAuthKey:
+		return "PGPOOLGEN_WD_AUTHKEY"
 	}
 	return "PGPOOLGEN_" + strings.ToUpper(name) + "_PASSWORD"
 }
@@ -192,6 +196,9 @@ func hostSecrets(c *schema.Cluster, h *schema.Host) []secretEntry {
 				file = "~" + c.Layout.User + "/.pgpoolgen/pcp_password"
 			}
 			add(secretPCP, fmt.Sprintf("%s: pcp user %s's password, for pcp commands run as %s (pcp_attach_node in the follow script)", file, c.PCPUsers[0].Name, c.Layout.User))
+		}
+		if c.Watchdog != nil && c.Watchdog.AuthKey {
+			add(secretAuthKey, "the watchdog's shared key, wd_authkey of the installed pgpool.conf (the same on every pgpool host)")
 		}
 	}
 	return out

@@ -196,7 +196,7 @@ var Bindings = []Binding{
 	{Record: "heartbeat_deviceN", Why: "pgpoolgen leaves the heartbeat's device to the kernel's routing (binding to one needs root)", When: heartbeat, Per: PerHeartbeat, Value: fixed(StringValue(""))},
 	{Record: "wd_lifecheck_user", Key: "health_check.user", When: queryLifecheck, Value: str(func(c *Cluster) string { return c.HealthCheck.User })},
 	{Record: "wd_lifecheck_password", When: queryLifecheck, Value: fixed(StringValue("")), Note: noPassword},
-	{Record: "wd_lifecheck_dbname", Key: "health_check.database", When: queryLifecheck, Value: str(func(c *Cluster) string { return c.HealthCheck.Database })},
+	{Record: "wd_lifecheck_dbname", Why: "pgpoolgen has the query life check log in to health_check.database", When: queryLifecheck, Value: str(func(c *Cluster) string { return c.HealthCheck.Database })},
 	{Record: "wd_ipc_socket_dir", Why: "pgpoolgen puts the watchdog's socket beside pgpool-II's own (layout.pgpool_socket_dir)", When: hasWatchdog,
 		Value: str(func(c *Cluster) string { return c.Layout.PgpoolSocketDir })},
 	{Record: "failover_when_quorum_exists", Key: "watchdog.failover_when_quorum_exists", When: hasWatchdog, Value: boolean(func(c *Cluster) bool { return c.Watchdog.QuorumFailover })},
@@ -213,7 +213,7 @@ var Bindings = []Binding{
 	{Record: "if_down_cmd", Key: "watchdog.interface", When: (*Cluster).HasVIP, Value: vipCommand(1)},
 	{Record: "arping_path", Key: "layout.sudo_command", When: (*Cluster).HasVIP, Value: str((*Cluster).SudoDir)},
 	{Record: "arping_cmd", Key: "watchdog.interface", When: (*Cluster).HasVIP, Value: vipCommand(2)},
-	{Record: "wd_escalation_command", Why: "pgpoolgen points it at the escalation script it generates, which takes the virtual IP down on the other pgpool hosts", When: (*Cluster).HasVIP,
+	{Record: "wd_escalation_command", Why: "pgpoolgen points it at the escalation script it generates, which takes the virtual IP down on the other pgpool hosts", When: (*Cluster).Escalates,
 		Value: str(func(c *Cluster) string { return c.Layout.PgpoolConfigDir + "/" + EscalationScript })},
 }
 
@@ -223,7 +223,10 @@ func queryLifecheck(c *Cluster) bool { return c.Watchdog != nil && c.Watchdog.Li
 
 func nodeAddress(_ *Cluster, p Place) (Value, bool) { return StringValue(p.Host.Address), true }
 
-func nodeNote(_ *Cluster, p Place) string {
+func nodeNote(c *Cluster, p Place) string {
+	if pgpool.Spelling("hostnameN", c.Pgpool) == "" {
+		return "another watchdog node: host " + p.Host.Name
+	}
 	return "watchdog node " + strconv.Itoa(p.Host.WatchdogID) + ": host " + p.Host.Name
 }
 
@@ -372,8 +375,21 @@ func (l *loader) needs(t *table, key string) bool {
 	if b == nil {
 		panic("schema: needs(" + path + "): no binding sets a parameter from this key")
 	}
-	if !t.has(key) || !l.versionOK || pgpool.Spelling(b.Record, l.c.Pgpool) != "" {
+	if !t.has(key) || !l.versionOK {
 		return true
+	}
+	// Of the key's bindings (wd_port before 4.2, wd_portN from 4.2), the oldest says since when.
+	for i := range Bindings {
+		o := &Bindings[i]
+		if o.Key != path {
+			continue
+		}
+		if pgpool.Spelling(o.Record, l.c.Pgpool) != "" {
+			return true
+		}
+		if pgpool.Since(o.Record).Less(pgpool.Since(b.Record)) {
+			b = o
+		}
 	}
 	l.d.atKey(t.at(key), "sets %s, which pgpool-II %s does not have (it was added in %s); remove the key or target a later pgpool_version",
 		strings.TrimSuffix(b.Record, "N"), l.c.Pgpool, pgpool.Since(b.Record))

@@ -24,13 +24,19 @@ type Error struct {
 
 // Error writes the error on one line. Characters that could act on a terminal or hide text
 // (see text.Fault) are written as Go escapes, wherever they come from: a file name, a key.
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.line("") }
+
+// Warning writes a warning the same way, marked as one: the build goes on.
+func (e *Error) Warning() string { return e.line("warning: ") }
+
+func (e *Error) line(kind string) string {
 	var b strings.Builder
 	b.WriteString(text.Visible(e.File))
 	if e.Pos.IsValid() {
 		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
 	}
 	b.WriteString(": ")
+	b.WriteString(kind)
 	if e.Path != "" {
 		b.WriteString(text.Visible(e.Path))
 		b.WriteString(": ")

@@ -188,7 +188,7 @@ func (l *loader) trust(hostsOK bool) {
 			why = append(why, recovery...)
 		}
 		why = why[:len(why):len(why)] // an append to one edge's reasons must copy them
-		escalates := from.Pgpool && c.HasVIP()
+		escalates := from.Pgpool && c.Escalates()
 		for _, to := range c.Hosts {
 			w := why
 			if !to.Backend {

@@ -35,11 +35,13 @@ func (l *loader) parameters(t *table) {
 				l.d.atKey(at, "%s", secretMessage(name, p.Name, v))
 				continue
 			}
-			if p.Group == "WATCHDOG" && l.c.Watchdog == nil && len(l.c.Hosts) > 0 {
+			b := bindingOf(name)
+			written := b != nil && (b.When == nil || b.When(l.c))
+			if p.Group == "WATCHDOG" && l.c.Watchdog == nil && len(l.c.Hosts) > 0 && !written {
 				l.d.atKey(at, "%s is a watchdog setting, and this cluster has one pgpool host: pgpoolgen turns the watchdog on when two or more hosts have the role \"pgpool\"; remove it", name)
 				continue
 			}
-			if b := bindingOf(name); b != nil {
+			if b != nil {
 				if b.Key != "" {
 					l.d.atKey(at, "pgpoolgen sets %s from the spec key %s; set that instead", name, b.Key)
 				} else {

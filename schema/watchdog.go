@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"pgpoolgen/schema/pgpool"
 )
@@ -136,17 +137,25 @@ func (l *loader) watchdog(t *table, hostsOK bool) {
 	if n, ok := t.integer("port", 1024, 65535); ok {
 		w.Port = n
 	}
-	if n, ok := t.integer("heartbeat_port", 1024, 65535); ok {
-		w.HeartbeatPort = n
-	}
-	if s, ok := t.str("lifecheck"); ok {
-		switch {
-		case s != "heartbeat" && s != "query":
-			l.d.atValue(t.at("lifecheck"), "unknown life check %q; use \"heartbeat\" (UDP packets between the pgpool hosts) or \"query\" (each logs in to the others' pgpool)", s)
-		case s == "heartbeat" && w.Lifecheck == "query":
-			l.d.atValue(t.at("lifecheck"), "pgpool-II %s checks its peers by query only (heartbeat came in %s); use \"query\"", c.Pgpool, pgpool.Since("wd_lifecheck_method"))
-		default:
+	if s, ok := t.str("lifecheck"); ok && l.needs(t, "lifecheck") {
+		switch s {
+		case "heartbeat", "query":
 			w.Lifecheck = s
+		default:
+			l.d.atValue(t.at("lifecheck"), "unknown life check %q; use \"heartbeat\" (UDP packets between the pgpool hosts) or \"query\" (each logs in to the others' pgpool)", s)
+		}
+	}
+	if n, ok := t.integer("heartbeat_port", 1024, 65535); ok && l.needs(t, "heartbeat_port") {
+		w.HeartbeatPort = n
+		if w.Lifecheck != "heartbeat" {
+			l.d.atKey(t.at("heartbeat_port"), "is used only with lifecheck = \"heartbeat\"")
+		}
+	}
+	if w.Lifecheck != "heartbeat" {
+		for _, at := range l.wdHostKeys {
+			if strings.HasSuffix(at, ".heartbeat_addresses") {
+				l.d.atKey(at, "is used only with watchdog.lifecheck = \"heartbeat\"")
+			}
 		}
 	}
 	for _, b := range []struct {
@@ -166,7 +175,8 @@ func (l *loader) watchdog(t *table, hostsOK bool) {
 			w.AuthKey = v
 		}
 	}
-	if len(nodes)%2 == 0 && !w.HalfVotes {
+	// The watchdog has a quorum from 3.5 (V3_5_STABLE src/watchdog/watchdog.c; 3.4 has none).
+	if len(nodes)%2 == 0 && !w.HalfVotes && c.Pgpool.AtLeast(pgpool.V35) {
 		what := "pgpool-II " + c.Pgpool.String() + " has no enable_consensus_with_half_votes (4.1 has): add a pgpool host"
 		if pgpool.Spelling("enable_consensus_with_half_votes", c.Pgpool) != "" {
 			what = "add a pgpool host, or set watchdog.half_votes = true to count exactly half as a quorum (then two halves cut apart may both act)"
@@ -239,7 +249,8 @@ func (l *loader) checkWatchdogHosts(w *Watchdog) {
 		var outside []string
 		for _, h := range w.Nodes {
 			a, err := netip.ParseAddr(h.Address)
-			if err == nil && !w.VirtualIP.Contains(a) { // a DNS name cannot be checked here
+			// An IPv6 address or a DNS name says nothing about the host's IPv4 network.
+			if err == nil && a.Is4() && !w.VirtualIP.Contains(a) {
 				outside = append(outside, h.Name+" ("+h.Address+")")
 			}
 		}
@@ -296,6 +307,12 @@ func (c *Cluster) SudoDir() string { return path.Dir(c.Layout.SudoCommand) }
 
 // HasVIP reports whether the cluster's watchdog moves a virtual IP.
 func (c *Cluster) HasVIP() bool { return c.Watchdog != nil && c.Watchdog.VirtualIP.IsValid() }
+
+// Escalates reports whether a new leader runs the escalation script, which takes the virtual
+// IP down on the other pgpool hosts: wd_escalation_command came in 3.3.
+func (c *Cluster) Escalates() bool {
+	return c.HasVIP() && pgpool.Spelling("wd_escalation_command", c.Pgpool) != ""
+}
 
 // NodeIDFileContent is pgpool_node_id for pgpool host h.
 func NodeIDFileContent(h *Host) []byte { return []byte(strconv.Itoa(h.WatchdogID) + "\n") }

@@ -202,6 +202,9 @@ func load(c *command, args []string, stderr io.Writer) (*schema.Cluster, int) {
 		}
 		return nil, exitSpec
 	}
+	for _, w := range cluster.Warnings {
+		fmt.Fprintln(stderr, w.Warning())
+	}
 	return cluster, exitOK
 }
 

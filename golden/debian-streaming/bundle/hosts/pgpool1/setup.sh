@@ -635,8 +635,8 @@ aes_entry() {
 # the secrets. Those users' lines are replaced; other users' lines stay.
 entries=""
 entries+=$(cat -- "$here"/'merge/etc/pgpool2/pool_passwd')$'\n'
-entries+=$(aes_entry 'pgpool' "${secret[check]}")$'\n'
-entries+=$(aes_entry 'postgres' "${secret[recovery]}")$'\n'
+entries+=$(aes_entry 'pgpool' "${secret['check']}")$'\n'
+entries+=$(aes_entry 'postgres' "${secret['recovery']}")$'\n'
 ensure_parent '/etc/pgpool2'
 if [ -n "$entries" ]; then
 	merge_users '/etc/pgpool2/pool_passwd' "$entries"

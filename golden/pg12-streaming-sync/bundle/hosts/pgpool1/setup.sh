@@ -631,8 +631,8 @@ aes_entry() {
 # password at build time); the AES entries of the users pgpool-II logs in as are made here from
 # the secrets. Those users' lines are replaced; other users' lines stay.
 entries=""
-entries+=$(aes_entry 'pgpool' "${secret[check]}")$'\n'
-entries+=$(aes_entry 'postgres' "${secret[recovery]}")$'\n'
+entries+=$(aes_entry 'pgpool' "${secret['check']}")$'\n'
+entries+=$(aes_entry 'postgres' "${secret['recovery']}")$'\n'
 ensure_parent '/etc/pgpool2'
 if [ -n "$entries" ]; then
 	merge_users '/etc/pgpool2/pool_passwd' "$entries"

@@ -657,8 +657,8 @@ aes_entry() {
 # the secrets. Those users' lines are replaced; other users' lines stay.
 entries=""
 entries+=$(cat -- "$here"/'merge/usr/local/pgpool2/etc/pool_passwd')$'\n'
-entries+=$(aes_entry 'pgpool' "${secret[check]}")$'\n'
-entries+=$(aes_entry 'postgres' "${secret[recovery]}")$'\n'
+entries+=$(aes_entry 'pgpool' "${secret['check']}")$'\n'
+entries+=$(aes_entry 'postgres' "${secret['recovery']}")$'\n'
 ensure_parent '/usr/local/pgpool2/etc'
 if [ -n "$entries" ]; then
 	merge_users '/usr/local/pgpool2/etc/pool_passwd' "$entries"
