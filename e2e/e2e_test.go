@@ -43,8 +43,9 @@ var passwords = map[string]string{
 }
 
 // wdAuthkey is the watchdog's shared key, the secret wd_authkey of a cluster with several
-// pgpool hosts.
-const wdAuthkey = "wd e2e key 'x'"
+// pgpool hosts. pgpool.conf holds it quoted and cannot hold a quote or a backslash (setup
+// refuses them), so it has only spaces and other punctuation.
+const wdAuthkey = "wd e2e key/x:1 ok"
 
 // loginPassword is the password of a database user, from the secret its role takes it from.
 var loginPassword = map[string]string{
