@@ -54,7 +54,8 @@ func TestWatchdog(t *testing.T) {
 	}
 	// The standbys first: until they exist, pgpool's checks fail on them, quarantine them and
 	// put them back with each quorum change, and a client may meet a node that is not there.
-	c.admin = c.h(c.leader)
+	// Through the leader's own address: the VIP has its own check.
+	c.admin, c.from, c.to = c.h(c.leader), c.h(c.leader), c.h(c.leader).addr
 	if !check(t, "pcp_recovery_node_makes_the_standbys", func(t *testing.T) {
 		c.recover(t, 1)
 		c.recover(t, 2)
@@ -64,6 +65,7 @@ func TestWatchdog(t *testing.T) {
 	}) {
 		return
 	}
+	c.from, c.to = c.h("client"), c.vip
 	if !check(t, "vip_on_the_leader_only_and_clients_connect_through_it", func(t *testing.T) {
 		c.waitVIP(t, 30*time.Second, c.leader)
 		c.checkServedBy(t, c.leader)
@@ -112,14 +114,11 @@ func readVIP(t *testing.T, path string) string {
 	return vip
 }
 
-// addClient makes the client namespace on the test network and points the cluster's clients
-// at the virtual IP from there: no pgpool runs in it, so every query it gets answered went
-// through the VIP to whichever pgpool host holds it.
+// addClient makes the client namespace on the test network: no pgpool runs in it, so every
+// query from it that gets answered went through the VIP to whichever pgpool host holds it.
 func (c *wdCluster) addClient(t *testing.T) {
 	t.Helper()
-	h := newHost(t, c.work, c.net, "client", clientAddr)
-	c.hosts["client"] = h
-	c.from, c.to = h, c.vip
+	c.hosts["client"] = newHost(t, c.work, c.net, "client", clientAddr)
 }
 
 // A wdNode is a node of pcp_watchdog_info -v, as one pgpool host sees it.
