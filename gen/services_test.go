@@ -156,7 +156,7 @@ func TestSudoersVisudo(t *testing.T) {
 // TestSudoersPgpoolHost checks the pgpool host's sudoers rule, which allows failover.sh's ss -K
 // of each backend: visudo takes it (with the IPv6 addresses of pg12-streaming-sync, whose ':'
 // and brackets must be escaped, and a host that is also a backend), an unescaped '=' is a
-// syntax error, and sudo's own parser (cvtsudoers) reads back each command line as a pattern
+// syntax error, and sudo's own parser (with watchdog-4.3's virtual IP commands too) (cvtsudoers) reads back each command line as a pattern
 // that stands for exactly the words failover.sh runs.
 func TestSudoersPgpoolHost(t *testing.T) {
 	visudo, err := exec.LookPath("visudo")
@@ -169,7 +169,7 @@ func TestSudoersPgpoolHost(t *testing.T) {
 		}
 	}
 	cvtsudoers, _ := exec.LookPath("cvtsudoers")
-	for _, name := range []string{"debian-streaming", "pg12-streaming-sync"} {
+	for _, name := range []string{"debian-streaming", "pg12-streaming-sync", "watchdog-4.3"} {
 		file := filepath.Join("..", "golden", name, "cluster.toml")
 		src, err := os.ReadFile(file)
 		if err != nil {
@@ -194,7 +194,8 @@ func TestSudoersPgpoolHost(t *testing.T) {
 			for _, words := range sudoCommands(c, h) {
 				want = append(want, strings.Join(words, " "))
 			}
-			if n := len(c.Backends) + map[bool]int{true: 2}[h.Backend]; len(want) != n {
+			// With a virtual IP, also the watchdog's if_up_cmd, if_down_cmd and arping_cmd.
+			if n := len(c.Backends) + map[bool]int{true: 2}[h.Backend] + map[bool]int{true: 3}[c.HasVIP()]; len(want) != n {
 				t.Fatalf("%s: %d commands, want %d: %q", name, len(want), n, want)
 			}
 			p := filepath.Join(t.TempDir(), "rule")

@@ -102,9 +102,14 @@ func (l *loader) watchdog(t *table, hostsOK bool) {
 		t.finish()
 		return
 	}
+	// Where a problem of a key the spec leaves out stands: [watchdog], or the second pgpool
+	// host, which makes the watchdog.
 	at := func(key string) string {
-		if t.has(key) {
+		switch {
+		case t.has(key):
 			return t.at(key)
+		case t.present():
+			return "watchdog"
 		}
 		return l.hostPath[nodes[1]] + ".roles"
 	}

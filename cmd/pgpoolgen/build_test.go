@@ -324,3 +324,31 @@ func TestBuildKilled(t *testing.T) {
 		t.Errorf("no build was killed: the delays are too long for this machine")
 	}
 }
+
+// TestWarningsDoNotStopTheBuild: a spec Load warns about (two pgpool hosts) builds, and the
+// warning is on standard error with its file, line and key path.
+func TestWarningsDoNotStopTheBuild(t *testing.T) {
+	caseDir := t.TempDir()
+	copyDir(t, filepath.Join(goldenDir, "watchdog-4.3"), caseDir, "cluster.toml", "keys", "pcp-password.txt")
+	spec := filepath.Join(caseDir, "cluster.toml")
+	src := readFile(t, spec)
+	third := "\n[[host]]\nname = \"pgpool3\"\naddress = \"192.0.2.23\"\nroles = [\"pgpool\"]\nssh_key_file = \"keys/pgpool3.pub\"\nhost_key_file = \"keys/pgpool3.host.pub\"\ninterface = \"ens3\"\n"
+	if !strings.Contains(src, third) {
+		t.Fatalf("golden/watchdog-4.3 has no pgpool3 to remove")
+	}
+	if err := os.WriteFile(spec, []byte(strings.Replace(src, third, "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(t.TempDir(), "out")
+	if code := run([]string{"build", spec, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("build: exit %d\n%s", code, stderr.String())
+	}
+	want := spec + ":16:2: warning: watchdog: 2 pgpool hosts: the watchdog has a quorum only while more than half of them, 2, see each other"
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr:\n%s\nwant a line with\n%s", stderr.String(), want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
+		t.Errorf("no bundle after a warning: %v", err)
+	}
+}

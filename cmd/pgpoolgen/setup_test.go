@@ -38,6 +38,19 @@ type manifestDoc struct {
 	} `json:"secrets"`
 }
 
+// hasSecret reports whether host's setup reads the secret name.
+func (m manifestDoc) hasSecret(host, name string) bool {
+	for _, s := range m.Secrets {
+		if s.Host == host && s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// wdAuthKey is the watchdog's key the tests give setup.
+const wdAuthKey = "wd key:with-colon&amp;%s"
+
 func readManifest(t *testing.T, bundle string) manifestDoc {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(bundle, "manifest.json"))
@@ -204,6 +217,7 @@ func TestSetupScripts(t *testing.T) {
 		{"seed-master-slave", "3.1", "/usr/local/pgsql/bin", "/usr/local/pgpool2/bin", "postgres", "postgres", "/home/postgres"},
 		{"seed-replication", "3.1", "/usr/local/pgsql/bin", "/usr/local/pgpool2/bin", "postgres", "postgres", "/home/postgres"},
 		{"wide-ipv6-native", "4.7", "/opt/postgresql-17/bin", "/opt/pgpool-4.7/bin", "pgsql", "dba", "/home/pgsql"},
+		{"watchdog-4.3", "4.3", "/usr/lib/postgresql/15/bin", "/usr/sbin", "postgres", "postgres", "/var/lib/postgresql"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bundle := filepath.Join(t.TempDir(), "out")
@@ -211,7 +225,11 @@ func TestSetupScripts(t *testing.T) {
 			m := readManifest(t, bundle)
 			env := []string{}
 			for _, s := range m.Secrets {
-				env = append(env, s.Env+"=secret:with\\colon-"+s.Name)
+				v := "secret:with\\colon-" + s.Name
+				if s.Name == "wd_authkey" {
+					v = wdAuthKey // pgpool.conf cannot hold a backslash
+				}
+				env = append(env, s.Env+"="+v)
 			}
 			hosts := map[string]bool{}
 			for _, f := range m.Files {
@@ -222,6 +240,9 @@ func TestSetupScripts(t *testing.T) {
 			for _, host := range keys(hosts) {
 				root := t.TempDir()
 				files := stubs(tc.pgBin, tc.pgpoolBin, tc.series)
+				for _, p := range []string{"/usr/bin/sudo", "/usr/bin/ip", "/usr/bin/arping"} {
+					files[p] = "stub" // the watchdog moves its virtual IP with them
+				}
 				if tc.name == "wide-ipv6-native" {
 					// pgpool.conf names them; the operator provides them.
 					files["/etc/pgpool-ii/wide/server.crt"] = "certificate"
@@ -263,6 +284,10 @@ func TestSetupScripts(t *testing.T) {
 					}
 					want, _ := os.ReadFile(filepath.Join(bundle, f.Path))
 					have, _ := os.ReadFile(filepath.Join(root, f.Dest))
+					if filepath.Base(f.Dest) == "pgpool.conf" && m.hasSecret(host, "wd_authkey") {
+						// The watchdog's key, a secret, is added to the installed copy only.
+						want = append(want, "wd_authkey = '"+wdAuthKey+"'\n"...)
+					}
 					if !bytes.Equal(want, have) || fmt.Sprintf("%04o", got.Mode().Perm()) != f.Mode {
 						t.Errorf("%s: %s differs from the bundle or has mode %04o, want %s", host, f.Dest, got.Mode().Perm(), f.Mode)
 					}
@@ -526,4 +551,69 @@ func pgEnc(t *testing.T, key, password string) string {
 	}
 	t.Fatalf("pg_enc printed no pool_passwd string:\n%s", out)
 	return ""
+}
+
+// TestSetupWatchdogKey: the watchdog's key reaches the installed pgpool.conf only, which is
+// then the OS user's alone, and a key pgpool.conf cannot hold in single quotes stops setup
+// before it changes anything.
+func TestSetupWatchdogKey(t *testing.T) {
+	requireRoot(t)
+	bundle := filepath.Join(t.TempDir(), "out")
+	build(t, filepath.Join(goldenDir, "watchdog-4.3"), bundle)
+	inBundle := readFile(t, filepath.Join(bundle, "hosts/pgpool2/files/etc/pgpool2/pgpool.conf"))
+	if strings.Contains(inBundle, "wd_authkey =") {
+		t.Fatalf("the bundle's pgpool.conf sets wd_authkey")
+	}
+	script := filepath.Join(bundle, "hosts", "pgpool2", "setup.sh")
+	files := stubs("/usr/lib/postgresql/15/bin", "/usr/sbin", "4.3")
+	for _, p := range []string{"/usr/bin/sudo", "/usr/bin/ip", "/usr/bin/arping"} {
+		files[p] = "stub"
+	}
+	for _, bad := range []string{"it's", `back\slash`, "tab\there"} {
+		root := t.TempDir()
+		fakeHost(t, root, "postgres", "postgres", "/var/lib/postgresql", files)
+		giveKeyPair(t, filepath.Join(goldenDir, "watchdog-4.3"), "pgpool2", root, "/var/lib/postgresql")
+		before := statTree(t, root)
+		out, err := runSetup(t, script, []string{"PGPOOLGEN_WD_AUTHKEY=" + bad}, "--root", root, "--skip-network")
+		if err == nil || !strings.Contains(out, "secret wd_authkey holds a quote, a backslash or a control character") {
+			t.Errorf("key %q: setup did not stop on it: %v\n%s", bad, err, out)
+		}
+		if strings.Contains(out, bad) {
+			t.Errorf("key %q: setup printed the secret:\n%s", bad, out)
+		}
+		if diff := cmp.Diff(before, statTree(t, root)); diff != "" {
+			t.Errorf("key %q: setup changed the tree:\n%s", bad, diff)
+		}
+	}
+	root := t.TempDir()
+	fakeHost(t, root, "postgres", "postgres", "/var/lib/postgresql", files)
+	giveKeyPair(t, filepath.Join(goldenDir, "watchdog-4.3"), "pgpool2", root, "/var/lib/postgresql")
+	others := []string{"PGPOOLGEN_USER_APP_PASSWORD=app", "PGPOOLGEN_PCP_PASSWORD=pcp"}
+	env := append([]string{"PGPOOLGEN_WD_AUTHKEY=" + wdAuthKey}, others...)
+	out, err := runSetup(t, script, env, "--root", root, "--skip-network")
+	if err != nil {
+		t.Fatalf("setup: %v\n%s", err, out)
+	}
+	if strings.Contains(out, wdAuthKey) {
+		t.Errorf("setup printed the watchdog's key:\n%s", out)
+	}
+	conf := filepath.Join(root, "etc/pgpool2/pgpool.conf")
+	if got, want := readFile(t, conf), inBundle+"wd_authkey = '"+wdAuthKey+"'\n"; got != want {
+		t.Errorf("installed pgpool.conf ends in %q, want the bundle's file and the key", got[max(0, len(got)-120):])
+	}
+	checkMode(t, conf, 0o600)
+	if id := readFile(t, filepath.Join(root, "etc/pgpool2/pgpool_node_id")); id != "1\n" {
+		t.Errorf("pgpool_node_id of pgpool2 holds %q, want 1", id)
+	}
+	if out, err := runSetup(t, script, env, "--root", root, "--skip-network"); err != nil || !strings.Contains(out, "nothing to change") {
+		t.Errorf("second run: %v\n%s", err, out)
+	}
+	// A new key is a change of pgpool.conf, which pgpool-II reads on reload.
+	out, err = runSetup(t, script, append([]string{"PGPOOLGEN_WD_AUTHKEY=another-key"}, others...), "--root", root, "--skip-network")
+	if err != nil || !strings.Contains(out, "/etc/pgpool2/pgpool.conf") {
+		t.Errorf("run with a new key: %v\n%s", err, out)
+	}
+	if got := readFile(t, conf); !strings.HasSuffix(got, "\nwd_authkey = 'another-key'\n") || strings.Count(got, "wd_authkey =") != 1 {
+		t.Errorf("after a new key, pgpool.conf ends in %q", got[max(0, len(got)-120):])
+	}
 }
