@@ -4,7 +4,7 @@
 GO ?= go
 export GOFLAGS := -trimpath
 
-.PHONY: all build test lint golden bench fuzz clean e2e faults versions
+.PHONY: all build test lint golden bench fuzz clean e2e faults versions watchdog
 
 all: build
 
@@ -56,6 +56,13 @@ TRIALS ?= 3
 faults:
 	bash e2e/install-deps.sh
 	$(GO) test -tags 'e2e faults' -run TestFaults -count=1 -v -timeout 60m ./e2e/ -args -trials=$(TRIALS)
+
+# Watchdog on real servers (as root on Debian 12): three pgpool hosts with a virtual IP in front
+# of three backends (e2e/watchdog/cluster.toml), the leader killed, quorum lost, a backend
+# failover with three pgpools watching.
+watchdog:
+	bash e2e/install-deps.sh
+	$(GO) test -tags 'e2e watchdog' -run TestWatchdog -count=1 -v -timeout 15m ./e2e/
 
 # Every pgpool-II series 3.1-4.7 reads back the pgpool.conf pgpoolgen writes: the builds in
 # ../shared/pgpool-builds (or $$PGPOOL_BUILDS) on one throwaway PostgreSQL 15, as root on

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
+
 	"pgpoolgen/e2e/internal/proc"
 )
 
@@ -39,6 +41,11 @@ var passwords = map[string]string{
 	"user_app":    "app e2e:'pw'",
 	"pgpoolkey":   "e2e aes key/1",
 }
+
+// wdAuthkey is the watchdog's shared key, the secret wd_authkey of a cluster with several
+// pgpool hosts. pgpool.conf holds it quoted and cannot hold a quote or a backslash (setup
+// refuses them), so it has only spaces and other punctuation.
+const wdAuthkey = "wd e2e key/x:1 ok"
 
 // loginPassword is the password of a database user, from the secret its role takes it from.
 var loginPassword = map[string]string{
@@ -95,7 +102,16 @@ type cluster struct {
 	bundle  string
 	secrets string
 	hosts   map[string]*host // by name
-	order   []string
+	order   []string         // the spec's hosts, in spec order
+	// pgpools are the hosts that run pgpool (spec order: watchdog node ids 0, 1, ...), backends
+	// those that run PostgreSQL.
+	pgpools, backends []string
+	// from and to are where clients connect from and to: by default the first pgpool host and
+	// its address; with watchdog, a client namespace and the virtual IP.
+	from *host
+	to   string
+	// admin is the pgpool host pcp commands run on: the first one unless a test says.
+	admin *host
 	// newPrimary and follower are the standbys failover made the primary and re-pointed.
 	newPrimary, follower string
 	manifest             struct {
@@ -115,6 +131,34 @@ type cluster struct {
 }
 
 func (c *cluster) h(name string) *host { return c.hosts[name] }
+
+// A specHost is what the harness reads of a [[host]] of the spec: it makes each host as the
+// spec places it.
+type specHost struct {
+	Name    string   `toml:"name"`
+	Address string   `toml:"address"`
+	Roles   []string `toml:"roles"`
+}
+
+// readSpecHosts reads the spec's hosts; every address must be on the test network.
+func readSpecHosts(t *testing.T, path string) []specHost {
+	t.Helper()
+	var spec struct {
+		Host []specHost `toml:"host"`
+	}
+	if _, err := toml.DecodeFile(path, &spec); err != nil {
+		t.Fatalf("reading the hosts of %s: %v", path, err)
+	}
+	for _, h := range spec.Host {
+		if !strings.HasPrefix(h.Address, testNet+".") {
+			t.Fatalf("%s: host %s has address %q, not on the test network %s.0/%d", path, h.Name, h.Address, testNet, netMask)
+		}
+	}
+	if len(spec.Host) == 0 {
+		t.Fatalf("%s has no [[host]]", path)
+	}
+	return spec.Host
+}
 
 // bringUp makes the hosts, keys and bundle of a spec in e2e/<name>, applies the bundle with
 // each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1.
@@ -140,10 +184,17 @@ func bringUp(t *testing.T, name string) *cluster {
 
 	net := newNetwork(t)
 	c.net = net
-	for i, n := range []string{"pgpool", "pg1", "pg2", "pg3"} {
-		h := newHost(t, work, net, n, fmt.Sprintf("%s.%d", testNet, 10+i))
+	for _, sh := range readSpecHosts(t, filepath.Join(spec, "cluster.toml")) {
+		n := sh.Name
+		h := newHost(t, work, net, n, sh.Address)
 		c.hosts[n] = h
 		c.order = append(c.order, n)
+		if slices.Contains(sh.Roles, "pgpool") {
+			c.pgpools = append(c.pgpools, n)
+		}
+		if slices.ContainsFunc(sh.Roles, func(r string) bool { return r != "pgpool" }) {
+			c.backends = append(c.backends, n)
+		}
 		// The OS user's key pair and the host's sshd host key: what an operator has before
 		// running pgpoolgen. No ssh config: each host has one address, which its connections
 		// come from.
@@ -168,6 +219,11 @@ LogLevel VERBOSE
 		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/sshd_config"), []byte(sshdConfig), 0o644))
 	}
 
+	if len(c.pgpools) == 0 || len(c.backends) == 0 {
+		t.Fatalf("%s: the harness needs a pgpool host and a backend, the spec has pgpool %v and backends %v", name, c.pgpools, c.backends)
+	}
+	c.from, c.to, c.admin = c.h(c.pgpools[0]), c.h(c.pgpools[0]).addr, c.h(c.pgpools[0])
+
 	// The bundle.
 	c.bundle = filepath.Join(work, "bundle")
 	bin := pgpoolgen(t, work)
@@ -176,7 +232,7 @@ LogLevel VERBOSE
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("pgpoolgen build: %v\n%s", err, out)
 	}
-	breakBundle(t, c.bundle)
+	breakBundle(t, c)
 	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
 	must(t, err)
 	must(t, json.Unmarshal(m, &c.manifest))
@@ -194,12 +250,15 @@ LogLevel VERBOSE
 	for name, pw := range passwords {
 		must(t, os.WriteFile(filepath.Join(c.secrets, name), []byte(pw+"\n"), 0o600))
 	}
+	if len(c.pgpools) > 1 {
+		must(t, os.WriteFile(filepath.Join(c.secrets, "wd_authkey"), []byte(wdAuthkey+"\n"), 0o600))
+	}
 
 	// Every backend host gets Debian's own empty cluster, as the postgresql-15 package makes
 	// it: pg_createcluster, postgresql.conf and pg_hba.conf in /etc/postgresql/15/main (the
 	// host's, never copied by a base backup), the data directory in /var/lib/postgresql/15/main.
 	// Everything else of PostgreSQL's (settings, pg_hba.conf lines, roles) is the bundle's.
-	for _, n := range []string{"pg1", "pg2", "pg3"} {
+	for _, n := range c.backends {
 		h := c.h(n)
 		watchPostgres(h)
 		h.mustRun(t, 2*time.Minute, "root", "pg_createcluster", "--locale", "C.UTF-8", "-p", "5432", "15", "main")
@@ -221,9 +280,9 @@ LogLevel VERBOSE
 	// The first backend starts as the primary, the way the package starts a cluster; setup runs
 	// again, and now makes the roles and the pgpool_recovery functions. The standbys are made
 	// by pcp_recovery_node.
-	pg1 := c.h("pg1")
-	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", confDir, "-w", "-t", "60", "-l", "/var/log/postgresql/pg1.log", "start")
-	t.Logf("setup of pg1 after its cluster started:\n%s", c.setup(t, pg1, "--skip-network"))
+	pg1 := c.h(c.backends[0])
+	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", confDir, "-w", "-t", "60", "-l", "/var/log/postgresql/"+pg1.name+".log", "start")
+	t.Logf("setup of %s after its cluster started:\n%s", pg1.name, c.setup(t, pg1, "--skip-network"))
 	return c
 }
 
@@ -241,29 +300,50 @@ func (c *cluster) setup(t *testing.T, h *host, args ...string) string {
 	return out
 }
 
-// startPgpool starts pgpool on the pgpool host and waits until it takes clients.
+// startPgpool starts pgpool on every pgpool host and waits until each takes clients on its
+// own address.
 func (c *cluster) startPgpool(t *testing.T) {
 	t.Helper()
-	h := c.h("pgpool")
-	h.start(t, "pgpool", osUser, pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
-	if _, ok := proc.WaitFor(30*time.Second, func() bool {
-		_, err := c.sql("postgres", "SELECT 1")
-		return err == nil
-	}); !ok {
-		t.Fatalf("pgpool does not take clients on %s:9999; see %s", pgpoolIP, filepath.Join(h.logs, "pgpool.log"))
+	for _, n := range c.pgpools {
+		c.startPgpoolOn(t, c.h(n))
+	}
+	for _, n := range c.pgpools {
+		c.waitPgpool(t, c.h(n))
 	}
 }
 
-// sql runs one statement through pgpool as user, with the user's password, from the pgpool
-// host.
+// startPgpoolOn starts pgpool on the pgpool host h, its output appended to h's pgpool.log.
+func (c *cluster) startPgpoolOn(t *testing.T, h *host) *exec.Cmd {
+	t.Helper()
+	return h.start(t, "pgpool", osUser, pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
+}
+
+// waitPgpool waits until pgpool on h takes clients on h's address.
+func (c *cluster) waitPgpool(t *testing.T, h *host) {
+	t.Helper()
+	if _, ok := proc.WaitFor(30*time.Second, func() bool {
+		_, err := c.psql(h, h.addr, "postgres", loginPassword["postgres"], "SELECT 1")
+		return err == nil
+	}); !ok {
+		t.Fatalf("pgpool does not take clients on %s:9999; see %s", h.addr, filepath.Join(h.logs, "pgpool.log"))
+	}
+}
+
+// sql runs one statement through pgpool as user, with the user's password, from the client's
+// host (c.from) to pgpool's address (c.to).
 func (c *cluster) sql(user, stmt string) (string, error) {
 	return c.sqlWith(user, loginPassword[user], stmt)
 }
 
 // sqlWith is sql with a password of the test's choosing.
 func (c *cluster) sqlWith(user, password, stmt string) (string, error) {
-	out, err := c.h("pgpool").run(20*time.Second, osUser, []string{"PGPASSWORD=" + password, "PGCONNECT_TIMEOUT=10"},
-		pgBin+"/psql", "-X", "-A", "-t", "-w", "-h", pgpoolIP, "-p", "9999", "-U", user, "-d", "postgres", "-c", stmt)
+	return c.psql(c.from, c.to, user, password, stmt)
+}
+
+// psql runs one statement through the pgpool at addr, from host from.
+func (c *cluster) psql(from *host, addr, user, password, stmt string) (string, error) {
+	out, err := from.run(20*time.Second, osUser, []string{"PGPASSWORD=" + password, "PGCONNECT_TIMEOUT=10"},
+		pgBin+"/psql", "-X", "-A", "-t", "-w", "-h", addr, "-p", "9999", "-U", user, "-d", "postgres", "-c", stmt)
 	return strings.TrimSpace(out), err
 }
 
@@ -273,10 +353,16 @@ func (c *cluster) direct(h *host, stmt string) (string, error) {
 	return strings.TrimSpace(out), err
 }
 
-// pcp runs a pcp command on the pgpool host as the OS user, whose ~/.pcppass setup wrote.
+// pcp runs a pcp command on the admin pgpool host as the OS user, whose ~/.pcppass setup
+// wrote.
 func (c *cluster) pcp(timeout time.Duration, env []string, command string, args ...string) (string, error) {
+	return c.pcpOn(c.admin, timeout, env, command, args...)
+}
+
+// pcpOn is pcp on the pgpool host h, to its own pgpool.
+func (c *cluster) pcpOn(h *host, timeout time.Duration, env []string, command string, args ...string) (string, error) {
 	full := append([]string{pgpoolBin + "/" + command, "-h", "localhost", "-p", "9898", "-U", pcpUser}, args...)
-	return c.h("pgpool").run(timeout, osUser, env, full...)
+	return h.run(timeout, osUser, env, full...)
 }
 
 // node is a row of SHOW pool_nodes.
@@ -352,9 +438,16 @@ func (c *cluster) detach(t *testing.T, id int) {
 	c.waitNodes(t, 30*time.Second, fmt.Sprintf("node %d down after pcp_detach_node", id), nodeStatus(id, "down"))
 }
 
-// checkPgpoolShow reads back every parameter of the generated pgpool.conf through PGPOOL SHOW.
+// checkPgpoolShow reads back every parameter of each pgpool host's generated pgpool.conf
+// through PGPOOL SHOW on that host's pgpool.
 func (c *cluster) checkPgpoolShow(t *testing.T) {
-	conf, err := os.ReadFile(filepath.Join(c.h("pgpool").root, "/etc/pgpool2/pgpool.conf"))
+	for _, n := range c.pgpools {
+		c.checkPgpoolShowOn(t, c.h(n))
+	}
+}
+
+func (c *cluster) checkPgpoolShowOn(t *testing.T, h *host) {
+	conf, err := os.ReadFile(filepath.Join(h.root, "/etc/pgpool2/pgpool.conf"))
 	must(t, err)
 	line := regexp.MustCompile(`^([a-z_0-9]+) = (.*)$`)
 	n, masked := 0, 0
@@ -364,9 +457,9 @@ func (c *cluster) checkPgpoolShow(t *testing.T) {
 			continue
 		}
 		name, want := m[1], strings.Trim(m[2], "'")
-		out, err := c.sql("postgres", "PGPOOL SHOW "+name)
+		out, err := c.psql(h, h.addr, "postgres", loginPassword["postgres"], "PGPOOL SHOW "+name)
 		if err != nil {
-			t.Errorf("PGPOOL SHOW %s: %v %s", name, err, out)
+			t.Errorf("%s: PGPOOL SHOW %s: %v %s", h.name, name, err, out)
 			continue
 		}
 		got := shownValue(name, out)
@@ -375,13 +468,13 @@ func (c *cluster) checkPgpoolShow(t *testing.T) {
 		case got == "*****":
 			masked++ // pgpool-II shows passwords and pool_passwd masked
 		case !sameValue(want, got):
-			t.Errorf("pgpool took %s = %q, the file says %q", name, got, want)
+			t.Errorf("%s: pgpool took %s = %q, the file says %q", h.name, name, got, want)
 		}
 	}
 	if n < 30 {
-		t.Errorf("read back only %d parameters", n)
+		t.Errorf("%s: read back only %d parameters", h.name, n)
 	}
-	t.Logf("%d parameters read back with the values written (%d of them shown masked)", n, masked)
+	t.Logf("%s: %d parameters read back with the values written (%d of them shown masked)", h.name, n, masked)
 }
 
 // shownValue picks the value out of PGPOOL SHOW's output: one line, or for a parameter with
@@ -470,12 +563,17 @@ func (c *cluster) checkPoolHBA(t *testing.T) {
 // checkScramOnly reads the rules on every host: every host line of pool_hba.conf and of the
 // backends' pg_hba.conf asks for scram-sha-256, and the check user is no superuser.
 func (c *cluster) checkScramOnly(t *testing.T) {
-	files := map[string]string{"pgpool": "/etc/pgpool2/pool_hba.conf"}
-	for _, n := range []string{"pg1", "pg2", "pg3"} {
-		files[n] = confDir + "/pg_hba.conf"
+	type file struct{ host, path string }
+	var files []file
+	for _, n := range c.pgpools {
+		files = append(files, file{n, "/etc/pgpool2/pool_hba.conf"})
+	}
+	for _, n := range c.backends {
+		files = append(files, file{n, confDir + "/pg_hba.conf"})
 	}
 	hostLines := 0
-	for n, f := range files {
+	for _, fl := range files {
+		n, f := fl.host, fl.path
 		data, err := os.ReadFile(filepath.Join(c.h(n).root, f))
 		must(t, err)
 		for _, l := range strings.Split(string(data), "\n") {
@@ -492,7 +590,7 @@ func (c *cluster) checkScramOnly(t *testing.T) {
 	if hostLines < 10 {
 		t.Errorf("only %d host lines in the hosts' pool_hba.conf and pg_hba.conf", hostLines)
 	}
-	if got, err := c.direct(c.h("pg1"), "SELECT rolname FROM pg_roles WHERE rolname IN ('pgpool', 'repl', 'rewind', 'app') AND rolsuper ORDER BY 1"); err != nil || got != "" {
+	if got, err := c.direct(c.h(c.backends[0]), "SELECT rolname FROM pg_roles WHERE rolname IN ('pgpool', 'repl', 'rewind', 'app') AND rolsuper ORDER BY 1"); err != nil || got != "" {
 		t.Errorf("superusers among the roles the bundle makes: %q %v, want none (only the recovery user postgres is one)", got, err)
 	}
 }
@@ -510,11 +608,15 @@ func (c *cluster) checkSetupIdempotent(t *testing.T) {
 // "param" writes follow_primary_command under its 3.x name, which pgpool-II 4.3 ignores;
 // "failover-path" points failover_command at a script that does not exist; "rewind" makes the
 // follow script's pg_rewind log in as a role that does not exist; "missing-key"
-// drops the pgpool host's key from pg2's authorized_keys.
-func breakBundle(t *testing.T, bundle string) {
+// drops the first pgpool host's key from pg2's authorized_keys. With watchdog: "escalation"
+// drops wd_escalation_command from every pgpool.conf, so a new leader leaves the VIP on the
+// killed one; "sudoers" lets the OS user run only "ip addr del" of the VIP, not "ip addr add",
+// so no leader can bring the VIP up. A damage for what a cluster does not have (watchdog, a
+// host pg2) is logged and skipped, so one E2E_BREAK can be given to a run of several clusters.
+func breakBundle(t *testing.T, c *cluster) {
 	t.Helper()
 	edit := func(rel, old, new string) {
-		p := filepath.Join(bundle, rel)
+		p := filepath.Join(c.bundle, rel)
 		data, err := os.ReadFile(p)
 		must(t, err)
 		if !strings.Contains(string(data), old) {
@@ -522,27 +624,65 @@ func breakBundle(t *testing.T, bundle string) {
 		}
 		must(t, os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
 	}
+	conf := func(n string) string { return "hosts/" + n + "/files/etc/pgpool2/pgpool.conf" }
+	watchdog := len(c.pgpools) > 1
+	skip := func(why string) {
+		t.Logf("E2E_BREAK=%s does not apply to cluster %s: %s", os.Getenv("E2E_BREAK"), c.name, why)
+	}
 	switch os.Getenv("E2E_BREAK") {
 	case "":
 	case "param":
-		edit("hosts/pgpool/files/etc/pgpool2/pgpool.conf", "follow_primary_command =", "follow_master_command =")
+		for _, n := range c.pgpools {
+			edit(conf(n), "follow_primary_command =", "follow_master_command =")
+		}
 	case "failover-path":
-		edit("hosts/pgpool/files/etc/pgpool2/pgpool.conf", "/etc/pgpool2/failover.sh ", "/etc/pgpool2/failover-missing.sh ")
+		for _, n := range c.pgpools {
+			edit(conf(n), "/etc/pgpool2/failover.sh ", "/etc/pgpool2/failover-missing.sh ")
+		}
 	case "rewind":
-		edit("hosts/pgpool/files/etc/pgpool2/follow_primary.sh", "readonly REWIND_USER='rewind'", "readonly REWIND_USER='nobody'")
+		for _, n := range c.pgpools {
+			edit("hosts/"+n+"/files/etc/pgpool2/follow_primary.sh", "readonly REWIND_USER='rewind'", "readonly REWIND_USER='nobody'")
+		}
 	case "missing-key":
-		p := filepath.Join(bundle, "hosts/pg2/merge/var/lib/postgresql/.ssh/authorized_keys")
+		if c.h("pg2") == nil {
+			skip("no host pg2")
+			return
+		}
+		p := filepath.Join(c.bundle, "hosts/pg2/merge/var/lib/postgresql/.ssh/authorized_keys")
 		data, err := os.ReadFile(p)
 		must(t, err)
 		var kept []string
+		from := c.pgpools[0]
 		for _, l := range strings.Split(string(data), "\n") {
-			if !strings.Contains(l, ":pgpool ") && !strings.HasSuffix(l, ":pgpool") {
+			if !strings.Contains(l, ":"+from+" ") && !strings.HasSuffix(l, ":"+from) {
 				kept = append(kept, l)
 			}
 		}
 		must(t, os.WriteFile(p, []byte(strings.Join(kept, "\n")), 0o644))
+	case "escalation":
+		if !watchdog {
+			skip("no watchdog")
+			return
+		}
+		for _, n := range c.pgpools {
+			edit(conf(n), "wd_escalation_command = ", "# wd_escalation_command = ")
+		}
+	case "sudoers":
+		if !watchdog {
+			skip("no watchdog")
+			return
+		}
+		for _, n := range c.pgpools {
+			rules, err := filepath.Glob(filepath.Join(c.bundle, "hosts", n, "files/etc/sudoers.d/*"))
+			must(t, err)
+			if len(rules) != 1 {
+				t.Fatalf("E2E_BREAK=sudoers: %s has %d files in etc/sudoers.d, want 1", n, len(rules))
+			}
+			rel, _ := filepath.Rel(c.bundle, rules[0])
+			edit(rel, "/usr/bin/ip addr add ", "/usr/bin/ip addr show ")
+		}
 	default:
-		t.Fatalf("E2E_BREAK=%q: want param, failover-path, rewind or missing-key", os.Getenv("E2E_BREAK"))
+		t.Fatalf("E2E_BREAK=%q: want param, failover-path, rewind, missing-key, escalation or sudoers", os.Getenv("E2E_BREAK"))
 	}
 }
 
@@ -614,9 +754,7 @@ func (c *cluster) checkSlots(t *testing.T, h *host, want string) {
 // was brought in line with pg_rewind, and not by the fallback to a fresh copy.
 func (c *cluster) checkRewound(t *testing.T, host string) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(c.h("pgpool").logs, "pgpool.log"))
-	must(t, err)
-	log := string(data)
+	log := c.pgpoolLogs(t)
 	on := "on " + c.h(host).addr
 	var rewound, copied bool
 	for _, l := range strings.Split(log, "\n") {
@@ -627,8 +765,21 @@ func (c *cluster) checkRewound(t *testing.T, host string) {
 		copied = copied || strings.Contains(l, rewindFallback)
 	}
 	if !rewound || copied {
-		t.Errorf("the follow script on %s: pg_rewind done %v, fell back to a fresh copy %v; see %s", host, rewound, copied, filepath.Join(c.h("pgpool").logs, "pgpool.log"))
+		t.Errorf("the follow script on %s: pg_rewind done %v, fell back to a fresh copy %v; see the pgpool.log files in %s", host, rewound, copied, filepath.Join(c.work, "logs"))
 	}
+}
+
+// pgpoolLogs is the pgpool logs of every pgpool host, one after the other: the scripts run on
+// whichever pgpool host the watchdog lets run them.
+func (c *cluster) pgpoolLogs(t *testing.T) string {
+	t.Helper()
+	var all strings.Builder
+	for _, n := range c.pgpools {
+		data, err := os.ReadFile(filepath.Join(c.h(n).logs, "pgpool.log"))
+		must(t, err)
+		all.Write(data)
+	}
+	return all.String()
 }
 
 // The follow script's log lines for a rewind that worked and for its fallback.

@@ -249,12 +249,13 @@ func (h *host) mustRun(t *testing.T, timeout time.Duration, user string, args ..
 	return out
 }
 
-// start starts a long-running program in the host's namespace, its output in the host's
-// log folder; the test stops it at the end.
+// start starts a long-running program in the host's namespace, its output appended to
+// name.log in the host's log folder (a restarted program keeps its earlier lines); the test
+// stops it at the end.
 func (h *host) start(t *testing.T, name, user string, args ...string) *exec.Cmd {
 	t.Helper()
 	c := h.cmd(context.Background(), user, args...)
-	log, err := os.Create(filepath.Join(h.logs, name+".log"))
+	log, err := os.OpenFile(filepath.Join(h.logs, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	must(t, err)
 	c.Stdout, c.Stderr = log, log
 	track(t, h.name+" "+name, c, func() { log.Close() })

@@ -5,7 +5,7 @@ set -euo pipefail
 if [ $# -gt 0 ]; then
 	packages=("$@")
 else
-	packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux iproute2 openssl)
+	packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux iproute2 openssl sudo iputils-arping)
 fi
 missing=()
 for p in "${packages[@]}"; do

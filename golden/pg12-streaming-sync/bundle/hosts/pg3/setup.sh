@@ -595,7 +595,9 @@ locate '/etc/postgresql/12/main/postgresql.conf' file
 if [ "$found" = 1 ]; then
 	before=${#changed_files[@]}
 	look '/etc/postgresql/12/main/postgresql.conf' user
-	if ! printf '%s\n' "$have" | grep -Eq "^[[:space:]]*include_dir[[:space:]]*=?[[:space:]]*'conf\.d'"; then
+	# A here-string, not a pipe: grep -q quits at the match, and pipefail would count the
+	# writer's SIGPIPE as a failure.
+	if ! grep -Eq "^[[:space:]]*include_dir[[:space:]]*=?[[:space:]]*'conf\.d'" <<<"$have"; then
 		say "setup of pg3 stopped: /etc/postgresql/12/main/postgresql.conf does not read conf.d (include_dir = 'conf.d', as Debian's pg_createcluster writes it), so the bundle's settings would not apply: add that line"
 		exit 1
 	fi
