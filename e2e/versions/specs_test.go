@@ -125,7 +125,9 @@ func matrixSpec(ser, mode, preset string, watchdog bool) string {
 			b.WriteString("database = \"sr_db\"\n")
 		}
 	}
-	b.WriteString("\n[recovery]\ntimeout = 123\nuser = \"rec_user\"\n")
+	if recovers(mode) {
+		b.WriteString("\n[recovery]\ntimeout = 123\nuser = \"rec_user\"\n")
+	}
 	if watchdog {
 		fmt.Fprintf(&b, "\n[watchdog]\nvirtual_ip = %q\ninterface = %q\nport = %d\n", wdVIP, wdInterface, wdPort)
 		if !before(ser, "3.3") {
@@ -146,7 +148,7 @@ func matrixSpec(ser, mode, preset string, watchdog bool) string {
 	}
 	for i, h := range hosts {
 		role := h.role
-		if mode == "native_replication" && role != "pgpool" {
+		if !primaryStandby(mode) && role != "pgpool" {
 			role = "backend"
 		}
 		fmt.Fprintf(&b, "\n[[host]]\nname = %q\naddress = %q\nroles = [%q]\nssh_key = %q\n", h.name, h.addr, role, fixture.SSHKey(h.name))
@@ -228,17 +230,48 @@ func (e expect) want() string {
 	return "a value"
 }
 
+// The modes, as the test reads pgpool-II's documentation of each: which have a primary and
+// standbys (the others take "backend"s), and which copy a node by online recovery.
+func primaryStandby(mode string) bool {
+	return mode == "streaming_replication" || mode == "logical_replication" || mode == "slony"
+}
+
+func recovers(mode string) bool {
+	return mode == "streaming_replication" || mode == "native_replication" || mode == "snapshot_isolation"
+}
+
+// matrixModes are the modes series ser has: streaming, native and raw in every series, logical
+// replication from 3.7, slony up to 4.6, snapshot isolation from 4.2.
+func matrixModes(ser string) []string {
+	modes := []string{"streaming_replication", "native_replication", "raw"}
+	if !before(ser, "3.7") {
+		modes = append(modes, "logical_replication")
+	}
+	if before(ser, "4.7") {
+		modes = append(modes, "slony")
+	}
+	if !before(ser, "4.2") {
+		modes = append(modes, "snapshot_isolation")
+	}
+	return modes
+}
+
 // matrixExpect lists what matrixSpec asks of pgpool-II ser in mode.
 func matrixExpect(ser, mode string) []expect {
 	streaming := mode == "streaming_replication"
 	var e []expect
 	add := func(name, value, why string) { e = append(e, expect{name: name, value: value, why: why}) }
 	if before(ser, "4.2") {
-		if streaming {
+		switch mode {
+		case "streaming_replication", "logical_replication", "slony":
+			sub := map[string]string{"streaming_replication": "stream", "logical_replication": "logical", "slony": "slony"}[mode]
 			add("master_slave_mode", "on", "cluster.mode")
-			add("master_slave_sub_mode", "stream", "cluster.mode")
+			add("master_slave_sub_mode", sub, "cluster.mode")
 			add("replication_mode", "off", "cluster.mode")
-		} else {
+		case "raw":
+			add("master_slave_mode", "off", "cluster.mode")
+			add("replication_mode", "off", "cluster.mode")
+		default:
 			add("replication_mode", "on", "cluster.mode")
 			add("master_slave_mode", "off", "cluster.mode")
 		}
@@ -272,11 +305,13 @@ func matrixExpect(ser, mode string) []expect {
 			expect{name: "failover_command", nonEmpty: true, why: "streaming mode's failover script"})
 		add("log_standby_delay", "always", "parameters.log_standby_delay")
 	}
-	add("recovery_timeout", "123", "recovery.timeout")
-	add("recovery_user", "rec_user", "recovery.user")
-	add("recovery_1st_stage_command", "recovery_1st_stage", "online recovery")
-	if !streaming {
-		add("recovery_2nd_stage_command", "recovery_2nd_stage", "online recovery in native mode")
+	if recovers(mode) {
+		add("recovery_timeout", "123", "recovery.timeout")
+		add("recovery_user", "rec_user", "recovery.user")
+		add("recovery_1st_stage_command", "recovery_1st_stage", "online recovery")
+		if !streaming {
+			add("recovery_2nd_stage_command", "recovery_2nd_stage", "online recovery in native mode")
+		}
 	}
 	for i := 0; i < 3; i++ {
 		add(fmt.Sprintf("backend_weight%d", i), fmt.Sprint(i+1), fmt.Sprintf("host[%d].weight", i+1))
@@ -391,8 +426,12 @@ func matrixConfs(t *testing.T) []conf {
 	}
 	var out []conf
 	for _, ser := range series {
-		for _, mode := range []string{"streaming_replication", "native_replication"} {
-			for _, preset := range []string{"debian", "source"} {
+		for _, mode := range matrixModes(ser) {
+			presets := []string{"debian", "source"}
+			if mode != "streaming_replication" && mode != "native_replication" {
+				presets = presets[:1] // the layout does not change with the mode
+			}
+			for _, preset := range presets {
 				src := matrixSpec(ser, mode, preset, false)
 				c, err := schema.Load("cluster.toml", []byte(src), env)
 				if err != nil {
