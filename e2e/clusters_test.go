@@ -12,13 +12,17 @@ import (
 )
 
 func TestMainE2E(t *testing.T) {
-	t.Run("streaming", testStreaming)
+	t.Run("streaming", func(t *testing.T) { testStreaming(t, "streaming") })
 	t.Run("native", testNative)
+	// The same cluster and checks on pgpool-II 4.7 (the build and its pgpool_recovery): the
+	// scripts' arguments and the recovery functions' database changed after 4.3.
+	t.Run("streaming-47", func(t *testing.T) { testStreaming(t, "streaming-47") })
 	printSummary()
 }
 
-func testStreaming(t *testing.T) {
-	c := bringUp(t, "streaming")
+// testStreaming runs the streaming replication checks on the spec in e2e/<spec>.
+func testStreaming(t *testing.T, spec string) {
+	c := bringUp(t, spec)
 	defer teardown(c)
 	c.newPrimary, c.follower = "pg2", "pg3" // until failover says otherwise
 	c.startPgpool(t)

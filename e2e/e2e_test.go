@@ -109,6 +109,10 @@ type cluster struct {
 	}
 
 	net *network
+	// pgpoolBin is where the pgpool host's pgpool-II programs are: Debian's, or the build's
+	// the spec runs on.
+	pgpoolBin string
+	build     *build // nil for Debian's pgpool2
 	// firstSetup is when the first setup.sh started: make faults times the bundle to a
 	// running cluster from there.
 	firstSetup time.Time
@@ -117,9 +121,18 @@ type cluster struct {
 func (c *cluster) h(name string) *host { return c.hosts[name] }
 
 // bringUp makes the hosts, keys and bundle of a spec in e2e/<name>, applies the bundle with
-// each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1.
+// each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1. A spec whose
+// pgpool_bin_dir is a build's (specBuild) runs on that build, which bringUp installs in the
+// hosts' namespaces; without the builds it skips (fails in CI).
 func bringUp(t *testing.T, name string) *cluster {
 	t.Helper()
+	src, err := os.ReadFile(filepath.Join(name, "cluster.toml"))
+	must(t, err)
+	series := specBuild(t, name, src)
+	var archive string
+	if series != "" {
+		archive = checkBuild(t, series)
+	}
 	for _, p := range []string{"/usr/bin/pg_createcluster", pgBin + "/initdb", pgpoolBin + "/pgpool", "/usr/sbin/sshd", pgpoolBin + "/pcp_recovery_node"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: make e2e installs postgresql-15, pgpool2, postgresql-15-pgpool2 and openssh-server", p)
@@ -130,18 +143,24 @@ func bringUp(t *testing.T, name string) *cluster {
 	must(t, os.Chmod(work, 0o755))
 	t.Logf("work folder, logs under %s/logs", work)
 	fmt.Fprintf(os.Stderr, "e2e %s: logs of pgpool, PostgreSQL, sshd and the scripts in %s/logs\n", name, work)
-	c := &cluster{name: name, work: work, hosts: map[string]*host{}}
+	c := &cluster{name: name, work: work, hosts: map[string]*host{}, pgpoolBin: pgpoolBin}
+	if series != "" {
+		c.build = unpackBuild(t, work, series, archive)
+		c.pgpoolBin = c.build.pgpoolDir() + "/bin"
+	}
 	spec := filepath.Join(work, "spec")
 	must(t, os.MkdirAll(filepath.Join(spec, "keys"), 0o755))
-	src, err := os.ReadFile(filepath.Join(name, "cluster.toml"))
-	must(t, err)
 	must(t, os.WriteFile(filepath.Join(spec, "cluster.toml"), src, 0o644))
 	must(t, os.MkdirAll("/run/sshd", 0o755))
 
 	net := newNetwork(t)
 	c.net = net
 	for i, n := range []string{"pgpool", "pg1", "pg2", "pg3"} {
-		h := newHost(t, work, net, n, fmt.Sprintf("%s.%d", testNet, 10+i))
+		var mounts []string
+		if c.build != nil {
+			mounts = c.build.mounts(n != "pgpool")
+		}
+		h := newHost(t, work, net, n, fmt.Sprintf("%s.%d", testNet, 10+i), mounts)
 		c.hosts[n] = h
 		c.order = append(c.order, n)
 		// The OS user's key pair and the host's sshd host key: what an operator has before
@@ -166,6 +185,9 @@ StrictModes yes
 LogLevel VERBOSE
 `, h.addr)
 		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/sshd_config"), []byte(sshdConfig), 0o644))
+	}
+	if c.build != nil {
+		c.build.verify(t, c)
 	}
 
 	// The bundle.
@@ -245,7 +267,7 @@ func (c *cluster) setup(t *testing.T, h *host, args ...string) string {
 func (c *cluster) startPgpool(t *testing.T) {
 	t.Helper()
 	h := c.h("pgpool")
-	h.start(t, "pgpool", osUser, pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
+	h.start(t, "pgpool", osUser, c.pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
 	if _, ok := proc.WaitFor(30*time.Second, func() bool {
 		_, err := c.sql("postgres", "SELECT 1")
 		return err == nil
@@ -275,7 +297,7 @@ func (c *cluster) direct(h *host, stmt string) (string, error) {
 
 // pcp runs a pcp command on the pgpool host as the OS user, whose ~/.pcppass setup wrote.
 func (c *cluster) pcp(timeout time.Duration, env []string, command string, args ...string) (string, error) {
-	full := append([]string{pgpoolBin + "/" + command, "-h", "localhost", "-p", "9898", "-U", pcpUser}, args...)
+	full := append([]string{c.pgpoolBin + "/" + command, "-h", "localhost", "-p", "9898", "-U", pcpUser}, args...)
 	return c.h("pgpool").run(timeout, osUser, env, full...)
 }
 
@@ -574,6 +596,9 @@ func teardown(c *cluster) {
 	stopPostgres()
 	procs.StopAll()
 	sweepNamespaces()
+	if c.build != nil {
+		os.RemoveAll(c.build.opt) // the unpacked build; the logs stay
+	}
 }
 
 func printSummary() {
