@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,17 +75,32 @@ func checkBuild(t *testing.T, series string) string {
 	t.Helper()
 	archive := filepath.Join(buildsDir(t), "pgpool-"+series+".tar.xz")
 	if _, err := os.Stat(archive); err != nil {
-		msg := fmt.Sprintf("no pgpool-II %s build (%v): the e2e run on pgpool-II %s needs ../shared/pgpool-builds beside the checkout, or PGPOOL_BUILDS set to its folder", series, err, series)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		unusable(t, fmt.Sprintf("no pgpool-II %s build (%v): the e2e run on pgpool-II %s needs ../shared/pgpool-builds beside the checkout, or PGPOOL_BUILDS set to its folder", series, err, series))
 	}
 	return archive
 }
 
+// unusable skips the test when the build it needs is missing or cannot run the cluster, or
+// fails it in CI.
+func unusable(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// noAES is what a pgpool-II built without OpenSSL says when it meets an AES entry of
+// pool_passwd (aes_decrypt_with_password without USE_SSL, src/utils/ssl_utils.c): its binary
+// holds the message only then.
+const noAES = "AES decryption is not supported by this build"
+
 // unpackBuild unpacks the archive into <work>/opt/pgpool and checks that it holds what the
-// hosts run: pgpool, the pcp tools, and the pgpool_recovery extension for PostgreSQL 15.
+// hosts run: pgpool, the pcp tools, and the pgpool_recovery extension for PostgreSQL 15; and
+// that pgpool reads AES entries: every login of the bundle's own users (health check,
+// streaming check, recovery) and of its [[pool_user]]s goes through the AES entries setup
+// makes in pool_passwd, which a build without OpenSSL refuses with a FATAL at its first
+// check. Such a build is like a missing one, and its work folder goes.
 func unpackBuild(t *testing.T, work, series, archive string) *build {
 	t.Helper()
 	b := &build{series: series, opt: filepath.Join(work, "opt")}
@@ -95,6 +111,12 @@ func unpackBuild(t *testing.T, work, series, archive string) *build {
 		if _, err := os.Stat(filepath.Join(dest, series, f)); err != nil {
 			t.Fatalf("the pgpool-II %s build %s lacks %s: %v", series, archive, f, err)
 		}
+	}
+	bin, err := os.ReadFile(filepath.Join(dest, series, "bin/pgpool"))
+	must(t, err)
+	if bytes.Contains(bin, []byte(noAES)) {
+		os.RemoveAll(work)
+		unusable(t, fmt.Sprintf("the pgpool-II %s build %s was built without OpenSSL: it cannot read pool_passwd's AES entries (pgpool says %q at its first login), through which the bundle's users log in; build it with configure --with-openssl (libssl-dev)", series, archive, noAES))
 	}
 	return b
 }

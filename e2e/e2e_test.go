@@ -141,13 +141,13 @@ func bringUp(t *testing.T, name string) *cluster {
 	work, err := os.MkdirTemp("/var/tmp", "pgpoolgen-e2e-"+name+"-")
 	must(t, err)
 	must(t, os.Chmod(work, 0o755))
-	t.Logf("work folder, logs under %s/logs", work)
-	fmt.Fprintf(os.Stderr, "e2e %s: logs of pgpool, PostgreSQL, sshd and the scripts in %s/logs\n", name, work)
 	c := &cluster{name: name, work: work, hosts: map[string]*host{}, pgpoolBin: pgpoolBin}
 	if series != "" {
 		c.build = unpackBuild(t, work, series, archive)
 		c.pgpoolBin = c.build.pgpoolDir() + "/bin"
 	}
+	t.Logf("work folder, logs under %s/logs", work)
+	fmt.Fprintf(os.Stderr, "e2e %s: logs of pgpool, PostgreSQL, sshd and the scripts in %s/logs\n", name, work)
 	spec := filepath.Join(work, "spec")
 	must(t, os.MkdirAll(filepath.Join(spec, "keys"), 0o755))
 	must(t, os.WriteFile(filepath.Join(spec, "cluster.toml"), src, 0o644))
