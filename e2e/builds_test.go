@@ -156,10 +156,21 @@ func (b *build) verify(t *testing.T, c *cluster) {
 	if !strings.Contains(out, b.series+".") {
 		t.Fatalf("the pgpool host's pcp_node_info --version: %q, want pgpool-II %s", out, b.series)
 	}
+	// Every file of the build's extension, as PostgreSQL finds it on each backend: the
+	// library differs from Debian's 4.3.5 one, and pgpool_recovery--1.0.sql is the build's
+	// alone (its other SQL files and the control file are the same as Debian's).
 	src := filepath.Join(b.opt, "pgpool", b.series, "pgsql15")
+	var files [][2]string
+	for _, d := range [][2]string{{"lib", pgLib}, {"extension", pgExtension}} {
+		entries, err := os.ReadDir(filepath.Join(src, d[0]))
+		must(t, err)
+		for _, e := range entries {
+			files = append(files, [2]string{filepath.Join(src, d[0], e.Name()), d[1] + "/" + e.Name()})
+		}
+	}
 	for _, n := range []string{"pg1", "pg2", "pg3"} {
-		for _, f := range [][2]string{{"lib/pgpool-recovery.so", pgLib + "/pgpool-recovery.so"}, {"extension/pgpool_recovery.control", pgExtension + "/pgpool_recovery.control"}} {
-			if out, err := c.h(n).run(30*time.Second, "root", nil, "cmp", filepath.Join(src, f[0]), f[1]); err != nil {
+		for _, f := range files {
+			if out, err := c.h(n).run(30*time.Second, "root", nil, "cmp", f[0], f[1]); err != nil {
 				t.Fatalf("%s's %s is not the pgpool-II %s build's: %v\n%s", n, f[1], b.series, err, out)
 			}
 		}
