@@ -48,7 +48,7 @@ func (s bindSpec) toml() string {
 		}
 	}
 	roles := []string{"primary", "standby"}
-	if s.mode == schema.Native {
+	if !s.mode.Info().Has(schema.FeatPrimaryStandby) {
 		roles = []string{"backend", "backend"}
 	}
 	fmt.Fprintf(&b, "\n[[host]]\nname = \"pgpool1\"\naddress = \"192.0.2.1\"\nroles = [\"pgpool\"]\nssh_key = %q\n", sshKeyLine("bind@pgpool1"))
@@ -78,11 +78,11 @@ func (s bindSpec) load() (*schema.Cluster, error) {
 	return schema.Load("cluster.toml", []byte(s.toml()), haEnv)
 }
 
-// generatedModes are the clustering modes pgpoolgen writes bundles for.
-func generatedModes() []schema.Mode {
+// generatedModes are the clustering modes series v has: pgpoolgen generates each.
+func generatedModes(v pgpool.Version) []schema.Mode {
 	var out []schema.Mode
 	for _, m := range schema.Modes {
-		if m.Generated {
+		if m.In(v) {
 			out = append(out, m.Mode)
 		}
 	}
@@ -130,7 +130,7 @@ func mustLoad(t *testing.T, s bindSpec) *schema.Cluster {
 // pgpool.Check), and that none is set twice.
 func TestWrittenNamesKnown(t *testing.T) {
 	for _, v := range pgpool.Series {
-		for _, m := range generatedModes() {
+		for _, m := range generatedModes(v) {
 			c := mustLoad(t, bindSpec{series: v, mode: m})
 			seen := map[string]bool{}
 			for _, l := range confLines(t, c) {
@@ -142,7 +142,7 @@ func TestWrittenNamesKnown(t *testing.T) {
 				}
 				seen[l.name] = true
 			}
-			if len(seen) < 25 {
+			if len(seen) < 20 {
 				t.Errorf("pgpool-II %s %s: pgpool.conf sets only %d parameters", v, m, len(seen))
 			}
 		}
@@ -242,7 +242,7 @@ func TestSpecKeysWritten(t *testing.T) {
 		}
 	}
 	for _, v := range pgpool.Series {
-		for _, m := range generatedModes() {
+		for _, m := range generatedModes(v) {
 			plain := confLines(t, mustLoad(t, bindSpec{series: v, mode: m}))
 			var plainWD []confLine
 			hasWD := pgpool.Spelling("use_watchdog", v) != ""
@@ -314,13 +314,19 @@ func TestSpecKeysWritten(t *testing.T) {
 // TestModeSwitches checks how each series is told the mode (docs/spec.md, [cluster]).
 func TestModeSwitches(t *testing.T) {
 	for _, v := range pgpool.Series {
-		for _, m := range generatedModes() {
+		for _, m := range generatedModes(v) {
 			var want []string
 			switch {
 			case !v.Less(pgpool.MustVersion("4.2")):
 				want = []string{"backend_clustering_mode = '" + m.String() + "'"}
 			case m == schema.Streaming:
 				want = []string{"master_slave_mode = on", "master_slave_sub_mode = 'stream'", "replication_mode = off"}
+			case m == schema.Logical:
+				want = []string{"master_slave_mode = on", "master_slave_sub_mode = 'logical'", "replication_mode = off"}
+			case m == schema.Slony:
+				want = []string{"master_slave_mode = on", "master_slave_sub_mode = 'slony'", "replication_mode = off"}
+			case m == schema.Raw: // raw mode is both switches off
+				want = []string{"master_slave_mode = off", "replication_mode = off"}
 			default:
 				want = []string{"master_slave_mode = off", "replication_mode = on"}
 			}
@@ -344,7 +350,7 @@ func TestModeSwitches(t *testing.T) {
 // would take whichever line comes last.
 func TestParametersCannotRepeat(t *testing.T) {
 	for _, v := range pgpool.Series {
-		for _, m := range generatedModes() {
+		for _, m := range generatedModes(v) {
 			for _, l := range confLines(t, mustLoad(t, bindSpec{series: v, mode: m})) {
 				names := []string{l.name}
 				if p := pgpool.Lookup(l.name); p != nil && !p.Indexed {

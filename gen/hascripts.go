@@ -367,6 +367,9 @@ func haBackendScripts(c *schema.Cluster, h *schema.Host) []*File {
 // Name and no host: Generate shares their bytes between the backends, which keeps the work and
 // memory of a cluster linear in its number of backends.
 func dataDirScripts(c *schema.Cluster) []*File {
+	if !c.Mode.Info().Has(schema.FeatRecovery) {
+		return nil
+	}
 	render := func(s *haScript, tmpl string) *File {
 		return &File{Name: s.Script, Mode: 0o755, Owner: c.Layout.User, Group: c.Layout.Group, Data: s.render(tmpl)}
 	}

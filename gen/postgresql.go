@@ -99,12 +99,31 @@ func pgSettingsOf(c *schema.Cluster, h *schema.Host) []pgSetting {
 	}
 	set("listen_addresses", h.Address+",localhost", "")
 	set("port", strconv.Itoa(h.Port), "")
-	set("wal_level", postgres.WALLevel(v), "")
-	senders := postgres.MaxWALSenders(v, n)
-	set("max_wal_senders", strconv.Itoa(senders), sized("a WAL sender per standby and two for pg_basebackup (online recovery)", n, senders))
-	if v.AtLeast(postgres.Lookup("max_replication_slots").Since) {
-		slots := postgres.MaxReplicationSlots(v, n)
-		set("max_replication_slots", strconv.Itoa(slots), sized("a slot per backend and pg_basebackup's temporary one", n, slots))
+	mode := c.Mode.Info()
+	switch mode.WALLevel {
+	case "replica":
+		set("wal_level", postgres.WALLevel(v), "")
+	case "logical":
+		set("wal_level", "logical", "logical replication: the primary publishes, the standbys subscribe")
+	}
+	if mode.WALLevel != "" {
+		senders := postgres.MaxWALSenders(v, n)
+		why := "a WAL sender per standby and two for pg_basebackup (online recovery)"
+		if !mode.Has(schema.FeatRecovery) {
+			why = "a WAL sender per subscription of a standby, and two to spare"
+		}
+		set("max_wal_senders", strconv.Itoa(senders), sized(why, n, senders))
+		if v.AtLeast(postgres.Lookup("max_replication_slots").Since) {
+			slots := postgres.MaxReplicationSlots(v, n)
+			why := "a slot per backend and pg_basebackup's temporary one"
+			if !mode.Has(schema.FeatRecovery) {
+				why = "a slot per subscription of a standby, and one to spare"
+			}
+			set("max_replication_slots", strconv.Itoa(slots), sized(why, n, slots))
+		}
+	}
+	if mode.Isolation != "" {
+		set("default_transaction_isolation", mode.Isolation, "")
 	}
 	if follow {
 		set("hot_standby", "on", "")
@@ -318,13 +337,17 @@ func pgHBA(c *schema.Cluster) []byte {
 	rows = make([]hbaRow, 0, 2*len(addrs)+20)
 	comment("The scripts and setup, as the OS user %s over the local socket.", c.Layout.User)
 	line("local", "all", hbaName(c.Layout.User), "", "peer")
-	if c.Mode.Info().Has(schema.FeatFollow) {
+	recovery := c.Mode.Info().Has(schema.FeatRecovery)
+	switch {
+	case c.Mode.Info().Has(schema.FeatFollow):
 		comment("Streaming replication and pg_basebackup (online recovery) from each backend, as %s.", c.Replication.User)
-	} else {
+	case recovery:
 		comment("pg_basebackup and the copy's streaming (online recovery) from each backend, as %s.", c.Replication.User)
 	}
 	for _, a := range addrs {
-		line("host", "replication", hbaName(c.Replication.User), a, method)
+		if recovery {
+			line("host", "replication", hbaName(c.Replication.User), a, method)
+		}
 	}
 	if c.Rewind.User != "" {
 		comment("pg_rewind in the follow script, from each backend, as %s.", c.Rewind.User)
@@ -355,10 +378,16 @@ func pgHBA(c *schema.Cluster) []byte {
 		if c.Pgpool.AtLeast(pgpool.V40) || method == "trust" {
 			comment("pgpool-II's %s from %s, as %s.", what, p.Name, checkUsers)
 			line("host", checkDBs, checkUsers, addr, method)
-			comment("pgpool-II's online recovery from %s, as %s: the recovery functions, then its checks that the node is up.", p.Name, c.Recovery.User)
-			line("host", recDBs, hbaName(c.Recovery.User), addr, method)
+			if recovery {
+				comment("pgpool-II's online recovery from %s, as %s: the recovery functions, then its checks that the node is up.", p.Name, c.Recovery.User)
+				line("host", recDBs, hbaName(c.Recovery.User), addr, method)
+			}
 		} else {
-			comment("pgpool-II %s sends no password for its %s (%s) and online recovery (%s), since", c.Pgpool, what, checkUsers, c.Recovery.User)
+			users := fmt.Sprintf("%s (%s)", what, checkUsers)
+			if recovery {
+				users += fmt.Sprintf(" and online recovery (%s)", c.Recovery.User)
+			}
+			comment("pgpool-II %s sends no password for its %s, since", c.Pgpool, users)
 			comment("pgpool.conf holds none and pool_passwd serves them from 4.0 only:")
 			comment("add lines for them from %s with a method that needs none (trust on a network you trust), or", p.Address)
 			comment("set [postgresql] hba_method = \"trust\".")

@@ -18,6 +18,7 @@ type pgSpec struct {
 	pg, pgpool string // versions
 	preset     string // "debian" or "source"
 	native     bool
+	mode       string   // another cluster.mode, roles as it takes them
 	postgresql string   // lines of [postgresql]
 	extra      string   // more tables (pool users, [replication], [parameters])
 	addresses  []string // of pgpool1, pg1, pg2, pg3; 192.0.2.10-13 when nil
@@ -29,6 +30,13 @@ func (s pgSpec) toml() string {
 	roles := []string{"primary", "standby", "standby"}
 	if s.native {
 		mode, roles = "native_replication", []string{"backend", "backend", "backend"}
+	}
+	switch s.mode {
+	case "":
+	case "logical_replication", "slony":
+		mode = s.mode
+	default:
+		mode, roles = s.mode, []string{"backend", "backend", "backend"}
 	}
 	if s.preset == "" {
 		s.preset = "debian"
@@ -498,6 +506,8 @@ func TestSettingsOnRealPostgres(t *testing.T) {
 		{pg: "15", postgresql: "synchronous = \"any\"\nsynchronous_count = 2\nreplication_slots = false\nwal_keep_mb = 512"},
 		{pg: "15", postgresql: "synchronous = \"first\"\nhba_method = \"md5\"\ndata_checksums = true", addresses: []string{"2001:db8::10", "2001:db8::11", "pg2.example.com", "192.0.2.13"}},
 		{pg: "15", native: true},
+		{pg: "15", mode: "snapshot_isolation"},
+		{pg: "15", mode: "logical_replication"},
 	} {
 		c := s.load(t)
 		file := pgSettings(c, backend(t, c, "pg2"))

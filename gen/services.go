@@ -60,7 +60,10 @@ func pgpoolUnit(c *schema.Cluster) string {
 // packages bring no unit (the source layout), the server's unit.
 func backendServiceFiles(c *schema.Cluster, h *schema.Host) []*File {
 	lay := c.Layout
-	files := []*File{sudoersRule(c, h)}
+	var files []*File
+	if rule := sudoersRule(c, h); rule != nil {
+		files = append(files, rule)
+	}
 	if ownPostgresUnit(c) {
 		dir := h.DataDirectory
 		if lay.PostgresConfigDir != "" {
@@ -88,7 +91,7 @@ func backendServiceFiles(c *schema.Cluster, h *schema.Host) []*File {
 // each backend (pgpoolSudoCommands). A host with both roles gets both in its one file.
 func sudoersRule(c *schema.Cluster, h *schema.Host) *File {
 	var what []string
-	if h.Backend {
+	if h.Backend && startsServers(c) {
 		what = append(what, "start\n# and stop this host's PostgreSQL through systemd (sudo -n), where systemd runs")
 	}
 	if h.Pgpool && len(pgpoolSudoCommands(c)) > 0 {
@@ -116,7 +119,7 @@ func sudoersRule(c *schema.Cluster, h *schema.Host) *File {
 // watchdog's VIPCommands.
 func sudoCommands(c *schema.Cluster, h *schema.Host) [][]string {
 	var out [][]string
-	if h.Backend {
+	if h.Backend && startsServers(c) {
 		out = append(out, serviceCommand(c, "start"), serviceCommand(c, "stop"))
 	}
 	if h.Pgpool {
@@ -128,6 +131,13 @@ func sudoCommands(c *schema.Cluster, h *schema.Host) [][]string {
 		}
 	}
 	return out
+}
+
+// startsServers reports whether the HA scripts start and stop the backends' servers: in
+// failover, follow and online recovery.
+func startsServers(c *schema.Cluster) bool {
+	m := c.Mode.Info()
+	return m.Has(schema.FeatRecovery) || m.Has(schema.FeatFailover)
 }
 
 // sudoersCommand writes a command line for a sudoers rule: '\\', ',', ':', '=', '(', ')' and

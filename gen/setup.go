@@ -184,7 +184,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 		User: lay.User, Group: lay.Group, Home: lay.Home,
 		PgBin: lay.PostgresBinDir, PgLib: lay.PostgresLibDir, PgpoolBin: lay.PgpoolBinDir,
 		Pgpool: h.Pgpool, Backend: h.Backend, Port: strconv.Itoa(h.Port),
-		InstallPgpool: h.Pgpool && c.Install.Method != "none", InstallRecovery: h.Backend && c.Install.Method != "none",
+		InstallPgpool: h.Pgpool && c.Install.Method != "none", InstallRecovery: h.Backend && c.Install.Method != "none" && c.Mode.Info().Has(schema.FeatRecovery),
 		InstallMethod: c.Install.Method, Tarball: c.Install.SourceTarball, Prefix: path.Dir(lay.PgpoolBinDir),
 		SQLDir: "src/sql", PgpoolPackage: "pgpool2", RecoveryPackage: "postgresql-" + c.PostgreSQL.String() + "-pgpool2",
 		Secrets:    secrets,
@@ -204,7 +204,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 			}
 		}
 	}
-	if c.Pgpool.AtLeast(pgpool.V33) {
+	if c.Pgpool.AtLeast(pgpool.V33) && c.Mode.Info().Has(schema.FeatRecovery) {
 		d.ExtensionSQL = "CREATE EXTENSION IF NOT EXISTS pgpool_recovery"
 	}
 	d.HasIsReady = pgFeaturesOf(c.PostgreSQL).IsReady

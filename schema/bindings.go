@@ -152,9 +152,9 @@ var Bindings = []Binding{
 	{Record: "connect_timeout", Key: "health_check.connect_timeout", Value: integer(func(c *Cluster) int { return c.HealthCheck.ConnectTimeout })},
 
 	// Online recovery: the scripts are looked up in the primary's (main node's) data directory.
-	{Record: "recovery_user", Key: "recovery.user", Value: str(func(c *Cluster) string { return c.Recovery.User })},
-	{Record: "recovery_password", Value: fixed(StringValue("")), Note: noPassword},
-	{Record: "recovery_timeout", Key: "recovery.timeout", Value: integer(func(c *Cluster) int { return c.Recovery.Timeout })},
+	{Record: "recovery_user", Key: "recovery.user", Needs: FeatRecovery, Value: str(func(c *Cluster) string { return c.Recovery.User })},
+	{Record: "recovery_password", Needs: FeatRecovery, Value: fixed(StringValue("")), Note: noPassword},
+	{Record: "recovery_timeout", Key: "recovery.timeout", Needs: FeatRecovery, Value: integer(func(c *Cluster) int { return c.Recovery.Timeout })},
 
 	// Fixed rules.
 	{Record: "enable_pool_hba", Why: "pgpoolgen always turns it on and writes pool_hba.conf from the [[hba]] rules", Value: fixed(BoolValue(true))},
@@ -165,7 +165,7 @@ var Bindings = []Binding{
 		Value: str((*Cluster).FollowCommand), Note: func(*Cluster, Place) string {
 			return "re-points the remaining standbys at the new primary after a failover"
 		}},
-	{Record: "recovery_1st_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Value: fixed(StringValue(RecoveryFirstStage))},
+	{Record: "recovery_1st_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Needs: FeatRecovery, Value: fixed(StringValue(RecoveryFirstStage))},
 	{Record: "recovery_2nd_stage_command", Why: "pgpoolgen points it at the recovery script it generates", Needs: FeatSecondStage, Value: fixed(StringValue(RecoverySecondStage))},
 	{Record: "use_watchdog", Why: "pgpoolgen turns it on when two or more hosts have the role \"pgpool\", and off otherwise",
 		Value: boolean(func(c *Cluster) bool { return c.Watchdog != nil })},

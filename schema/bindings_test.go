@@ -175,17 +175,17 @@ func TestModesIn(t *testing.T) {
 	}
 }
 
-// TestModesRefused checks that the modes pgpoolgen does not generate are refused as before.
-func TestModesRefused(t *testing.T) {
-	for _, m := range Modes {
-		if m.Generated {
-			continue
-		}
-		src := "[cluster]\nmode = \"" + m.Name + "\"\n"
+// TestModesInSeries checks that a mode a series lacks is refused with the series that have it.
+func TestModesInSeries(t *testing.T) {
+	for _, tc := range []struct{ mode, series, want string }{
+		{"slony", "4.7", "pgpool-II 4.7 has no slony mode (pgpool-II 3.1-4.6 has)"},
+		{"logical_replication", "3.6", "pgpool-II 3.6 has no logical_replication mode (pgpool-II 3.7-4.7 has)"},
+		{"snapshot_isolation", "4.1", "pgpool-II 4.1 has no snapshot_isolation mode (pgpool-II 4.2-4.7 has)"},
+	} {
+		src := "[cluster]\nmode = \"" + tc.mode + "\"\npgpool_version = \"" + tc.series + "\"\n"
 		_, err := Load("cluster.toml", []byte(src), Env{})
-		want := "cluster.mode: \"" + m.Name + "\" is a pgpool-II mode pgpoolgen does not generate yet"
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("mode %s: got %v, want an error with %q", m.Name, err, want)
+		if err == nil || !strings.Contains(err.Error(), "cluster.mode: "+tc.want) {
+			t.Errorf("mode %s on %s: got %v, want an error with %q", tc.mode, tc.series, err, tc.want)
 		}
 	}
 }

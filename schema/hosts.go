@@ -140,12 +140,16 @@ func (l *loader) hosts(root *table, list []*table) {
 	case len(pgpools) > pgpool.MaxBackends:
 		l.d.atKey(pgpools[pgpool.MaxBackends]+".roles", "is pgpool host %d of %d, but pgpool-II's watchdog handles at most %d; remove %d", pgpool.MaxBackends+1, len(pgpools), pgpool.MaxBackends, len(pgpools)-pgpool.MaxBackends)
 	}
-	if c.Mode.Info().Has(FeatPrimaryStandby) && len(c.Backends) > 0 {
+	if m := c.Mode.Info(); m.Has(FeatPrimaryStandby) && len(c.Backends) > 0 {
 		switch {
 		case len(primaries) == 0:
-			l.d.atKey("host", `streaming replication needs exactly one host with the role "primary"; none has it`)
+			l.d.atKey("host", `%s mode needs exactly one host with the role "primary"; none has it`, c.Mode)
 		case len(primaries) > 1:
-			l.d.atKey(primaries[1]+".roles", "streaming replication has exactly one primary, and %s is one already; make this host a \"standby\"%s", primaries[0], alsoHosts(primaries[2:]))
+			l.d.atKey(primaries[1]+".roles", "%s mode has exactly one primary, and %s is one already; make this host a \"standby\"%s", c.Mode, primaries[0], alsoHosts(primaries[2:]))
+		case !m.Has(FeatFailover) && c.Backends[0].Role != Primary:
+			// pgpool-II takes the first live backend for the primary where PostgreSQL cannot
+			// tell (no server is in recovery in logical replication or Slony).
+			l.d.atKey(primaries[0]+".roles", "in %s mode pgpool-II sends writes to the first live backend, so the primary must be the first backend of [[host]]; move this host above %s", c.Mode, c.Backends[0].Name)
 		}
 	}
 }
@@ -184,7 +188,7 @@ func (l *loader) trust(hostsOK bool) {
 		if from.Pgpool && mode.Has(FeatFollow) {
 			why = append(why, c.FollowScript())
 		}
-		if from.Backend {
+		if from.Backend && mode.Has(FeatRecovery) {
 			why = append(why, recovery...)
 		}
 		why = why[:len(why):len(why)] // an append to one edge's reasons must copy them
@@ -325,12 +329,12 @@ func (l *loader) roles(t *table, h *Host) {
 			h.Pgpool = true
 		case "backend":
 			if l.c.Mode.Info().Has(FeatPrimaryStandby) {
-				l.d.atValue(at, `in streaming replication a backend is "primary" or "standby"; say which`)
+				l.d.atValue(at, `in %s mode a backend is "primary" or "standby"; say which`, l.c.Mode)
 			}
 			h.Backend = true
 		case "primary", "standby":
 			if l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatPrimaryStandby) {
-				l.d.atValue(at, "native replication has no %s: every server takes every write; use the role \"backend\"", canon)
+				l.d.atValue(at, "%s mode has no %s (%s); use the role \"backend\"", l.c.Mode, canon, l.c.Mode.Info().Why)
 			}
 			if h.Role != NoRole {
 				l.d.atValue(at, "a host is either primary or standby, not both")

@@ -322,7 +322,7 @@ func TestRepeatedRuleOnce(t *testing.T) {
 	}
 	b.WriteString("\n[[pcp_user]]\nname = \"pgpool\"\nmd5 = \"5ebe2294ecd0e0f08eab7690d2a6ee69\"\n\n[[hba]]\naddress = \"10.0.0.0/8\"\nmethod = \"md5\"\n")
 	got := load(t, "many.toml", b.String())
-	want := `host[1].roles: streaming replication has exactly one primary, and host[0] is one already; make this host a "standby"; the same goes for host[2], host[3], host[4] and 3 more`
+	want := `host[1].roles: streaming_replication mode has exactly one primary, and host[0] is one already; make this host a "standby"; the same goes for host[2], host[3], host[4] and 3 more`
 	if !strings.Contains(got, want) {
 		t.Errorf("got\n%s\nwant a line with\n%s", got, want)
 	}

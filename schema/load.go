@@ -138,12 +138,10 @@ func (l *loader) cluster(t *table) {
 	}
 	if s, ok := t.str("mode"); ok {
 		switch m := modeNamed(s); {
-		case m != nil && m.Generated:
-			c.Mode = m.Mode
 		case m != nil:
-			l.d.atValue(t.at("mode"), "%q is a pgpool-II mode pgpoolgen does not generate yet; use \"streaming_replication\" or \"native_replication\"", s)
+			c.Mode = m.Mode
 		default:
-			msg := fmt.Sprintf("unknown mode %q; use \"streaming_replication\" (also called \"master_slave\") or \"native_replication\" (also called \"replication\")", s)
+			msg := fmt.Sprintf("unknown mode %q; use \"streaming_replication\" (also called \"master_slave\"), \"native_replication\" (\"replication\"), \"logical_replication\", \"slony\", \"snapshot_isolation\" or \"raw\"", s)
 			l.d.atValue(t.at("mode"), "%s", msg)
 		}
 	}
@@ -162,6 +160,9 @@ func (l *loader) cluster(t *table) {
 		} else {
 			c.Pgpool, l.versionOK = ver, true
 		}
+	}
+	if c.Mode != 0 && l.versionOK && !c.Mode.Info().In(c.Pgpool) {
+		l.d.atValue(t.at("mode"), "pgpool-II %s has no %s mode (pgpool-II %s has); choose another mode or pgpool_version", c.Pgpool, c.Mode, c.Mode.Info().Series())
 	}
 	l.pgpoolRelease(t)
 	if v, ok := t.get("postgresql_version"); ok {
@@ -470,6 +471,9 @@ func (l *loader) srCheck(t *table) {
 func (l *loader) recovery(t *table) {
 	r := &l.c.Recovery
 	*r = Recovery{User: defaultDBUser, Timeout: defaultRecoveryTime}
+	if t.present() && l.c.Mode != 0 && !l.c.Mode.Info().Has(FeatRecovery) {
+		l.d.atKey(t.path, "%s mode has no online recovery (pgpoolgen copies a node with pg_basebackup in streaming and native replication and snapshot isolation); remove [recovery]", l.c.Mode)
+	}
 	if v, ok := t.str("user"); ok && l.checkUser(t.at("user"), v) {
 		r.User = v
 	}

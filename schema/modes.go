@@ -24,6 +24,10 @@ const (
 	// FeatSecondStage: online recovery has a second stage (recovery_2nd_stage_command), run
 	// after pgpool has stopped taking new sessions.
 	FeatSecondStage
+	// FeatRecovery: online recovery (pcp_recovery_node) copies a backend from the primary or
+	// main node with pg_basebackup: the recovery scripts, the pgpool_recovery extension, the
+	// replication user and the backends' trust edges.
+	FeatRecovery
 )
 
 // A ModeInfo describes one clustering mode of pgpool-II.
@@ -39,25 +43,61 @@ type ModeInfo struct {
 	ReplicationMode, MasterSlave bool
 	SubMode                      string
 	Features                     Feature
-	// Generated is false for modes pgpoolgen knows of but does not generate yet: a spec
-	// naming one is refused.
-	Generated bool
+	// WALLevel is what the backends' wal_level must be: "replica" where PostgreSQL's
+	// streaming copies the data (streaming replication, and pg_basebackup in online
+	// recovery), "logical" for logical replication, "" where the bundle sets no WAL settings
+	// (slony and raw: replication, if any, is not PostgreSQL's).
+	WALLevel string
+	// Isolation is the default_transaction_isolation every backend must have, or "".
+	Isolation string
+	// Why says, for the mode's docs and errors, what pgpool-II does in it.
+	Why string
 }
 
 // Has reports whether the mode needs feature f.
 func (m *ModeInfo) Has(f Feature) bool { return m.Features&f != 0 }
 
-// Modes lists pgpool-II's clustering modes, the generated ones first.
+// Modes lists pgpool-II's clustering modes.
 var Modes = []ModeInfo{
 	{Mode: Streaming, Name: "streaming_replication", Aliases: []string{"master_slave"},
-		Legacy: true, MasterSlave: true, SubMode: "stream",
-		Features: FeatPrimaryStandby | FeatSRCheck | FeatFailover | FeatFollow, Generated: true},
+		Legacy: true, MasterSlave: true, SubMode: "stream", WALLevel: "replica",
+		Features: FeatPrimaryStandby | FeatSRCheck | FeatFailover | FeatFollow | FeatRecovery,
+		Why:      "PostgreSQL's streaming replication copies the primary to the standbys; pgpool-II sends writes to the primary, balances reads, promotes a standby when the primary fails and re-points the others"},
 	{Mode: Native, Name: "native_replication", Aliases: []string{"replication"},
-		Legacy: true, ReplicationMode: true, Features: FeatSecondStage, Generated: true},
-	{Mode: Logical, Name: "logical_replication", Legacy: true, MasterSlave: true, SubMode: "logical"},
-	{Mode: Slony, Name: "slony", Legacy: true, MasterSlave: true, SubMode: "slony"},
-	{Mode: SnapshotIsolation, Name: "snapshot_isolation", ReplicationMode: true},
-	{Mode: Raw, Name: "raw", Legacy: true},
+		Legacy: true, ReplicationMode: true, WALLevel: "replica", Features: FeatSecondStage | FeatRecovery,
+		Why: "pgpool-II sends every write to every backend; a failed backend is detached and comes back by online recovery"},
+	// PostgreSQL's logical replication (publications and subscriptions, 10+) is the
+	// operator's, table by table: pgpool-II writes to the primary, balances reads, and
+	// detaches a failed node; nothing promotes or copies a node.
+	{Mode: Logical, Name: "logical_replication", Legacy: true, MasterSlave: true, SubMode: "logical", WALLevel: "logical",
+		Features: FeatPrimaryStandby,
+		Why:      "PostgreSQL's logical replication, which the operator sets up table by table, copies the primary (the publisher) to the standbys (the subscribers); pgpool-II sends writes to the primary, balances reads and detaches a failed node"},
+	{Mode: Slony, Name: "slony", Legacy: true, MasterSlave: true, SubMode: "slony", Features: FeatPrimaryStandby,
+		Why: "Slony-I, set up by the operator, copies the primary (the origin) to the standbys (the subscribers); pgpool-II sends writes to the primary, balances reads and detaches a failed node"},
+	// Native replication whose reads see one snapshot on every backend: REPEATABLE READ on
+	// each (src/test/pgpool_setup.in of 4.2-4.7 sets it for this mode).
+	{Mode: SnapshotIsolation, Name: "snapshot_isolation", ReplicationMode: true, WALLevel: "replica", Isolation: "repeatable read",
+		Features: FeatSecondStage | FeatRecovery,
+		Why:      "native replication where every transaction sees the same snapshot on every backend (REPEATABLE READ everywhere)"},
+	{Mode: Raw, Name: "raw", Legacy: true,
+		Why: "no replication: pgpool-II pools connections, sends each session to the first live backend and detaches a failed one"},
+}
+
+// Series lists the series that have the mode, as a range for messages: "3.7-4.7".
+func (m *ModeInfo) Series() string {
+	var first, last pgpool.Version
+	for _, v := range pgpool.Series {
+		if m.In(v) {
+			if first.IsZero() {
+				first = v
+			}
+			last = v
+		}
+	}
+	if first == last {
+		return first.String()
+	}
+	return first.String() + "-" + last.String()
 }
 
 // In reports whether series v has the mode, from the values params.tsv gives

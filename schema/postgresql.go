@@ -83,6 +83,9 @@ func (l *loader) pgSettings(t *table) {
 			l.d.atKey(t.at("wal_keep_mb"), "is used only with replication_slots = false: with slots, each standby's slot keeps the WAL it needs")
 		}
 	}
+	if l.c.Mode == Logical && pg.Major != 0 && !pg.has(postgres.Logical) {
+		l.d.atValue("cluster.postgresql_version", "logical_replication mode needs PostgreSQL's logical replication, which came in %s; target PostgreSQL %s or later", postgres.Logical, postgres.Logical)
+	}
 	if s, ok := t.str("hba_method"); ok {
 		switch {
 		case s == "scram-sha-256" && pg.Major != 0 && !pg.has(postgres.Scram):
@@ -175,7 +178,9 @@ func slotName(app string) string {
 // name share the role, its attributes and its secret.
 func (l *loader) dbRoles() {
 	c := l.c
-	aes := !l.versionOK || c.Pgpool.AtLeast(pgpool.V40)
+	// pgpool-II logs in with a password from pool_passwd from 4.0, and only where the
+	// backends ask for one: with hba_method = "trust" its own users need none.
+	aes := (!l.versionOK || c.Pgpool.AtLeast(pgpool.V40)) && c.PG.HBAMethod != "trust"
 	var out []*DBRole
 	byName := map[string]*DBRole{}
 	use := func(name, secret, why string) *DBRole {
@@ -190,12 +195,14 @@ func (l *loader) dbRoles() {
 		r.For = append(r.For, why)
 		return r
 	}
-	use(c.Replication.User, "replication", "base backups and streaming replication").Replication = true
+	if c.Mode.Info().Has(FeatRecovery) {
+		use(c.Replication.User, "replication", "base backups and streaming replication").Replication = true
+	}
 	pgpoolSecret := func(name string) string {
 		if aes {
 			return name
 		}
-		return "" // pgpool-II before 4.0 sends no password for its own users
+		return "" // pgpool-II sends no password for its own users (before 4.0, or to trust)
 	}
 	hc := use(c.HealthCheck.User, pgpoolSecret("check"), "pgpool-II's health check")
 	hc.PoolPasswd = aes
@@ -208,8 +215,10 @@ func (l *loader) dbRoles() {
 		sr.PoolPasswd = aes
 		sr.Monitor = c.PostgreSQL.has(postgres.Monitor)
 	}
-	rec := use(c.Recovery.User, pgpoolSecret("recovery"), "pgpool-II's online recovery")
-	rec.Superuser, rec.PoolPasswd = true, rec.PoolPasswd || aes
+	if c.Mode.Info().Has(FeatRecovery) {
+		rec := use(c.Recovery.User, pgpoolSecret("recovery"), "pgpool-II's online recovery")
+		rec.Superuser, rec.PoolPasswd = true, rec.PoolPasswd || aes
+	}
 	if c.Rewind.User != "" {
 		rw := use(c.Rewind.User, "rewind", "pg_rewind in the follow script")
 		rw.Rewind = true

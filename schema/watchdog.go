@@ -180,20 +180,31 @@ func (l *loader) watchdog(t *table, hostsOK bool) {
 			w.AuthKey = v
 		}
 	}
-	// The watchdog has a quorum from 3.5 (V3_5_STABLE src/watchdog/watchdog.c; 3.4 has none).
-	if len(nodes)%2 == 0 && !w.HalfVotes && c.Pgpool.AtLeast(pgpool.V35) {
-		what := "pgpool-II " + c.Pgpool.String() + " has no enable_consensus_with_half_votes (4.1 has): add a pgpool host"
-		if pgpool.Spelling("enable_consensus_with_half_votes", c.Pgpool) != "" {
-			what = "add a pgpool host, or set watchdog.half_votes = true to count exactly half as a quorum (then two halves cut apart may both act)"
-		}
-		l.warn(at("half_votes"), "%d pgpool hosts: the watchdog has a quorum only while more than half of them, %d, see each other, so losing %d stops failover and the virtual IP; %s",
-			len(nodes), len(nodes)/2+1, len(nodes)/2, what)
-	}
+	l.quorumWarning(w, at("half_votes"))
 	t.finish()
 	if hostsOK {
 		l.checkWatchdogHosts(w)
 	}
 	c.Watchdog = w
+}
+
+// quorumWarning warns where the watchdog's quorum may not be what the operator expects, as
+// each series' real pgpool-II showed it (a lone node of two or three, e2e/versions): before
+// 3.5 there is no quorum, and a node cut off from the others takes the virtual IP; 3.5-4.0
+// count exactly half as a quorum, so two halves cut apart may both act; from 4.1 exactly half
+// is a quorum only with enable_consensus_with_half_votes, so losing half stops everything.
+func (l *loader) quorumWarning(w *Watchdog, at string) {
+	c, n := l.c, len(w.Nodes)
+	switch {
+	case !c.Pgpool.AtLeast(pgpool.V35):
+		l.warn(at, "pgpool-II %s's watchdog has no quorum (3.5 brought one): a pgpool host cut off from the others takes the virtual IP too, and clients may reach two leaders", c.Pgpool)
+	case n%2 != 0:
+	case pgpool.Spelling("enable_consensus_with_half_votes", c.Pgpool) == "":
+		l.warn(at, "%d pgpool hosts: pgpool-II %s counts exactly half of them, %d, as a quorum, so two halves cut apart may both fail over and hold the virtual IP; add a pgpool host", n, c.Pgpool, n/2)
+	case !w.HalfVotes:
+		l.warn(at, "%d pgpool hosts: the watchdog has a quorum only while more than half of them, %d, see each other, so losing %d stops failover and the virtual IP; add a pgpool host, or set watchdog.half_votes = true to count exactly half as a quorum (then two halves cut apart may both act)",
+			n, n/2+1, n/2)
+	}
 }
 
 // virtualIP reads watchdog.virtual_ip: an IPv4 address with the prefix of the pgpool hosts'

@@ -23,8 +23,9 @@ func wdSpec(v string, n int, watchdog string) string {
 	return b.String()
 }
 
-// TestWatchdogEvenWarning: an even number of pgpool hosts is a warning, once, where the
-// watchdog has a quorum (3.5+) and half votes are off; the build goes on.
+// TestWatchdogEvenWarning: the quorum each series really has (e2e/versions saw a lone node of
+// two or three on each build) is a warning, once, where it may surprise: no quorum before 3.5,
+// exactly half a quorum in 3.5-4.0, exactly half no quorum from 4.1 without half votes.
 func TestWatchdogEvenWarning(t *testing.T) {
 	for _, tc := range []struct {
 		v        string
@@ -34,10 +35,12 @@ func TestWatchdogEvenWarning(t *testing.T) {
 	}{
 		{"4.3", 2, "", "2 pgpool hosts: the watchdog has a quorum only while more than half of them, 2, see each other, so losing 1 stops failover and the virtual IP; add a pgpool host, or set watchdog.half_votes = true"},
 		{"4.3", 4, "", "4 pgpool hosts: the watchdog has a quorum only while more than half of them, 3, see each other, so losing 2"},
-		{"4.0", 2, "", "pgpool-II 4.0 has no enable_consensus_with_half_votes (4.1 has): add a pgpool host"},
+		{"4.0", 2, "", "2 pgpool hosts: pgpool-II 4.0 counts exactly half of them, 1, as a quorum, so two halves cut apart may both fail over"},
+		{"3.5", 4, "", "pgpool-II 3.5 counts exactly half of them, 2, as a quorum"},
+		{"3.4", 3, "", "pgpool-II 3.4's watchdog has no quorum (3.5 brought one): a pgpool host cut off from the others takes the virtual IP too"},
 		{"4.3", 2, "half_votes = true", ""},
 		{"4.3", 3, "", ""},
-		{"3.4", 2, "", ""}, // no quorum before 3.5
+		{"4.0", 3, "", ""},
 	} {
 		c, err := Load(filepath.Join("..", "golden", "errors", "wd.toml"), []byte(wdSpec(tc.v, tc.n, tc.watchdog)), testEnv)
 		if err != nil {

@@ -94,9 +94,11 @@ func lookupAccount(t *testing.T) account {
 	return account{uid, gid}
 }
 
-// asUser prefixes a command so that it runs as the postgres user, with no capabilities left.
+// asUser prefixes a command so that it runs as the postgres user, with no capabilities left
+// and none to gain (no_new_privs: no setuid program it starts, such as a watchdog's sudo,
+// becomes root).
 func asUser(args ...string) []string {
-	return append([]string{"setpriv", "--reuid=" + osUser, "--regid=" + osUser, "--init-groups", "--inh-caps=-all", "--"}, args...)
+	return append([]string{"setpriv", "--reuid=" + osUser, "--regid=" + osUser, "--init-groups", "--inh-caps=-all", "--no-new-privs", "--"}, args...)
 }
 
 // run runs a command to its end, bounded by timeout, and returns its output.

@@ -90,11 +90,19 @@ func sampleNames(etcDir string) (map[string]bool, error) {
 // A move says how the test puts one setting onto its own addresses, ports and paths.
 type move struct {
 	names []string // every spelling, across series: the series' sample says which it reads
-	value func(p *placement, name string) string
-	// required: the series must read the setting, or pgpool would fall back to a default
+	value func(p *placement, s line) string
+	// need says when the series must read the setting, or pgpool would fall back to a default
 	// outside the test's folder (sockets in /tmp, port 9999 on localhost).
-	required bool
+	need need
 }
+
+type need int
+
+const (
+	optional     need = iota
+	always            // every pgpool.conf sets it
+	withWatchdog      // every pgpool.conf with use_watchdog = on sets it
+)
 
 // A placement is where one pgpool instance of the run lives.
 type placement struct {
@@ -102,22 +110,110 @@ type placement struct {
 	addr     string // its listen address, inside its own network namespace
 	port     int
 	pcpPort  int
+	wdPort   int // its watchdog's port and heartbeat port
+	hbPort   int
 	pgSocket string // the PostgreSQL socket folder backends point to
 	pgPort   int
+	nodeID   int // its watchdog node id (pgpool_node_id, 4.2+), or -1
+}
+
+// The watchdog's other nodes are never started: each pgpool runs alone in its namespace, and
+// the nodes it lists go to loopback addresses and ports of that namespace where nothing
+// listens (so no node reaches itself: 3.5-4.6 listen on every address). peerAddr is node
+// (or other node) n; hbAddr the e-th heartbeat address of node n, the own node's first one
+// being the placement's address; peerPort kind 0, 1, 2 its pgpool, watchdog and heartbeat port.
+func peerAddr(n int) string    { return fmt.Sprintf("127.2.%d.1", n) }
+func hbAddr(n, e int) string   { return fmt.Sprintf("127.3.%d.%d", n, e+1) }
+func peerPort(n, kind int) int { return 40000 + 10*n + kind }
+
+// own reports whether indexed setting s (4.2's list of all nodes) is the placement's node.
+func (p *placement) own(s line) bool { return index(s.name) == p.nodeID }
+
+func (p *placement) nodePort(s line, mine, kind int) string {
+	if p.own(s) {
+		return strconv.Itoa(mine)
+	}
+	return strconv.Itoa(peerPort(index(s.name), kind))
+}
+
+// heartbeatList moves a heartbeat_hostnameN list (';'-separated, 4.2+) element by element,
+// keeping its length.
+func (p *placement) heartbeatList(s line) string {
+	var out []string
+	for e := range strings.Split(s.value, ";") {
+		if p.own(s) && e == 0 {
+			out = append(out, p.addr)
+		} else {
+			out = append(out, hbAddr(index(s.name), e))
+		}
+	}
+	return strings.Join(out, ";")
+}
+
+// stub moves a command onto the test's recording stand-in in the placement's folder; a
+// command left empty stays empty.
+func stub(file string) func(p *placement, s line) string {
+	return func(p *placement, s line) string {
+		if s.value == "" {
+			return ""
+		}
+		return p.dir + "/" + file
+	}
 }
 
 // moves lists every setting the test rewrites, and nothing else.
 var moves = []move{
-	{[]string{"listen_addresses"}, func(p *placement, _ string) string { return p.addr }, true},
-	{[]string{"port"}, func(p *placement, _ string) string { return strconv.Itoa(p.port) }, true},
-	{[]string{"socket_dir", "unix_socket_directories"}, func(p *placement, _ string) string { return p.dir }, true},
-	{[]string{"pcp_listen_addresses"}, func(p *placement, _ string) string { return p.addr }, true},
-	{[]string{"pcp_port"}, func(p *placement, _ string) string { return strconv.Itoa(p.pcpPort) }, true},
-	{[]string{"pcp_socket_dir"}, func(p *placement, _ string) string { return p.dir }, true},
-	{[]string{"pid_file_name"}, func(p *placement, _ string) string { return p.dir + "/pgpool.pid" }, true},
-	{[]string{"logdir", "work_dir"}, func(p *placement, _ string) string { return p.dir }, true},
-	{[]string{"backend_hostnameN"}, func(p *placement, _ string) string { return p.pgSocket }, false},
-	{[]string{"backend_portN"}, func(p *placement, _ string) string { return strconv.Itoa(p.pgPort) }, false},
+	{[]string{"listen_addresses"}, func(p *placement, _ line) string { return p.addr }, always},
+	{[]string{"port"}, func(p *placement, _ line) string { return strconv.Itoa(p.port) }, always},
+	{[]string{"socket_dir", "unix_socket_directories"}, func(p *placement, _ line) string { return p.dir }, always},
+	{[]string{"pcp_listen_addresses"}, func(p *placement, _ line) string { return p.addr }, always},
+	{[]string{"pcp_port"}, func(p *placement, _ line) string { return strconv.Itoa(p.pcpPort) }, always},
+	{[]string{"pcp_socket_dir"}, func(p *placement, _ line) string { return p.dir }, always},
+	{[]string{"pid_file_name"}, func(p *placement, _ line) string { return p.dir + "/pgpool.pid" }, always},
+	{[]string{"logdir", "work_dir"}, func(p *placement, _ line) string { return p.dir }, always},
+	{[]string{"backend_hostnameN"}, func(p *placement, _ line) string { return p.pgSocket }, optional},
+	{[]string{"backend_portN"}, func(p *placement, _ line) string { return strconv.Itoa(p.pgPort) }, optional},
+
+	// The watchdog before 4.2: this node, then the others by their own numbering.
+	{[]string{"wd_hostname"}, func(p *placement, _ line) string { return p.addr }, optional},
+	{[]string{"wd_port"}, func(p *placement, _ line) string { return strconv.Itoa(p.wdPort) }, optional},
+	{[]string{"wd_heartbeat_port"}, func(p *placement, _ line) string { return strconv.Itoa(p.hbPort) }, optional},
+	{[]string{"other_pgpool_hostnameN"}, func(_ *placement, s line) string { return peerAddr(index(s.name)) }, optional},
+	{[]string{"other_pgpool_portN"}, func(_ *placement, s line) string { return strconv.Itoa(peerPort(index(s.name), 0)) }, optional},
+	{[]string{"other_wd_portN"}, func(_ *placement, s line) string { return strconv.Itoa(peerPort(index(s.name), 1)) }, optional},
+	{[]string{"heartbeat_destinationN"}, func(_ *placement, s line) string { return hbAddr(index(s.name), 0) }, optional},
+	{[]string{"heartbeat_destination_portN"}, func(_ *placement, s line) string { return strconv.Itoa(peerPort(index(s.name), 2)) }, optional},
+	// From 4.2: every node by its id, this one (pgpool_node_id) onto the placement.
+	{[]string{"hostnameN"}, func(p *placement, s line) string {
+		if p.own(s) {
+			return p.addr
+		}
+		return peerAddr(index(s.name))
+	}, optional},
+	{[]string{"pgpool_portN"}, func(p *placement, s line) string { return p.nodePort(s, p.port, 0) }, optional},
+	{[]string{"wd_portN"}, func(p *placement, s line) string { return p.nodePort(s, p.wdPort, 1) }, optional},
+	{[]string{"heartbeat_portN"}, func(p *placement, s line) string { return p.nodePort(s, p.hbPort, 2) }, optional},
+	{[]string{"heartbeat_hostnameN"}, func(p *placement, s line) string { return p.heartbeatList(s) }, optional},
+	{[]string{"wd_ipc_socket_dir"}, func(p *placement, _ line) string { return p.dir }, withWatchdog},
+	// The commands a leader runs go to the test's stand-ins, which record that they ran: the
+	// escalation scripts, and sudo, which if_up_cmd, if_down_cmd and arping_cmd start from
+	// if_cmd_path and arping_path. if_up_cmd and the others stay as written: the stand-in
+	// records the arguments pgpool gives them.
+	{[]string{"wd_escalation_command"}, stub("escalation.sh"), optional},
+	{[]string{"wd_de_escalation_command"}, stub("de-escalation.sh"), optional},
+	{[]string{"if_cmd_path", "ifconfig_path"}, func(p *placement, _ line) string { return p.dir + "/bin" }, optional},
+	{[]string{"arping_path"}, func(p *placement, _ line) string { return p.dir + "/bin" }, optional},
+}
+
+// watchdogOn reports whether a pgpool.conf turns the watchdog on.
+func watchdogOn(settings []line) bool {
+	on := false
+	for _, s := range settings {
+		if s.name == "use_watchdog" {
+			on = bools[strings.ToLower(s.value)] == "on"
+		}
+	}
+	return on
 }
 
 // rewrite moves the settings of moves onto the placement, in place, and returns the new file,
@@ -135,6 +231,7 @@ func rewrite(settings []line, sample map[string]bool, p *placement, ser string) 
 	for _, s := range settings {
 		set[record(s.name)] = true
 	}
+	wd := watchdogOn(settings)
 	for _, m := range moves {
 		var spelled []string
 		for _, n := range m.names {
@@ -142,23 +239,27 @@ func rewrite(settings []line, sample map[string]bool, p *placement, ser string) 
 				spelled = append(spelled, n)
 			}
 		}
+		for _, n := range m.names {
+			if set[n] && !sample[n] {
+				spelling := "has no such setting"
+				if len(spelled) > 0 {
+					spelling = "spells the setting " + strings.Join(spelled, " or ")
+				}
+				problems = append(problems, fmt.Sprintf("pgpool.conf sets %s, which pgpool-II %s's sample pgpool.conf does not have (it %s); not started, as pgpool would use its default",
+					n, ser, spelling))
+			}
+		}
 		if len(spelled) == 0 {
 			continue // the series has no such setting (pcp_listen_addresses before 3.4)
 		}
-		for _, n := range m.names {
-			if set[n] && !sample[n] {
-				problems = append(problems, fmt.Sprintf("pgpool.conf sets %s, which pgpool-II %s's sample pgpool.conf does not have (it spells the setting %s); not started, as pgpool would use its default",
-					n, ser, strings.Join(spelled, " or ")))
-			}
-		}
-		if m.required && !set[spelled[0]] && !(len(spelled) > 1 && set[spelled[1]]) {
+		if (m.need == always || m.need == withWatchdog && wd) && !set[spelled[0]] && !(len(spelled) > 1 && set[spelled[1]]) {
 			problems = append(problems, fmt.Sprintf("pgpool.conf does not set %s, which pgpool-II %s reads; not started, as pgpool would use its default",
 				strings.Join(spelled, " or "), ser))
 		}
 	}
 	for _, s := range settings {
 		if m := byName[record(s.name)]; m != nil {
-			nv := m.value(p, s.name)
+			nv := m.value(p, s)
 			log = append(log, fmt.Sprintf("line %d: %s = %q -> %q", s.no, s.name, s.value, nv))
 			s.value = nv
 			s.raw = s.name + " = " + confValue(nv)

@@ -116,3 +116,103 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("backend 0 not moved onto the test's PostgreSQL: %+v %+v", out[8], out[9])
 	}
 }
+
+// TestRewriteWatchdog checks that a watchdog pgpool.conf's own node lands on the placement and
+// every other node on the namespace's unused addresses and ports, element by element in a
+// heartbeat list, that the commands a leader runs go to the stand-ins while the virtual IP's
+// command lines stay as written, and that a missing wd_ipc_socket_dir stops the case.
+func TestRewriteWatchdog(t *testing.T) {
+	p := &placement{dir: "/w", addr: "127.0.50.9", port: 20000, pcpPort: 20001, wdPort: 30000, hbPort: 30001, nodeID: 1}
+	sample := map[string]bool{"hostnameN": true, "wd_portN": true, "pgpool_portN": true, "heartbeat_hostnameN": true, "heartbeat_portN": true,
+		"heartbeat_deviceN": true, "wd_ipc_socket_dir": true, "wd_escalation_command": true, "wd_de_escalation_command": true, "if_cmd_path": true,
+		"arping_path": true, "if_up_cmd": true, "delegate_IP": true, "use_watchdog": true}
+	src := "use_watchdog = on\nhostname0 = 'a'\nwd_port0 = 9000\npgpool_port0 = 9999\nheartbeat_hostname0 = 'a;b'\nheartbeat_port0 = 9694\n" +
+		"hostname1 = 'c'\nwd_port1 = 9000\npgpool_port1 = 9999\nheartbeat_hostname1 = 'c;d;e'\nheartbeat_port1 = 9694\nheartbeat_device1 = ''\n" +
+		"wd_ipc_socket_dir = '/run'\nwd_escalation_command = '/etc/pgpool2/escalation.sh'\nwd_de_escalation_command = ''\n" +
+		"if_cmd_path = '/usr/bin'\narping_path = '/usr/bin'\nif_up_cmd = 'sudo -n /usr/bin/ip addr add 192.0.2.100/24 dev eth0'\ndelegate_IP = '192.0.2.100'\n"
+	settings, bad := parseConf(src, "4.3")
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	out, _, problems := rewrite(settings, sample, p, "4.3.20")
+	if len(problems) > 0 {
+		t.Errorf("problems: %q", problems)
+	}
+	var got []string
+	for _, s := range out {
+		got = append(got, s.name+"="+s.value)
+	}
+	want := "use_watchdog=on hostname0=127.2.0.1 wd_port0=40001 pgpool_port0=40000 heartbeat_hostname0=127.3.0.1;127.3.0.2 heartbeat_port0=40002 " +
+		"hostname1=127.0.50.9 wd_port1=30000 pgpool_port1=20000 heartbeat_hostname1=127.0.50.9;127.3.1.2;127.3.1.3 heartbeat_port1=30001 heartbeat_device1= " +
+		"wd_ipc_socket_dir=/w wd_escalation_command=/w/escalation.sh wd_de_escalation_command= if_cmd_path=/w/bin arping_path=/w/bin " +
+		"if_up_cmd=sudo -n /usr/bin/ip addr add 192.0.2.100/24 dev eth0 delegate_IP=192.0.2.100"
+	if strings.Join(got, " ") != want {
+		t.Errorf("rewritten:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+
+	// Before 4.2: this node by wd_*, the others numbered apart; other_wd_portN is reported
+	// under another name before 3.7.
+	old := "use_watchdog = on\nwd_hostname = 'a'\nwd_port = 9000\nwd_heartbeat_port = 9694\nother_pgpool_hostname0 = 'b'\nother_pgpool_port0 = 9999\n" +
+		"other_wd_port0 = 9000\nheartbeat_destination0 = 'b'\nheartbeat_destination_port0 = 9694\nheartbeat_destination1 = 'c'\n"
+	settings, _ = parseConf(old, "3.6")
+	sample = map[string]bool{"wd_hostname": true, "wd_port": true, "wd_heartbeat_port": true, "other_pgpool_hostnameN": true, "other_pgpool_portN": true,
+		"other_wd_portN": true, "heartbeat_destinationN": true, "heartbeat_destination_portN": true, "wd_ipc_socket_dir": true}
+	p.nodeID = -1
+	out, _, problems = rewrite(settings, sample, p, "3.6.28")
+	got = nil
+	for _, s := range out {
+		got = append(got, s.name+"="+s.value)
+	}
+	want = "use_watchdog=on wd_hostname=127.0.50.9 wd_port=30000 wd_heartbeat_port=30001 other_pgpool_hostname0=127.2.0.1 other_pgpool_port0=40000 " +
+		"other_wd_port0=40001 heartbeat_destination0=127.3.0.1 heartbeat_destination_port0=40002 heartbeat_destination1=127.3.1.1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("rewritten:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "does not set wd_ipc_socket_dir") {
+		t.Errorf("a watchdog pgpool.conf without wd_ipc_socket_dir: problems %q", problems)
+	}
+	if n := shownName("3.6", "other_wd_port0"); n != "other_pgpool_wd_port0" {
+		t.Errorf("3.6 reports other_wd_port0 as %s", n)
+	}
+	if n := shownName("3.7", "other_wd_port0"); n != "other_wd_port0" {
+		t.Errorf("3.7 reports other_wd_port0 as %s", n)
+	}
+	// The same pgpool.conf with the watchdog off needs no wd_ipc_socket_dir.
+	settings, _ = parseConf(strings.Replace(old, "use_watchdog = on", "use_watchdog = off", 1), "3.6")
+	if _, _, problems = rewrite(settings, sample, p, "3.6.28"); len(problems) != 0 {
+		t.Errorf("watchdog off: problems %q", problems)
+	}
+	// A name of the other shape is refused before pgpool starts.
+	settings, _ = parseConf("use_watchdog = on\nwd_ipc_socket_dir = '/run'\nhostname0 = 'a'\n", "3.6")
+	if _, _, problems = rewrite(settings, sample, p, "3.6.28"); len(problems) != 1 || !strings.Contains(problems[0], "sets hostnameN") {
+		t.Errorf("hostname0 on 3.6: problems %q", problems)
+	}
+}
+
+// TestSudoArgs pins how the stand-in's record of a command line is predicted.
+func TestSudoArgs(t *testing.T) {
+	if got := sudoArgs("sudo -n /usr/bin/ip addr add 192.0.2.100/24 dev eth0"); got != "[-n][/usr/bin/ip][addr][add][192.0.2.100/24][dev][eth0]" {
+		t.Errorf("sudoArgs = %q", got)
+	}
+	if got := sudoArgs("/usr/bin/sudo -n ip"); got != "" {
+		t.Errorf("a command not starting with the word sudo: %q", got)
+	}
+}
+
+// TestLoneQuorum pins when one watchdog node alone may escalate, as the builds showed: at once
+// before 3.5; from 3.5 never of three; of two before 4.1, and from 4.1 with half votes.
+func TestLoneQuorum(t *testing.T) {
+	for _, tc := range []struct {
+		ser  string
+		n    int
+		half bool
+		want bool
+	}{
+		{"3.4", 3, false, true}, {"3.5", 3, false, false}, {"4.7", 3, true, false},
+		{"4.0", 2, false, true}, {"4.1", 2, false, false}, {"4.1", 2, true, true}, {"4.7", 4, true, false},
+	} {
+		if got := loneQuorum(tc.ser, tc.n, tc.half); got != tc.want {
+			t.Errorf("loneQuorum(%s, %d, %v) = %v, want %v", tc.ser, tc.n, tc.half, got, tc.want)
+		}
+	}
+}

@@ -168,10 +168,12 @@ func TestReadBack(t *testing.T) {
 				t.Run(id, func(t *testing.T) {
 					t.Parallel()
 					p := &placement{
-						dir:      filepath.Join(work, "cases", fmt.Sprintf("%02d-%s", i, strings.ReplaceAll(id, "/", "-"))),
+						dir:      filepath.Join(work, "cases", caseDir(i, id)),
 						addr:     fmt.Sprintf("127.0.50.%d", 10+i%240),
 						port:     20000 + 2*i,
 						pcpPort:  20001 + 2*i,
+						wdPort:   30000 + 2*i,
+						hbPort:   30001 + 2*i,
 						pgSocket: pg.socketDir,
 						pgPort:   pg.port,
 					}
@@ -234,9 +236,24 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 		}
 		seen[s.name] = s.no
 	}
+	wd := watchdogOn(settings)
+	p.nodeID = -1
+	switch {
+	case k.nodeID != nil:
+		id, err := strconv.Atoi(strings.TrimSuffix(string(k.nodeID), "\n"))
+		if err != nil || id < 0 || string(k.nodeID) != strconv.Itoa(id)+"\n" {
+			t.Errorf("%s: pgpool_node_id holds %q, not a node id and a newline", label, k.nodeID)
+		}
+		p.nodeID = id
+	case wd && !before(k.series, "4.2"):
+		t.Errorf("%s: use_watchdog = on and no pgpool_node_id beside pgpool.conf: pgpool-II %s stops without it", label, b.release)
+	}
 	moved, rewrites, problems := rewrite(settings, sample, p, b.release)
 	for _, pr := range problems {
 		t.Errorf("%s: %s", label, pr)
+	}
+	if n := len(p.dir + "/.s.PGPOOLWD_CMD.65535"); n >= 108 {
+		t.Fatalf("%s: the case's folder %s is too long for its Unix sockets (%d bytes of 107)", label, p.dir, n)
 	}
 	mkdirOwned(t, acct, p.dir, 0o700)
 	must(t, os.WriteFile(filepath.Join(p.dir, "pgpool.conf.generated"), k.pgpool, 0o644))
@@ -254,8 +271,15 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	writeOwned(t, acct, filepath.Join(p.dir, "pcp.conf"), k.pcp, 0o600)
 	// The test's own client rules: pool_hba.conf is not what is checked here, and the
 	// bundle's rules name the spec's networks.
-	writeOwned(t, acct, filepath.Join(p.dir, "pool_hba.conf"), []byte("local all all trust\n"), 0o600)
+	// Loopback too: a watchdog's query life check logs in to its own node over TCP.
+	writeOwned(t, acct, filepath.Join(p.dir, "pool_hba.conf"), []byte("local all all trust\nhost all all 127.0.0.0/8 trust\n"), 0o600)
 	writeOwned(t, acct, filepath.Join(p.dir, "pool_passwd"), nil, 0o600)
+	if k.nodeID != nil {
+		writeOwned(t, acct, filepath.Join(p.dir, "pgpool_node_id"), k.nodeID, 0o600)
+	}
+	if wd {
+		writeStandIns(t, p.dir)
+	}
 	users, dbs := checkUsersAndDatabases(moved)
 	pg.ensure(t, users, dbs)
 
@@ -301,7 +325,7 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	shares := weightShares(moved)
 	compared, maskedN, unreported := 0, 0, []string{}
 	for _, s := range moved {
-		g, ok := got[s.name]
+		g, ok := got[shownName(k.series, s.name)]
 		if !ok {
 			switch {
 			case reportsAll(k.series):
@@ -335,13 +359,23 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 		}
 	}
 
-	// What the spec asked for, whatever the file says.
-	written := map[string]line{}
+	// What the spec asked for, whatever the file says: as pgpool shows it, or, for a setting
+	// the test moved, as generated (what pgpool shows then is the move, compared above).
+	written, generated := map[string]line{}, map[string]line{}
 	for _, s := range moved {
 		written[s.name] = s
 	}
+	for _, s := range settings {
+		generated[s.name] = s
+	}
 	for _, e := range k.expect {
-		g, ok := got[e.name]
+		if w, ok := generated[e.name]; ok && w.value != written[e.name].value {
+			if e.nonEmpty && !e.holds(w.value) || !e.nonEmpty && w.value != e.value {
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %s; pgpool.conf line %d sets %q", label, e.why, b.release, e.name, e.want(), w.no, w.value)
+			}
+			continue
+		}
+		g, ok := got[shownName(k.series, e.name)]
 		if !ok {
 			w, inFile := written[e.name]
 			switch {
@@ -349,14 +383,14 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s, which PGPOOL SHOW ALL does not list", label, e.why, b.release, e.name)
 			case !inFile:
 				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s, which pgpool.conf does not set", label, e.why, b.release, e.name)
-			case e.nonEmpty && w.value == "" || !e.nonEmpty && w.value != e.value:
-				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %q; pgpool.conf line %d sets %q", label, e.why, b.release, e.name, e.value, w.no, w.value)
+			case e.nonEmpty && !e.holds(w.value) || !e.nonEmpty && w.value != e.value:
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %s; pgpool.conf line %d sets %q", label, e.why, b.release, e.name, e.want(), w.no, w.value)
 			}
 			continue
 		}
 		if e.nonEmpty {
-			if g == "" {
-				t.Errorf("%s: the spec's %s should reach pgpool-II %s as a %s, which it shows empty", label, e.why, b.release, e.name)
+			if !e.holds(g) {
+				t.Errorf("%s: the spec's %s should reach pgpool-II %s as %s = %s; it shows %q", label, e.why, b.release, e.name, e.want(), g)
 			}
 			continue
 		}
@@ -387,8 +421,17 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 		}
 	}
 
+	// A watchdog node alone has no quorum: from 3.5 it must not escalate; before, it does at
+	// once, and the arguments it gives sudo are exactly those of the commands written.
+	if wd {
+		checkEscalation(t, label, b.release, k.series, p.dir, moved, true)
+	}
+
 	// pgpool stops on a wrong value with a FATAL; anything FATAL in its log counts.
 	procs.Halt(pgpool)
+	if wd {
+		checkEscalation(t, label, b.release, k.series, p.dir, moved, false)
+	}
 	logData, _ := os.ReadFile(logFile)
 	for _, l := range strings.Split(string(logData), "\n") {
 		if fatalRE.MatchString(l) {
@@ -403,12 +446,17 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	totals.unreported += len(unreported)
 	totals.weightsByNodes += nodes
 	totals.expected += len(k.expect)
-	if totals.names[b.release] == nil && reportsAll(k.series) {
-		// As records (backend_portN), so that the number of backends does not matter.
+	if reportsAll(k.series) {
+		// As records (backend_portN), so that the number of backends does not matter; over
+		// every case, as indexed names (hostnameN) are listed only where set.
 		recs := map[string]bool{}
+		for _, n := range totals.names[b.release] {
+			recs[n] = true
+		}
 		for n := range got {
 			recs[record(n)] = true
 		}
+		totals.names[b.release] = totals.names[b.release][:0]
 		for n := range recs {
 			totals.names[b.release] = append(totals.names[b.release], n)
 		}
@@ -424,6 +472,17 @@ func readBack(t *testing.T, acct account, pg *postgres, b *build, k conf, p *pla
 	}
 	totals.rows = append(totals.rows, row)
 	totals.Unlock()
+}
+
+// caseDir names case i's folder: short enough that its longest Unix socket path,
+// .s.PGPOOLWD_CMD.<port>, fits sun_path (108 bytes with the NUL: 3.2 cuts a longer path and
+// binds somewhere else) below the run's folder; the full name is in the subtest's.
+func caseDir(i int, id string) string {
+	name := fmt.Sprintf("%03d-%s", i, strings.ReplaceAll(id, "/", "-"))
+	if len(name) > 34 {
+		name = name[:34]
+	}
+	return name
 }
 
 var fatalRE = regexp.MustCompile(`\b(FATAL|PANIC)\b`)

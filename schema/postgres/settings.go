@@ -105,6 +105,8 @@ var Settings = []*Setting{
 		Why: "unanswered probes after which the connection is dropped"},
 	{Name: "tcp_user_timeout", Since: Version{12, 0},
 		Why: "milliseconds data sent may stay unacknowledged before the connection is dropped"},
+	{Name: "default_transaction_isolation", Since: Version{9, 0}, Kind: String,
+		Why: "snapshot isolation mode: every transaction sees one snapshot on every backend"},
 }
 
 // What the spec can ask of PostgreSQL, by the version that brought it. The loader refuses a
@@ -118,6 +120,7 @@ var (
 	Rewind           = Version{9, 5}  // pg_rewind, in PostgreSQL itself
 	RewindGrants     = Version{11, 0} // pg_rewind as a role with grants, not a superuser
 	Monitor          = Version{10, 0} // the pg_monitor role (pg_stat_replication for all)
+	Logical          = Version{10, 0} // logical replication: publications and subscriptions
 )
 
 // What the HA scripts and setup use, by the version that brought it (the release notes and the
