@@ -28,8 +28,12 @@ func testStreaming(t *testing.T, spec string) {
 	c.startPgpool(t)
 	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
 	check(t, "pcp_node_info_password", c.checkPCP)
-	check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
-	check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
+	if c.trust {
+		check(t, "trust_logins_through_pgpool_and_no_aes_entries", c.checkTrustOnly)
+	} else {
+		check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
+		check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
+	}
 	check(t, "ssh_trust_is_exactly_the_graph", func(t *testing.T) { c.checkSSHTrust(t, "pg2", "pgpool") })
 	if !check(t, "pcp_recovery_node_makes_the_standbys", func(t *testing.T) {
 		c.recover(t, 1)
@@ -73,7 +77,7 @@ func testStreaming(t *testing.T, spec string) {
 	})
 
 	check(t, "failover_promotes_and_follow_repoints", func(t *testing.T) {
-		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100); CREATE TABLE acked (n int PRIMARY KEY); GRANT INSERT ON acked TO app"); err != nil {
+		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100); CREATE TABLE acked (n int PRIMARY KEY); GRANT INSERT ON acked TO "+c.app); err != nil {
 			t.Fatalf("write before the kill: %v %s", err, out)
 		}
 		// Wait until both standbys have the rows, as a client would not, to compare afterwards.

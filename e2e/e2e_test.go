@@ -106,7 +106,15 @@ type cluster struct {
 			From, To string
 			Why      []string
 		} `json:"trust"`
+		Secrets []struct {
+			Name string
+		} `json:"secrets"`
 	}
+	// trust: the bundle's backends admit pgpool-II's own users without a password
+	// ([postgresql] hba_method = "trust"), so they have no secret and no AES entry, and app
+	// is the user the checks write as: appUser, or postgres where the spec has no app user.
+	trust bool
+	app   string
 
 	net *network
 	// pgpoolBin is where the pgpool host's pgpool-II programs are: Debian's, or the build's
@@ -202,6 +210,16 @@ LogLevel VERBOSE
 	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
 	must(t, err)
 	must(t, json.Unmarshal(m, &c.manifest))
+	c.trust, c.app = true, "postgres"
+	for _, s := range c.manifest.Secrets {
+		c.trust = c.trust && s.Name != "check"
+		if s.Name == "user_"+appUser {
+			c.app = appUser
+		}
+	}
+	if c.build != nil {
+		c.build.usable(t, c)
+	}
 	// setup runs as root: a file it installs outside the hosts' own folders would land on the
 	// machine that runs the test.
 	for _, f := range c.manifest.Files {
@@ -475,6 +493,49 @@ func (c *cluster) checkPCP(t *testing.T) {
 // checkPoolHBA logs in through pgpool with scram-sha-256 as the application user and the
 // recovery user, whose AES entries setup made, and is refused with a wrong password and as a
 // user pool_passwd does not know.
+// checkTrustOnly: in a bundle whose backends trust pgpool-II, pool_passwd holds no AES entry
+// (a build without OpenSSL cannot read one), there is no AES key, every host line of the
+// backends' pg_hba.conf is trust as the spec asks, and the check user is no superuser; users
+// log in through pgpool-II without a password, and one the servers do not know is refused.
+func (c *cluster) checkTrustOnly(t *testing.T) {
+	root := c.h("pgpool").root
+	pp, err := os.ReadFile(filepath.Join(root, "/etc/pgpool2/pool_passwd"))
+	must(t, err)
+	if strings.Contains(string(pp), ":AES") {
+		t.Errorf("pool_passwd holds AES entries:\n%s", pp)
+	}
+	if _, err := os.Stat(filepath.Join(root, "/var/lib/postgresql/.pgpoolkey")); err == nil {
+		t.Errorf("~postgres/.pgpoolkey exists on the pgpool host: nothing needs an AES key")
+	}
+	hostLines := 0
+	for _, n := range []string{"pg1", "pg2", "pg3"} {
+		data, err := os.ReadFile(filepath.Join(c.h(n).root, confDir+"/pg_hba.conf"))
+		must(t, err)
+		for _, l := range strings.Split(string(data), "\n") {
+			if w := strings.Fields(l); len(w) > 0 && w[0] == "host" {
+				hostLines++
+				if w[len(w)-1] != "trust" {
+					t.Errorf("%s pg_hba.conf: %q is not trust", n, l)
+				}
+			}
+		}
+	}
+	if hostLines < 10 {
+		t.Errorf("only %d host lines in the backends' pg_hba.conf", hostLines)
+	}
+	for _, u := range []string{"postgres", "pgpool"} {
+		if out, err := c.sqlWith(u, "", "SELECT current_user"); err != nil || out != u {
+			t.Errorf("%s without a password through pgpool: %v %s", u, err, out)
+		}
+	}
+	if out, err := c.sqlWith("intruder", "", "SELECT 1"); err == nil {
+		t.Errorf("a user the servers do not know got in: %s", out)
+	}
+	if got, err := c.direct(c.h("pg1"), "SELECT rolname FROM pg_roles WHERE rolname IN ('pgpool', 'repl', 'rewind') AND rolsuper ORDER BY 1"); err != nil || got != "" {
+		t.Errorf("superusers among the roles the bundle makes: %q %v, want none", got, err)
+	}
+}
+
 func (c *cluster) checkPoolHBA(t *testing.T) {
 	for _, u := range []string{appUser, "postgres"} {
 		if out, err := c.sql(u, "SELECT current_user"); err != nil || out != u {
@@ -681,7 +742,7 @@ func (c *cluster) startWriter() *writer {
 				return
 			default:
 			}
-			if _, err := c.sql(appUser, fmt.Sprintf("INSERT INTO acked VALUES (%d)", i)); err == nil {
+			if _, err := c.sql(c.app, fmt.Sprintf("INSERT INTO acked VALUES (%d)", i)); err == nil {
 				w.mu.Lock()
 				w.acked = append(w.acked, i)
 				w.mu.Unlock()
