@@ -42,7 +42,9 @@ clean:
 	rm -rf bin out
 
 # End to end on real servers (Debian 12, as root): PostgreSQL 15, pgpool-II 4.3 and OpenSSH,
-# each host a mount namespace with its own loopback address. Installs what it needs first.
+# each host a mount and network namespace of its own; then the streaming cluster again on
+# pgpool-II 4.7, the build in ../shared/pgpool-builds (or $$PGPOOL_BUILDS), which it skips
+# without the build and fails in CI. Installs what it needs first.
 e2e:
 	bash e2e/install-deps.sh
 	$(GO) test -tags e2e -count=1 -v -timeout 25m ./e2e/

@@ -12,20 +12,28 @@ import (
 )
 
 func TestMainE2E(t *testing.T) {
-	t.Run("streaming", testStreaming)
+	t.Run("streaming", func(t *testing.T) { testStreaming(t, "streaming") })
 	t.Run("native", testNative)
+	// The same cluster and checks on pgpool-II 4.7 (the build and its pgpool_recovery): the
+	// scripts' arguments and the recovery functions' database changed after 4.3.
+	t.Run("streaming-47", func(t *testing.T) { testStreaming(t, "streaming-47") })
 	printSummary()
 }
 
-func testStreaming(t *testing.T) {
-	c := bringUp(t, "streaming")
+// testStreaming runs the streaming replication checks on the spec in e2e/<spec>.
+func testStreaming(t *testing.T, spec string) {
+	c := bringUp(t, spec)
 	defer teardown(c)
 	c.newPrimary, c.follower = "pg2", "pg3" // until failover says otherwise
 	c.startPgpool(t)
 	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
 	check(t, "pcp_node_info_password", c.checkPCP)
-	check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
-	check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
+	if c.trust {
+		check(t, "trust_logins_through_pgpool_and_no_aes_entries", c.checkTrustOnly)
+	} else {
+		check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
+		check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
+	}
 	check(t, "ssh_trust_is_exactly_the_graph", func(t *testing.T) { c.checkSSHTrust(t, "pg2", "pgpool") })
 	if !check(t, "pcp_recovery_node_makes_the_standbys", func(t *testing.T) {
 		c.recover(t, 1)
@@ -69,7 +77,7 @@ func testStreaming(t *testing.T) {
 	})
 
 	check(t, "failover_promotes_and_follow_repoints", func(t *testing.T) {
-		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100); CREATE TABLE acked (n int PRIMARY KEY); GRANT INSERT ON acked TO app"); err != nil {
+		if out, err := c.sql("postgres", "CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100); CREATE TABLE acked (n int PRIMARY KEY); GRANT INSERT ON acked TO "+c.app); err != nil {
 			t.Fatalf("write before the kill: %v %s", err, out)
 		}
 		// Wait until both standbys have the rows, as a client would not, to compare afterwards.

@@ -122,9 +122,21 @@ type cluster struct {
 			From, To string
 			Why      []string
 		} `json:"trust"`
+		Secrets []struct {
+			Name string
+		} `json:"secrets"`
 	}
+	// trust: the bundle's backends admit pgpool-II's own users without a password
+	// ([postgresql] hba_method = "trust"), so they have no secret and no AES entry, and app
+	// is the user the checks write as: appUser, or postgres where the spec has no app user.
+	trust bool
+	app   string
 
 	net *network
+	// pgpoolBin is where the pgpool host's pgpool-II programs are: Debian's, or the build's
+	// the spec runs on.
+	pgpoolBin string
+	build     *build // nil for Debian's pgpool2
 	// firstSetup is when the first setup.sh started: make faults times the bundle to a
 	// running cluster from there.
 	firstSetup time.Time
@@ -161,9 +173,18 @@ func readSpecHosts(t *testing.T, path string) []specHost {
 }
 
 // bringUp makes the hosts, keys and bundle of a spec in e2e/<name>, applies the bundle with
-// each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1.
+// each host's setup.sh, and starts sshd on every host and PostgreSQL on pg1. A spec whose
+// pgpool_bin_dir is a build's (specBuild) runs on that build, which bringUp installs in the
+// hosts' namespaces; without the builds it skips (fails in CI).
 func bringUp(t *testing.T, name string) *cluster {
 	t.Helper()
+	src, err := os.ReadFile(filepath.Join(name, "cluster.toml"))
+	must(t, err)
+	series := specBuild(t, name, src)
+	var archive string
+	if series != "" {
+		archive = checkBuild(t, series)
+	}
 	for _, p := range []string{"/usr/bin/pg_createcluster", pgBin + "/initdb", pgpoolBin + "/pgpool", "/usr/sbin/sshd", pgpoolBin + "/pcp_recovery_node"} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: make e2e installs postgresql-15, pgpool2, postgresql-15-pgpool2 and openssh-server", p)
@@ -172,13 +193,15 @@ func bringUp(t *testing.T, name string) *cluster {
 	work, err := os.MkdirTemp("/var/tmp", "pgpoolgen-e2e-"+name+"-")
 	must(t, err)
 	must(t, os.Chmod(work, 0o755))
+	c := &cluster{name: name, work: work, hosts: map[string]*host{}, pgpoolBin: pgpoolBin}
+	if series != "" {
+		c.build = unpackBuild(t, work, series, archive)
+		c.pgpoolBin = c.build.pgpoolDir() + "/bin"
+	}
 	t.Logf("work folder, logs under %s/logs", work)
 	fmt.Fprintf(os.Stderr, "e2e %s: logs of pgpool, PostgreSQL, sshd and the scripts in %s/logs\n", name, work)
-	c := &cluster{name: name, work: work, hosts: map[string]*host{}}
 	spec := filepath.Join(work, "spec")
 	must(t, os.MkdirAll(filepath.Join(spec, "keys"), 0o755))
-	src, err := os.ReadFile(filepath.Join(name, "cluster.toml"))
-	must(t, err)
 	must(t, os.WriteFile(filepath.Join(spec, "cluster.toml"), src, 0o644))
 	must(t, os.MkdirAll("/run/sshd", 0o755))
 
@@ -186,7 +209,11 @@ func bringUp(t *testing.T, name string) *cluster {
 	c.net = net
 	for _, sh := range readSpecHosts(t, filepath.Join(spec, "cluster.toml")) {
 		n := sh.Name
-		h := newHost(t, work, net, n, sh.Address)
+		var mounts []string
+		if c.build != nil {
+			mounts = c.build.mounts(!slices.Contains(sh.Roles, "pgpool"))
+		}
+		h := newHost(t, work, net, n, sh.Address, mounts)
 		c.hosts[n] = h
 		c.order = append(c.order, n)
 		if slices.Contains(sh.Roles, "pgpool") {
@@ -218,6 +245,9 @@ LogLevel VERBOSE
 `, h.addr)
 		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/sshd_config"), []byte(sshdConfig), 0o644))
 	}
+	if c.build != nil {
+		c.build.verify(t, c)
+	}
 
 	if len(c.pgpools) == 0 || len(c.backends) == 0 {
 		t.Fatalf("%s: the harness needs a pgpool host and a backend, the spec has pgpool %v and backends %v", name, c.pgpools, c.backends)
@@ -236,6 +266,16 @@ LogLevel VERBOSE
 	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
 	must(t, err)
 	must(t, json.Unmarshal(m, &c.manifest))
+	c.trust, c.app = true, "postgres"
+	for _, s := range c.manifest.Secrets {
+		c.trust = c.trust && s.Name != "check"
+		if s.Name == "user_"+appUser {
+			c.app = appUser
+		}
+	}
+	if c.build != nil {
+		c.build.usable(t, c)
+	}
 	// setup runs as root: a file it installs outside the hosts' own folders would land on the
 	// machine that runs the test.
 	for _, f := range c.manifest.Files {
@@ -315,7 +355,7 @@ func (c *cluster) startPgpool(t *testing.T) {
 // startPgpoolOn starts pgpool on the pgpool host h, its output appended to h's pgpool.log.
 func (c *cluster) startPgpoolOn(t *testing.T, h *host) *exec.Cmd {
 	t.Helper()
-	return h.start(t, "pgpool", osUser, pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
+	return h.start(t, "pgpool", osUser, c.pgpoolBin+"/pgpool", "-n", "-D", "-f", "/etc/pgpool2/pgpool.conf", "-F", "/etc/pgpool2/pcp.conf", "-a", "/etc/pgpool2/pool_hba.conf")
 }
 
 // waitPgpool waits until pgpool on h takes clients on h's address.
@@ -361,7 +401,7 @@ func (c *cluster) pcp(timeout time.Duration, env []string, command string, args 
 
 // pcpOn is pcp on the pgpool host h, to its own pgpool.
 func (c *cluster) pcpOn(h *host, timeout time.Duration, env []string, command string, args ...string) (string, error) {
-	full := append([]string{pgpoolBin + "/" + command, "-h", "localhost", "-p", "9898", "-U", pcpUser}, args...)
+	full := append([]string{c.pgpoolBin + "/" + command, "-h", "localhost", "-p", "9898", "-U", pcpUser}, args...)
 	return h.run(timeout, osUser, env, full...)
 }
 
@@ -546,6 +586,49 @@ func (c *cluster) checkPCP(t *testing.T) {
 // checkPoolHBA logs in through pgpool with scram-sha-256 as the application user and the
 // recovery user, whose AES entries setup made, and is refused with a wrong password and as a
 // user pool_passwd does not know.
+// checkTrustOnly: in a bundle whose backends trust pgpool-II, pool_passwd holds no AES entry
+// (a build without OpenSSL cannot read one), there is no AES key, every host line of the
+// backends' pg_hba.conf is trust as the spec asks, and the check user is no superuser; users
+// log in through pgpool-II without a password, and one the servers do not know is refused.
+func (c *cluster) checkTrustOnly(t *testing.T) {
+	root := c.h("pgpool").root
+	pp, err := os.ReadFile(filepath.Join(root, "/etc/pgpool2/pool_passwd"))
+	must(t, err)
+	if strings.Contains(string(pp), ":AES") {
+		t.Errorf("pool_passwd holds AES entries:\n%s", pp)
+	}
+	if _, err := os.Stat(filepath.Join(root, "/var/lib/postgresql/.pgpoolkey")); err == nil {
+		t.Errorf("~postgres/.pgpoolkey exists on the pgpool host: nothing needs an AES key")
+	}
+	hostLines := 0
+	for _, n := range []string{"pg1", "pg2", "pg3"} {
+		data, err := os.ReadFile(filepath.Join(c.h(n).root, confDir+"/pg_hba.conf"))
+		must(t, err)
+		for _, l := range strings.Split(string(data), "\n") {
+			if w := strings.Fields(l); len(w) > 0 && w[0] == "host" {
+				hostLines++
+				if w[len(w)-1] != "trust" {
+					t.Errorf("%s pg_hba.conf: %q is not trust", n, l)
+				}
+			}
+		}
+	}
+	if hostLines < 10 {
+		t.Errorf("only %d host lines in the backends' pg_hba.conf", hostLines)
+	}
+	for _, u := range []string{"postgres", "pgpool"} {
+		if out, err := c.sqlWith(u, "", "SELECT current_user"); err != nil || out != u {
+			t.Errorf("%s without a password through pgpool: %v %s", u, err, out)
+		}
+	}
+	if out, err := c.sqlWith("intruder", "", "SELECT 1"); err == nil {
+		t.Errorf("a user the servers do not know got in: %s", out)
+	}
+	if got, err := c.direct(c.h("pg1"), "SELECT rolname FROM pg_roles WHERE rolname IN ('pgpool', 'repl', 'rewind') AND rolsuper ORDER BY 1"); err != nil || got != "" {
+		t.Errorf("superusers among the roles the bundle makes: %q %v, want none", got, err)
+	}
+}
+
 func (c *cluster) checkPoolHBA(t *testing.T) {
 	for _, u := range []string{appUser, "postgres"} {
 		if out, err := c.sql(u, "SELECT current_user"); err != nil || out != u {
@@ -714,6 +797,9 @@ func teardown(c *cluster) {
 	stopPostgres()
 	procs.StopAll()
 	sweepNamespaces()
+	if c.build != nil {
+		os.RemoveAll(c.build.opt) // the unpacked build; the logs stay
+	}
 }
 
 func printSummary() {
@@ -807,7 +893,7 @@ func (c *cluster) startWriter() *writer {
 				return
 			default:
 			}
-			if _, err := c.sql(appUser, fmt.Sprintf("INSERT INTO acked VALUES (%d)", i)); err == nil {
+			if _, err := c.sql(c.app, fmt.Sprintf("INSERT INTO acked VALUES (%d)", i)); err == nil {
 				w.mu.Lock()
 				w.acked = append(w.acked, i)
 				w.mu.Unlock()

@@ -1,8 +1,9 @@
 //go:build e2e
 
 // Package e2e proves bundles on real servers: Debian 12's PostgreSQL 15, pgpool-II 4.3 and
-// OpenSSH, each "host" a mount and network namespace of its own on a private test network.
-// Run it with make e2e, as root.
+// OpenSSH, each "host" a mount and network namespace of its own on a private test network;
+// and pgpool-II 4.7 from ../shared/pgpool-builds (builds_test.go). Run it with make e2e, as
+// root.
 package e2e
 
 import (
@@ -30,7 +31,7 @@ const (
 	dataDir   = home + "/15/main"
 	confDir   = "/etc/postgresql/15/main" // Debian's: pg_createcluster's postgresql.conf and pg_hba.conf
 	osUser    = "postgres"
-	pgpoolBin = "/usr/sbin"
+	pgpoolBin = "/usr/sbin" // Debian's pgpool2; a cluster on a build has its own (cluster.pgpoolBin)
 )
 
 // boundDirs are the folders each host has of its own: its root prefix's copy is bind-mounted
@@ -186,7 +187,8 @@ type host struct {
 }
 
 // newHost makes the root prefix and the namespaces, and connects the host to the network.
-func newHost(t *testing.T, work string, net *network, name, addr string) *host {
+// mounts are more mount commands for the host's namespace, after its own folders'.
+func newHost(t *testing.T, work string, net *network, name, addr string, mounts []string) *host {
 	t.Helper()
 	h := &host{name: name, addr: addr, root: filepath.Join(work, "hosts", name), logs: filepath.Join(work, "logs", name)}
 	must(t, os.MkdirAll(h.logs, 0o777))
@@ -198,6 +200,9 @@ func newHost(t *testing.T, work string, net *network, name, addr string) *host {
 	var script strings.Builder
 	for _, d := range boundDirs {
 		fmt.Fprintf(&script, "mount --bind %q %q && ", filepath.Join(h.root, d), d)
+	}
+	for _, m := range mounts {
+		script.WriteString(m + " && ")
 	}
 	script.WriteString("ip link set lo up")
 	h.nsPID = holdNamespace(t, name+" namespace", []string{"--mount", "--net", "--propagation", "private"}, script.String())

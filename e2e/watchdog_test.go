@@ -118,7 +118,7 @@ func readVIP(t *testing.T, path string) string {
 // query from it that gets answered went through the VIP to whichever pgpool host holds it.
 func (c *wdCluster) addClient(t *testing.T) {
 	t.Helper()
-	c.hosts["client"] = newHost(t, c.work, c.net, "client", clientAddr)
+	c.hosts["client"] = newHost(t, c.work, c.net, "client", clientAddr, nil)
 }
 
 // A wdNode is a node of pcp_watchdog_info -v, as one pgpool host sees it.
