@@ -588,7 +588,7 @@ func (c *cluster) checkPCP(t *testing.T) {
 // user pool_passwd does not know.
 // checkTrustOnly: in a bundle whose backends trust pgpool-II, pool_passwd holds no AES entry
 // (a build without OpenSSL cannot read one), there is no AES key, every host line of the
-// backends' pg_hba.conf is trust as the spec asks, and the check user is no superuser; users
+// bundle's block of the backends' pg_hba.conf is trust as the spec asks, and the check user is no superuser; users
 // log in through pgpool-II without a password, and one the servers do not know is refused.
 func (c *cluster) checkTrustOnly(t *testing.T) {
 	root := c.h("pgpool").root
@@ -604,7 +604,9 @@ func (c *cluster) checkTrustOnly(t *testing.T) {
 	for _, n := range []string{"pg1", "pg2", "pg3"} {
 		data, err := os.ReadFile(filepath.Join(c.h(n).root, confDir+"/pg_hba.conf"))
 		must(t, err)
-		for _, l := range strings.Split(string(data), "\n") {
+		// The bundle's block; pg_createcluster's own lines below it stay as they are.
+		block, _, _ := strings.Cut(string(data), "# END pgpoolgen cluster ")
+		for _, l := range strings.Split(block, "\n") {
 			if w := strings.Fields(l); len(w) > 0 && w[0] == "host" {
 				hostLines++
 				if w[len(w)-1] != "trust" {
