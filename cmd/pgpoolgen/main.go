@@ -54,17 +54,23 @@ was written (its sha256 no longer matches the manifest) unless --force is given.
 folders left by an interrupted build are put back or removed by the next build.
 
 Passwords named by password_env are read from the environment, and files named by
-password_file from beside the spec; neither is ever written into the bundle.`,
+password_file from beside the spec; neither is ever written into the bundle.
+
+With --check, build writes nothing and does what "pgpoolgen diff" does: exit 0 when DIR is
+exactly what the spec builds, 1 with a unified diff on stdout when it is not, 2 when the spec
+or the command line is wrong or DIR cannot be read.`,
 			flags: func(fs *pflag.FlagSet) {
 				fs.StringP("output", "o", "out", "folder to write the bundle into")
 				fs.BoolP("verbose", "v", false, "list the files written")
 				fs.Bool("force", false, "replace bundle files edited since pgpoolgen wrote them (other files still refuse)")
+				fs.Bool("check", false, "write nothing: exit 0 if DIR is what the spec builds, 1 with the diff if not, 2 on errors (as diff)")
 			},
 			run: runBuild},
 		{name: "check", args: "SPEC", summary: "validate a cluster spec without writing anything",
 			help: `Check reads and validates the cluster spec SPEC exactly as build does, renders the
 bundle in memory, and writes nothing. It prints every problem at once.`,
 			run: runCheck},
+		diffCommand,
 		lintCommand,
 		{name: "version", summary: "print pgpoolgen's version", help: "Version prints pgpoolgen's version.",
 			run: runVersion},
@@ -129,6 +135,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprint(w, "\nRun \"pgpoolgen help COMMAND\" or \"pgpoolgen COMMAND --help\" for more.\n")
 	fmt.Fprint(w, "Exit status: 0 success, 1 the spec is wrong, 2 the command line is wrong or the output\ncannot be written.\n")
+	fmt.Fprint(w, "diff and build --check: 0 the folder is what the spec builds, 1 it differs, 2 any error\n(the spec or the command line is wrong, the folder cannot be read).\n")
 }
 
 func commandHelp(w io.Writer, c *command, fs *pflag.FlagSet) {
@@ -226,6 +233,16 @@ func runCheck(c *command, _ *pflag.FlagSet, args []string, stdout, stderr io.Wri
 }
 
 func runBuild(c *command, fs *pflag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	if check, _ := fs.GetBool("check"); check {
+		force, _ := fs.GetBool("force")
+		verbose, _ := fs.GetBool("verbose")
+		if force || verbose {
+			fmt.Fprintln(stderr, "pgpoolgen build: --check writes nothing, so it takes neither --force nor --verbose")
+			return exitFailed
+		}
+		out, _ := fs.GetString("output")
+		return diffBundle(c, args, out, false, stdout, stderr)
+	}
 	cluster, status := load(c, args, stderr)
 	if cluster == nil {
 		return status
