@@ -139,8 +139,22 @@ func printStat(w io.Writer, files []fileDiff) {
 	fmt.Fprintf(w, "%d %s differ, +%d -%d\n", len(files), plural(len(files), "file", "files"), added, removed)
 }
 
-// printDiff prints the changes shared by several hosts first, each once with its hosts, then
-// every file's other changes.
+// changeKey is what makes two hunks the same change: their removed and added lines, in
+// order, with each run of context only as its place (a host's own lines around a template
+// change differ: escalation.sh's table of the other pgpool hosts, say).
+func changeKey(body string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(body, "\n") {
+		if strings.HasPrefix(l, " ") {
+			l = " \n"
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// printDiff prints the changes shared by several hosts first, each once with its hosts (its
+// context and line numbers those of the first), then every file's other changes.
 func printDiff(w io.Writer, files []fileDiff) {
 	type key struct{ rest, body string }
 	hosts := map[key][]string{} // lookups; the order comes from files, which is sorted
@@ -149,13 +163,13 @@ func printDiff(w io.Writer, files []fileDiff) {
 			continue
 		}
 		for _, p := range f.pieces {
-			k := key{f.rest, p.body}
+			k := key{f.rest, changeKey(p.body)}
 			if hs := hosts[k]; len(hs) == 0 || hs[len(hs)-1] != f.host { // once per host
 				hosts[k] = append(hs, f.host)
 			}
 		}
 	}
-	shared := func(f fileDiff, p piece) bool { return f.host != "" && len(hosts[key{f.rest, p.body}]) > 1 }
+	shared := func(f fileDiff, p piece) bool { return f.host != "" && len(hosts[key{f.rest, changeKey(p.body)}]) > 1 }
 	// Shared changes, in the order of the rest of the path, then of the first host's file.
 	type group struct {
 		rest  string
@@ -167,7 +181,7 @@ func printDiff(w io.Writer, files []fileDiff) {
 	done := map[key]bool{}
 	for _, f := range files {
 		for i, p := range f.pieces {
-			k := key{f.rest, p.body}
+			k := key{f.rest, changeKey(p.body)}
 			if shared(f, p) && !done[k] {
 				done[k] = true
 				groups = append(groups, group{rest: f.rest, order: i, first: f, p: p})
@@ -176,12 +190,12 @@ func printDiff(w io.Writer, files []fileDiff) {
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].rest < groups[j].rest })
 	for _, g := range groups {
-		hs := hosts[key{g.rest, g.p.body}]
+		hs := hosts[key{g.rest, changeKey(g.p.body)}]
 		fmt.Fprintf(w, "# the same change in %d hosts: %s\n", len(hs), strings.Join(hs, ", "))
 		fmt.Fprintf(w, "--- %s\n+++ %s\n", hostsName(g.first.oldName, g.first.host), hostsName(g.first.newName, g.first.host))
 		if g.p.header != "" {
-			// The line numbers are the first host's; other hosts' may differ.
-			fmt.Fprintf(w, "%s (line numbers of %s)\n", g.p.header, g.first.host)
+			// The line numbers and context are the first host's; other hosts' may differ.
+			fmt.Fprintf(w, "%s (lines and context of %s)\n", g.p.header, g.first.host)
 		}
 		fmt.Fprint(w, g.p.body)
 	}

@@ -73,6 +73,37 @@ func TestDiffSharedHunk(t *testing.T) {
 	}
 }
 
+// TestDiffSharedAcrossContext: a template line edited in every pgpool host's escalation.sh,
+// whose lines after it (the table of the other pgpool hosts) differ from host to host, is one
+// shared change too, shown with the first host's context.
+func TestDiffSharedAcrossContext(t *testing.T) {
+	caseDir := filepath.Join(goldenDir, "watchdog-4.3")
+	spec := filepath.Join(caseDir, "cluster.toml")
+	out := filepath.Join(t.TempDir(), "out")
+	build(t, caseDir, out)
+	const line = "PEER_NAME=() PEER_HOST=() PEER_IF=()\n"
+	for _, h := range []string{"pgpool1", "pgpool2", "pgpool3"} {
+		p := filepath.Join(out, "hosts", h, "files/etc/pgpool2/escalation.sh")
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data, []byte("\n"+line)) {
+			t.Fatalf("%s lacks the line to edit", p)
+		}
+		if err := os.WriteFile(p, bytes.Replace(data, []byte("\n"+line), []byte("\nPEER_NAME=()\n"), 1), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, _ := diffRun(t, caseDir, "diff", spec, "-o", out)
+	want := "# the same change in 3 hosts: pgpool1, pgpool2, pgpool3\n" +
+		"--- a/hosts/*/files/etc/pgpool2/escalation.sh\n+++ b/hosts/*/files/etc/pgpool2/escalation.sh\n"
+	if code != 1 || !strings.HasPrefix(stdout, want) || strings.Count(stdout, "\n@@ ") != 1 || !strings.Contains(stdout, "(lines and context of pgpool1)") ||
+		!strings.Contains(stdout, "\n-PEER_NAME=()\n+"+line) {
+		t.Errorf("diff: exit %d and\n%s\nwant exit 1 and one hunk for the three hosts, after %q", code, stdout, want)
+	}
+}
+
 // TestDiffReportsEachKind removes a file, adds one, changes a mode: each is reported, exit 1,
 // and nothing in the folder changes.
 func TestDiffReportsEachKind(t *testing.T) {
