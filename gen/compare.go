@@ -90,48 +90,31 @@ func Compare(dir string, b *Bundle) ([]Difference, error) {
 	foreign := 0
 	var walk func(rel string) error
 	walk = func(rel string) error {
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		for {
-			entries, err := f.ReadDir(256)
-			for _, e := range entries {
-				p := path.Join(rel, e.Name())
-				visited(p)
-				w := want[p]
-				switch {
-				case dirs[p] && e.IsDir():
-					if err := walk(p); err != nil {
-						return err
+		return eachEntry(dir, rel, func(p string, e fs.DirEntry) (bool, error) {
+			w := want[p]
+			switch {
+			case dirs[p] && e.IsDir():
+				return false, walk(p)
+			case w == nil && !listed[p]:
+				if foreign++; foreign <= maxForeign {
+					d := Difference{Path: p, Extra: true, Foreign: true}
+					if e.IsDir() {
+						d.Path += "/"
 					}
-				case w == nil && !listed[p]:
-					if foreign++; foreign <= maxForeign {
-						d := Difference{Path: p, Extra: true, Foreign: true}
-						if e.IsDir() {
-							d.Path += "/"
-						}
-						out = append(out, d)
-					}
-				default:
-					d, err := compareFile(dir, p, e, w)
-					if err != nil {
-						return err
-					}
-					seen[p] = true
-					if d != nil {
-						out = append(out, *d)
-					}
+					out = append(out, d)
+				}
+			default:
+				d, err := compareFile(dir, p, e, w)
+				if err != nil {
+					return false, err
+				}
+				seen[p] = true
+				if d != nil {
+					out = append(out, *d)
 				}
 			}
-			if errors.Is(err, io.EOF) || (err == nil && len(entries) == 0) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		}
+			return false, nil
+		})
 	}
 	if info != nil {
 		if err := walk(""); err != nil {

@@ -580,7 +580,23 @@ type scan struct {
 }
 
 func (s *scan) walk(rel string) error {
-	f, err := os.Open(filepath.Join(s.root, filepath.FromSlash(rel)))
+	return eachEntry(s.root, rel, func(p string, e fs.DirEntry) (bool, error) {
+		if err := s.entry(p, e); err != nil {
+			return false, err
+		}
+		if len(s.foreign) > maxNamed {
+			s.foreign = s.foreign[:maxNamed]
+			s.truncated = true
+		}
+		return s.truncated, nil
+	})
+}
+
+// eachEntry calls fn on each entry of the folder rel of root, as a slash path under root, a
+// bounded number read at a time, until fn says stop or fails: the one way the writer and
+// Compare read a folder of the user's.
+func eachEntry(root, rel string, fn func(p string, e fs.DirEntry) (stop bool, err error)) error {
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
 		return err
 	}
@@ -590,13 +606,8 @@ func (s *scan) walk(rel string) error {
 		for _, e := range entries {
 			p := path.Join(rel, e.Name())
 			visited(p)
-			if err := s.entry(p, e); err != nil {
+			if stop, err := fn(p, e); err != nil || stop {
 				return err
-			}
-			if len(s.foreign) > maxNamed {
-				s.foreign = s.foreign[:maxNamed]
-				s.truncated = true
-				return nil
 			}
 		}
 		if errors.Is(err, io.EOF) || (err == nil && len(entries) == 0) {
@@ -604,9 +615,6 @@ func (s *scan) walk(rel string) error {
 		}
 		if err != nil {
 			return err
-		}
-		if s.truncated {
-			return nil
 		}
 	}
 }
