@@ -93,7 +93,9 @@ func (l *loader) watchdog(t *table, hostsOK bool) {
 		if t.present() {
 			l.d.atKey("watchdog", "%s", why)
 			for _, k := range sortedKeys(t.m) {
-				t.get(k)
+				if contains(t.keys, k) { // one error for the table; finish names unknown keys
+					t.get(k)
+				}
 			}
 		}
 		for _, at := range l.wdHostKeys {
