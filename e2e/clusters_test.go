@@ -42,8 +42,11 @@ func testStreaming(t *testing.T, spec string) {
 		return
 	}
 	check(t, "pool_nodes_roles_status_replication", func(t *testing.T) {
-		nodes := c.waitNodes(t, 30*time.Second, "3 nodes, both standbys streaming", func(nodes []node) bool {
-			return len(nodes) == 3 && nodes[1].replState == "streaming" && nodes[2].replState == "streaming"
+		// A standby that has just begun streaming may show "async" until PostgreSQL gives it
+		// its place in synchronous_standby_names (seen once on 4.7): wait for that too.
+		nodes := c.waitNodes(t, 30*time.Second, "3 nodes, both standbys streaming, pg2 sync and pg3 potential", func(nodes []node) bool {
+			return len(nodes) == 3 && nodes[1].replState == "streaming" && nodes[2].replState == "streaming" &&
+				nodes[1].syncState == "sync" && nodes[2].syncState == "potential"
 		})
 		want := []string{"primary", "standby", "standby"}
 		for i, n := range nodes {
