@@ -268,3 +268,28 @@ type Parameter struct {
 	Index  int    // the number of an indexed name, else 0
 	Value  Value
 }
+
+// ApplyOrder is the order in which the hosts' setups run: the backends in node id order (in
+// streaming and logical replication the primary first, since setup makes the roles there and
+// the standbys are copied from it), then the pgpool hosts that are not backends, in spec order
+// (pgpool-II checks the backends as soon as it starts). The bundle's README, its Ansible
+// playbook and deploy.sh all follow it.
+func (c *Cluster) ApplyOrder() []*Host {
+	order := make([]*Host, 0, len(c.Hosts))
+	for _, h := range c.Backends {
+		if h.Role == Primary {
+			order = append(order, h)
+		}
+	}
+	for _, h := range c.Backends {
+		if h.Role != Primary {
+			order = append(order, h)
+		}
+	}
+	for _, h := range c.Hosts {
+		if !h.Backend {
+			order = append(order, h)
+		}
+	}
+	return order
+}
