@@ -47,11 +47,12 @@ func Compare(dir string, b *Bundle) ([]Difference, error) {
 	for _, f := range files {
 		want[f.Path()] = f
 	}
-	listed := map[string]bool{} // the files out/'s manifest lists
-	dirs := map[string]bool{}   // folders that may be read
+	listed := map[string]bool{}     // the files out/'s manifest lists
+	dirs := map[string]bool{}       // folders that may be read
+	bundleDirs := map[string]bool{} // folders the bundle has
 	for p := range want {
 		for d := path.Dir(p); d != "."; d = path.Dir(d) {
-			dirs[d] = true
+			dirs[d], bundleDirs[d] = true, true
 		}
 	}
 	info, err := os.Lstat(dir)
@@ -94,6 +95,9 @@ func Compare(dir string, b *Bundle) ([]Difference, error) {
 			w := want[p]
 			switch {
 			case dirs[p] && e.IsDir():
+				if err := folderMode(p, e, bundleDirs, &out); err != nil {
+					return false, err
+				}
 				return false, walk(p)
 			case w == nil && !listed[p]:
 				if foreign++; foreign <= maxForeign {
@@ -117,6 +121,9 @@ func Compare(dir string, b *Bundle) ([]Difference, error) {
 		})
 	}
 	if info != nil {
+		if m := info.Mode().Perm(); m != folderPerm {
+			out = append(out, Difference{Path: "./", OldMode: m, NewMode: folderPerm})
+		}
 		if err := walk(""); err != nil {
 			return nil, fmt.Errorf("cannot read the %s: %w", show, err)
 		}
@@ -131,6 +138,19 @@ func Compare(dir string, b *Bundle) ([]Difference, error) {
 		out = append(out, Difference{Path: fmt.Sprintf("(%d more entries not listed in %s)", foreign-maxForeign, ManifestName), Extra: true, Foreign: true})
 	}
 	return out, nil
+}
+
+// folderMode reports the folder p when the bundle has it and its mode is not the one Write
+// gives every folder: a build would change it.
+func folderMode(p string, e fs.DirEntry, bundleDirs map[string]bool, out *[]Difference) error {
+	info, err := e.Info()
+	if err != nil {
+		return err
+	}
+	if m := info.Mode().Perm(); m != folderPerm && bundleDirs[p] {
+		*out = append(*out, Difference{Path: p + "/", OldMode: m, NewMode: folderPerm})
+	}
+	return nil
 }
 
 // compareFile compares the entry p of dir with the bundle's file w (nil: a file out/'s

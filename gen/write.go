@@ -170,7 +170,7 @@ func (w *writer) write(b *Bundle) error {
 // left by a kill is recognisably ours: the files its manifest lists, complete up to the one
 // being written.
 func writeTree(root string, b *Bundle) error {
-	if err := os.Chmod(root, 0o755); err != nil {
+	if err := os.Chmod(root, folderPerm); err != nil {
 		return fmt.Errorf("cannot write the bundle: %w", err)
 	}
 	write := func(rel string, data []byte, mode fs.FileMode) error {
@@ -236,10 +236,10 @@ func mkdirs(root, dir string) error {
 	if err := mkdirs(root, filepath.Dir(dir)); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, folderPerm); err != nil {
 		return err
 	}
-	return os.Chmod(dir, 0o755)
+	return os.Chmod(dir, folderPerm)
 }
 
 // precheck refuses an output folder that cannot be a bundle, reading no more than its first
@@ -414,6 +414,9 @@ func without(list []string, s string) []string {
 	}
 	return out
 }
+
+// folderPerm is the mode of every folder Write makes, out/ included; umask plays no part.
+const folderPerm fs.FileMode = 0o755
 
 // Bounds on what the writer reads from an output folder.
 const (

@@ -122,6 +122,10 @@ func TestDiffReportsEachKind(t *testing.T) {
 			"--- a/hosts/master/notes\n+++ /dev/null\nonly in the folder, and not listed in its manifest.json"},
 		{"mode", func(out string) error { return os.Chmod(filepath.Join(out, "hosts", "pgpool", "setup.sh"), 0o700) },
 			"--- a/hosts/pgpool/setup.sh\n+++ b/hosts/pgpool/setup.sh\nold mode 0700\nnew mode 0755\n"},
+		{"folder mode", func(out string) error { return os.Chmod(filepath.Join(out, "hosts", "pgpool"), 0o700) },
+			"--- a/hosts/pgpool/\n+++ b/hosts/pgpool/\nold mode 0700\nnew mode 0755\n"},
+		{"out mode", func(out string) error { return os.Chmod(out, 0o750) },
+			"--- a/./\n+++ b/./\nold mode 0750\nnew mode 0755\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
