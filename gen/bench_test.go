@@ -119,3 +119,43 @@ method = "scram-sha-256"
 	}
 	return []byte(b.String())
 }
+
+// BenchmarkCompare128 measures what `pgpoolgen diff` and `build --check` spend reading out/
+// back: the 128-backend bundle on disk against itself (nothing differs), and against the
+// bundle of the same spec with one ssh setting changed, which changes a line in every
+// backend's scripts: go test -run '^$' -bench Compare128 -benchmem ./gen
+func BenchmarkCompare128(b *testing.B) {
+	src := bigSpec(128)
+	c, err := schema.Load("big.toml", src, benchEnv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(b.TempDir(), "out")
+	if err := Write(out, Generate(c), WriteOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	changed := strings.Replace(string(src), "[[pcp_user]]", "[ssh]\nconnect_timeout = 7\n\n[[pcp_user]]", 1)
+	c2, err := schema.Load("big.toml", []byte(changed), benchEnv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		c     *schema.Cluster
+		diffs bool
+	}{{"same", c, false}, {"every-backend-changed", c2, true}} {
+		bundle := Generate(tc.c)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d, err := Compare(out, bundle)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if (len(d) > 0) != tc.diffs {
+					b.Fatalf("%d differences; want some: %v", len(d), tc.diffs)
+				}
+			}
+		})
+	}
+}
