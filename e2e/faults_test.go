@@ -25,11 +25,15 @@ import (
 
 // The fault benchmark (make faults): each fault on a cluster of the bundle's defaults
 // (e2e/faults/cluster.toml), timed from the fault to the first write through pgpool, with
-// pgpool's log milestones. A benchmark, not a timed test: it fails only when the harness cannot
-// do what it has to (bring a cluster up, inject a fault), never on a figure.
+// pgpool's log milestones; and the freeze on pgpool-II 4.7 (e2e/faults-47/cluster.toml), whose
+// health check does not fail a frozen server (pgpool.FrozenServerUnbounded), to show whether
+// a build still has that bug (`-run 'TestFaults/freeze-4.7'` runs that row alone). A
+// benchmark, not a timed test: it fails only when the harness cannot do what it has to (bring
+// a cluster up, inject a fault), never on a figure.
 var (
 	trials     = flag.Int("trials", 3, "runs of each fault")
 	faultWait  = flag.Duration("fault-wait", 90*time.Second, "how long a freeze or a cut lasts at most before it is undone")
+	wait47     = flag.Duration("fault-wait-47", 30*time.Second, "how long the freeze on pgpool-II 4.7 lasts at most: more than 3 times the 9 s the defaults fail a frozen server over in")
 	faultsOut  = flag.String("faults-out", "/var/tmp/pgpoolgen-faults.md", "file the Markdown table is written to")
 	afterUndo  = 60 * time.Second // how long writes are tried once a freeze or a cut is undone
 	blipQuiet  = 12 * time.Second // how long a failover may take to show after a blip ends
@@ -40,15 +44,48 @@ var (
 // The primary of every fresh cluster: node 0 on pg1.
 const primaryAddr = testNet + ".11"
 
-// Milestones in pgpool's log, for node 0 (the primary) where it says a node.
+// Milestones in pgpool's log, for node 0 (the primary) where it says a node. 4.7 writes "===
+// Starting degeneration. shutdown host ...", 4.3 "starting degeneration. shutdown host ...".
 var (
 	reCheckFailed = regexp.MustCompile(`health check failed on node 0 `)
-	reDegenerate  = regexp.MustCompile(`starting degeneration\. shutdown host ` + regexp.QuoteMeta(primaryAddr) + `\(`)
+	reDegenerate  = regexp.MustCompile(`(?i:starting degeneration)\. shutdown host ` + regexp.QuoteMeta(primaryAddr) + `\(`)
 	reRequest     = regexp.MustCompile(`: (\S+) pid \d+: LOG:  received degenerate backend request for node_id: 0 from`)
 	rePromoted    = regexp.MustCompile(`failover\.sh: node \d+ is the new primary`)
 	reFollowed    = regexp.MustCompile(`follows node \d+ and is attached again`)
 	reStamp       = regexp.MustCompile(`(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}): `)
 )
+
+// TestMilestoneLines: the milestones match pgpool's own lines, as 4.3.5 and 4.7.2 wrote them
+// on the e2e cluster (4.7 capitalises "Starting degeneration"); a pattern that matches one
+// series only would read a 4.7 failover as none.
+func TestMilestoneLines(t *testing.T) {
+	for _, tc := range []struct {
+		re    *regexp.Regexp
+		lines []string
+	}{
+		{reCheckFailed, []string{
+			"2026-12-01 16:43:32.968: health_check0 pid 24532: LOG:  health check failed on node 0 (timeout:1)",
+			"2026-12-01 17:03:26.010: health_check0 pid 5296: LOG:  health check failed on node 0 (timeout:0)",
+		}},
+		{reDegenerate, []string{
+			"2026-12-01 16:43:32.969: main pid 24523: LOG:  starting degeneration. shutdown host 10.213.0.11(5432)",
+			"2026-12-01 17:03:26.011: main pid 5143: LOG:  === Starting degeneration. shutdown host 10.213.0.11(5432) ===",
+		}},
+		{reRequest, []string{
+			"2026-12-01 16:43:32.968: health_check0 pid 24532: LOG:  received degenerate backend request for node_id: 0 from pid [24532]",
+			"2026-12-01 17:03:26.010: health_check0 pid 5296: LOG:  received degenerate backend request for node_id: 0 from pid [5296]",
+		}},
+	} {
+		for _, l := range tc.lines {
+			if !tc.re.MatchString(l) {
+				t.Errorf("%s does not match pgpool's line %q", tc.re, l)
+			}
+		}
+	}
+	if reDegenerate.MatchString("2026-12-01 17:03:26.011: main pid 5143: LOG:  === Starting degeneration. shutdown host 10.213.0.12(5432) ===") {
+		t.Errorf("%s matches another node's degeneration", reDegenerate)
+	}
+}
 
 // milestoneNames are the columns of the table, in the order a failover passes them.
 var milestoneNames = []string{"check failed", "failover started", "promoted", "follow done"}
@@ -228,7 +265,12 @@ func TestFaults(t *testing.T) {
 		t.Run(fmt.Sprintf("kill/%d", i), func(t *testing.T) { faultTrial(t, "faults", "kill", faultKill) })
 	}
 	for i := 1; i <= *trials; i++ {
-		t.Run(fmt.Sprintf("freeze/%d", i), func(t *testing.T) { faultTrial(t, "faults", "freeze", faultFreeze) })
+		t.Run(fmt.Sprintf("freeze/%d", i), func(t *testing.T) { faultTrial(t, "faults", "freeze", faultFreeze(*faultWait)) })
+	}
+	for i := 1; i <= *trials; i++ {
+		t.Run(fmt.Sprintf("freeze-4.7/%d", i), func(t *testing.T) {
+			faultTrial(t, "faults-47", "freeze, pgpool-II 4.7", faultFreeze(*wait47))
+		})
 	}
 	for i := 1; i <= *trials; i++ {
 		t.Run(fmt.Sprintf("vanish/%d", i), func(t *testing.T) { faultTrial(t, "faults", "vanish", faultVanish) })
@@ -265,8 +307,9 @@ func up(t *testing.T, spec string) (*cluster, *logWatch) {
 	table.upSec = append(table.upSec, took)
 	table.Unlock()
 	fmt.Printf("faults: bundle to a running cluster (%s): %.1f s\n", spec, took)
-	if out, err := c.sql("postgres", "CREATE TABLE probe (n int); GRANT INSERT ON probe TO app; "+
-		"CREATE TABLE load (client int, n int, PRIMARY KEY (client, n)); GRANT INSERT, SELECT ON load TO app"); err != nil {
+	// c.app writes: app, or postgres where the spec has no app user (the 4.7 build's trust).
+	if out, err := c.sql("postgres", "CREATE TABLE probe (n int); GRANT INSERT ON probe TO "+c.app+"; "+
+		"CREATE TABLE load (client int, n int, PRIMARY KEY (client, n)); GRANT INSERT, SELECT ON load TO "+c.app); err != nil {
 		t.Fatalf("creating the tables: %v %s", err, out)
 	}
 	for _, n := range []string{"pg2", "pg3"} {
@@ -299,11 +342,11 @@ func faultTrial(t *testing.T, spec, fault string, f func(t *testing.T, c *cluste
 	record(fault, tr)
 }
 
-// firstWrite tries a write through pgpool as the application user every 100 ms until one
+// firstWrite tries a write through pgpool as the cluster's writing user every 100 ms until one
 // succeeds or deadline passes, and returns when it succeeded.
 func (c *cluster) firstWrite(deadline time.Time) (time.Time, bool) {
 	for time.Now().Before(deadline) {
-		if _, err := c.sql(appUser, "INSERT INTO probe VALUES (1)"); err == nil {
+		if _, err := c.sql(c.app, "INSERT INTO probe VALUES (1)"); err == nil {
 			return time.Now(), true
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -316,13 +359,13 @@ func (c *cluster) firstWrite(deadline time.Time) (time.Time, bool) {
 // start it itself, failover_on_backend_error), then a write every 100 ms. So the figure is
 // detection by pgpool's own checks (health check, or the streaming check's broken
 // connection) plus failover, as an idle cluster gets it. undo, if not nil, ends the fault
-// when no write succeeded within -fault-wait; writes are then tried for afterUndo more.
-func afterFailoverStarts(t *testing.T, c *cluster, log *logWatch, t0 time.Time, undo func()) trial {
+// when no write succeeded within wait; writes are then tried for afterUndo more.
+func afterFailoverStarts(t *testing.T, c *cluster, log *logWatch, t0 time.Time, undo func(), wait time.Duration) trial {
 	tr := trial{write: -1}
-	deadline := t0.Add(*faultWait)
+	deadline := t0.Add(wait)
 	started := log.waitFor(t0, reDegenerate, deadline)
 	if !started {
-		tr.notes = append(tr.notes, fmt.Sprintf("no failover within %s", *faultWait))
+		tr.notes = append(tr.notes, fmt.Sprintf("no failover within %s", wait))
 	}
 	type result struct {
 		at time.Time
@@ -386,7 +429,7 @@ func afterFailoverStarts(t *testing.T, c *cluster, log *logWatch, t0 time.Time, 
 func faultKill(t *testing.T, c *cluster, log *logWatch) trial {
 	t0 := time.Now()
 	c.h("pg1").mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", dataDir, "-m", "immediate", "stop")
-	return afterFailoverStarts(t, c, log, t0, nil)
+	return afterFailoverStarts(t, c, log, t0, nil, *faultWait)
 }
 
 // postgresProcs are the pids of the server on h: its postmaster (postmaster.pid) and the
@@ -434,18 +477,22 @@ func freeze(t *testing.T, h *host) func() {
 	return cont
 }
 
-func faultFreeze(t *testing.T, c *cluster, log *logWatch) trial {
-	t0 := time.Now()
-	cont := freeze(t, c.h("pg1"))
-	tr := afterFailoverStarts(t, c, log, t0, cont)
-	cont()
-	// Whether the old primary, continued, still takes writes: two primaries until the follow
-	// script stops it.
-	time.Sleep(2 * time.Second)
-	if got, err := c.direct(c.h("pg1"), "SELECT pg_is_in_recovery()"); err == nil && got == "f" {
-		tr.notes = append(tr.notes, "old primary still a primary 2 s after SIGCONT")
+// faultFreeze freezes the primary, continued after wait at the latest.
+func faultFreeze(wait time.Duration) func(t *testing.T, c *cluster, log *logWatch) trial {
+	return func(t *testing.T, c *cluster, log *logWatch) trial {
+		t0 := time.Now()
+		cont := freeze(t, c.h("pg1"))
+		tr := afterFailoverStarts(t, c, log, t0, cont, wait)
+		cont()
+		// Whether the old primary, continued after a failover, still takes writes: two
+		// primaries until the follow script stops it. Without a failover it is the only one.
+		time.Sleep(2 * time.Second)
+		_, failedOver := log.find(t0, reDegenerate, false)
+		if got, err := c.direct(c.h("pg1"), "SELECT pg_is_in_recovery()"); failedOver && err == nil && got == "f" {
+			tr.notes = append(tr.notes, "old primary still a primary 2 s after SIGCONT")
+		}
+		return tr
 	}
-	return tr
 }
 
 func faultVanish(t *testing.T, c *cluster, log *logWatch) trial {
@@ -454,7 +501,7 @@ func faultVanish(t *testing.T, c *cluster, log *logWatch) trial {
 	var once sync.Once
 	restore := func() { once.Do(func() { nsIP(t, c.net.switchPID, "link", "set", "v-pg1", "up") }) }
 	defer restore()
-	return afterFailoverStarts(t, c, log, t0, restore)
+	return afterFailoverStarts(t, c, log, t0, restore, *faultWait)
 }
 
 // testBlips stops the primary for 1, 3 and 8 s in each trial, and reads pgpool's log and SHOW

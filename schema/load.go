@@ -106,6 +106,7 @@ func (l *loader) load(root *table) {
 	l.layout(root.sub("layout"))
 	l.pgpoolSection(root.sub("pgpool"))
 	l.healthCheck(root.sub("health_check"))
+	l.frozenServerWarning()
 	l.srCheck(root.sub("sr_check"))
 	l.recovery(root.sub("recovery"))
 	l.ssh(root.sub("ssh"))
@@ -446,6 +447,40 @@ func (l *loader) healthCheck(t *table) {
 		}
 	}
 	t.finish()
+}
+
+// frozenServerWarning warns where the target release's health check cannot fail a frozen
+// server over (pgpool.FrozenServerUnbounded): the frozen-server figure of the defaults does
+// not hold there, and no setting restores it. Without cluster.pgpool_release the series' tip
+// is the target, as for the parameters.
+func (l *loader) frozenServerWarning() {
+	if !l.versionOK {
+		return
+	}
+	first, ok := pgpool.FrozenServerUnbounded(l.c.Pgpool)
+	if !ok || l.release != nil && l.release.Less(first) {
+		return
+	}
+	at := "cluster.pgpool_version"
+	if _, ok := l.d.pos.key["health_check.timeout"]; ok {
+		at = "health_check.timeout"
+	} else if l.release != nil {
+		at = "cluster.pgpool_release"
+	}
+	target, since, earlier := "pgpool-II "+l.c.Pgpool.String(), "", ""
+	switch {
+	case l.release != nil:
+		target = "pgpool-II " + l.release.String()
+		if first.Patch > 0 {
+			since = fmt.Sprintf(" (like every %s release from %s)", l.c.Pgpool, first)
+			earlier = fmt.Sprintf(", or run a release before %s", first)
+		}
+	case first.Patch > 0:
+		since = fmt.Sprintf(" from %s, which pgpoolgen assumes without cluster.pgpool_release,", first)
+		earlier = fmt.Sprintf("; if the hosts run an earlier %s release, name it in cluster.pgpool_release", l.c.Pgpool)
+	}
+	l.warn(at, "%s%s does not fail over a frozen server (stopped or hung while its kernel still accepts connections): health_check_timeout's alarm no longer ends a try that got past connect() (SIGALRM has SA_RESTART, pool_signal.c), and no setting bounds the wait; a killed server or a vanished host still fails over. Fence a frozen server from outside (kill it, or pcp_detach_node its node)%s",
+		target, since, earlier)
 }
 
 func (l *loader) srCheck(t *table) {

@@ -1,9 +1,12 @@
 package schema
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"pgpoolgen/schema/pgpool"
 )
 
 // releaseSpec is baseSpec for series v, naming release rel (none when ""), with extra added
@@ -107,5 +110,70 @@ func TestPgpoolReleaseSameBundle(t *testing.T) {
 	with := mustLoad(t, "r.toml", releaseSpec("4.3", "4.3.20", params))
 	if !reflect.DeepEqual(without.Settings(nil), with.Settings(nil)) {
 		t.Errorf("pgpool_release changed the settings:\n%v\n%v", without.Settings(nil), with.Settings(nil))
+	}
+}
+
+// TestFrozenServerWarning: a target whose health check cannot fail a frozen server over
+// (pgpool-II's SA_RESTART on SIGALRM, from 4.2.21, 4.3.14, 4.4.11, 4.5.6 and 4.6.0) gets one
+// warning saying so, at health_check.timeout where the spec sets it, else at the release or
+// the series it names; earlier releases and series get none, and the build goes on.
+func TestFrozenServerWarning(t *testing.T) {
+	const what = "does not fail over a frozen server (stopped or hung while its kernel still accepts connections): health_check_timeout's alarm no longer ends a try that got past connect() (SIGALRM has SA_RESTART, pool_signal.c), and no setting bounds the wait; a killed server or a vanished host still fails over. Fence a frozen server from outside (kill it, or pcp_detach_node its node)"
+	for _, tc := range []struct {
+		v, rel, extra, want string
+	}{
+		{"4.7", "", "", "r.toml:4:1: warning: cluster.pgpool_version: pgpool-II 4.7 " + what},
+		{"4.7", "4.7.2", "", "r.toml:5:1: warning: cluster.pgpool_release: pgpool-II 4.7.2 " + what},
+		{"4.6", "4.6.0", "", "r.toml:5:1: warning: cluster.pgpool_release: pgpool-II 4.6.0 " + what},
+		{"4.3", "", "", "r.toml:4:1: warning: cluster.pgpool_version: pgpool-II 4.3 from 4.3.14, which pgpoolgen assumes without cluster.pgpool_release, " + what + "; if the hosts run an earlier 4.3 release, name it in cluster.pgpool_release"},
+		{"4.3", "4.3.20", "", "r.toml:5:1: warning: cluster.pgpool_release: pgpool-II 4.3.20 (like every 4.3 release from 4.3.14) " + what + ", or run a release before 4.3.14"},
+		{"4.3", "4.3.14", "", "pgpool-II 4.3.14 (like every 4.3 release from 4.3.14)"},
+		{"4.3", "4.3.13", "", ""},
+		{"4.3", "4.3.5", "", ""}, // Debian 12's: its check failed a frozen server after 1 + 2·4 s
+		{"4.2", "4.2.20", "", ""},
+		{"4.2", "4.2.21", "", "pgpool-II 4.2.21 (like every 4.2 release from 4.2.21)"},
+		{"4.4", "4.4.10", "", ""},
+		{"4.4", "4.4.11", "", "pgpool-II 4.4.11 (like"},
+		{"4.5", "4.5.5", "", ""},
+		{"4.5", "", "", "pgpool-II 4.5 from 4.5.6, which"},
+		{"4.1", "", "", ""},
+		{"4.0", "", "", ""},
+		// The key that does not hold is the place to warn, when the spec writes it.
+		{"4.7", "4.7.2", "\n[health_check]\ntimeout = 2\n", "r.toml:41:1: warning: health_check.timeout: pgpool-II 4.7.2 " + what},
+	} {
+		src := releaseSpec(tc.v, tc.rel, tc.extra)
+		c, err := Load(filepath.Join("..", "golden", "errors", "r.toml"), []byte(src), testEnv)
+		if err != nil {
+			t.Fatalf("%s %q: %v", tc.v, tc.rel, err)
+		}
+		var got []string
+		for _, w := range c.Warnings {
+			got = append(got, w.Warning())
+		}
+		switch {
+		case tc.want == "" && len(got) > 0:
+			t.Errorf("%s, release %q: warned %q, want nothing", tc.v, tc.rel, got)
+		case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
+			t.Errorf("%s, release %q: warnings %q, want one with\n%q", tc.v, tc.rel, got, tc.want)
+		case tc.want != "" && strings.Contains(tc.want, what) && !strings.HasSuffix(got[0], tc.want):
+			t.Errorf("%s, release %q: warning %q, want it to end with\n%q", tc.v, tc.rel, got[0], tc.want)
+		}
+	}
+}
+
+// Every series from 4.2 on has a first release in the frozen-server table: a series added to
+// pgpool.Series without a row would silently get no warning, though every later branch has
+// the change.
+func TestFrozenServerTableCoversSeries(t *testing.T) {
+	for _, v := range pgpool.Series {
+		first, ok := pgpool.FrozenServerUnbounded(v)
+		switch {
+		case v.Less(pgpool.V42) && ok:
+			t.Errorf("%s: first affected release %s, but the 4.0 and 4.1 branches never got the change", v, first)
+		case !v.Less(pgpool.V42) && !ok:
+			t.Errorf("%s: no first affected release", v)
+		case ok && (first.Version != v || v.AtLeast(pgpool.V46) && first.Patch != 0):
+			t.Errorf("%s: first affected release %s, want a %s release (.0 from 4.6, which branched after the change)", v, first, v)
+		}
 	}
 }

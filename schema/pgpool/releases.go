@@ -145,3 +145,30 @@ func mustRelease(s string) Release {
 	}
 	return r
 }
+
+// alarmRestarts are, for each series that has one, the first release whose health check
+// waits without bound on a frozen server: one that accepts the connection (its kernel
+// completes the handshake) and never answers, as a stopped or hung PostgreSQL does. pgpool-II's
+// commit "Fix pool_signal" (abcff550b on master, January 2025, in 4.6.0; backported as
+// d3adcacc5, 50fd155bb, 5ba5d2c65 and 15c0a5b16) gives every signal handler SA_RESTART,
+// SIGALRM's too, which pool_signal had left without it. health_check_timeout's alarm then only
+// sets health_check_timer_expired: connect_with_timeout's select() still fails with EINTR and
+// sees it (select is never restarted), but the kernel restarts the read() of the server's
+// answers (pool_read, src/utils/pool_stream.c, which tests the flag only on EINTR), so a try
+// that got past connect() waits until the server answers or the connection breaks. The 4.0
+// and 4.1 branches never got the change. Seen on the builds of ../shared/pgpool-builds
+// (4.2.24, 4.3.20, 4.4.17, 4.5.12, 4.6.7, 4.7.2: no failure in 30 s) against Debian's 4.3.5
+// and the 4.1.23 build (the check fails after 1 + 2·4 s); the releases are the first tags
+// that hold the commit.
+var alarmRestarts = []Release{{V42, 21}, {V43, 14}, {V44, 11}, {V45, 6}, {V46, 0}, {V47, 0}}
+
+// FrozenServerUnbounded returns the first release of series v whose health check waits
+// without bound on a frozen server (alarmRestarts), and false when no release of v does.
+func FrozenServerUnbounded(v Version) (Release, bool) {
+	for _, r := range alarmRestarts {
+		if r.Version == v {
+			return r, true
+		}
+	}
+	return Release{}, false
+}
