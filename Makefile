@@ -12,7 +12,7 @@ build:
 	$(GO) build -o bin/pgpoolgen ./cmd/pgpoolgen
 
 test: lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
