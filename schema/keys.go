@@ -2,6 +2,7 @@ package schema
 
 import (
 	"sort"
+	"strings"
 
 	"pgpoolgen/schema/pgpool"
 )
@@ -46,9 +47,15 @@ type Key struct {
 	Enum []string
 	// Required: a spec without the key is refused.
 	Required bool
+	// Unless names another key of the table and a value of it, with which this key is
+	// refused; without them it is required (hba.address: every rule but a local one).
+	Unless *Condition
 	// Doc is one sentence on what the key says, for editors' hovers.
 	Doc string
 }
+
+// A Condition is a key of the same table having a value.
+type Condition struct{ Key, Value string }
 
 // A Table is one table of the spec and the keys it takes, in docs/spec.md's order.
 type Table struct {
@@ -58,6 +65,10 @@ type Table struct {
 	// whose keys are pgpool-II parameter names.
 	Open bool
 	Keys []Key
+	// OneOf lists keys of which the table takes at most one; with OneOfRequired, exactly one
+	// (the password sources of [[pcp_user]]).
+	OneOf         []string
+	OneOfRequired bool
 }
 
 // Key returns the table's key called name, or nil.
@@ -153,6 +164,24 @@ func kBool(name string, def any, doc string) Key {
 	return Key{Name: name, Type: TBoolean, Default: def, Doc: doc}
 }
 
+// kPath is a path key of [layout], whose default is its preset's; Doc lists each preset's.
+func kPath(name, doc string) Key {
+	var each []string
+	for _, p := range Presets() {
+		lay := presets[p]
+		for _, f := range lay.paths() {
+			if f.key == name {
+				v := strings.ReplaceAll(*f.dst, "%s", "<PG>")
+				if v == "" {
+					v = `""`
+				}
+				each = append(each, p+": "+v)
+			}
+		}
+	}
+	return kStr(name, doc+"; default: the preset's ("+strings.Join(each, "; ")+").")
+}
+
 func kRequired(k Key) Key { k.Required = true; return k }
 
 func kTable(name string, doc string) Key { return Key{Name: name, Type: TTable, Doc: doc} }
@@ -160,6 +189,9 @@ func kTable(name string, doc string) Key { return Key{Name: name, Type: TTable, 
 func kTables(name string, minItems int, doc string) Key {
 	return Key{Name: name, Type: TTables, MinItems: minItems, Required: minItems > 0, Doc: doc}
 }
+
+// passwordSources are the keys a user's password may come from, one at most.
+var passwordSources = []string{"password_env", "password_file", "md5", "password"}
 
 // userKeys are the keys of [[pcp_user]] and [[pool_user]].
 func userKeys(what, md5 string) []Key {
@@ -206,20 +238,20 @@ var SpecTables = []*Table{
 		kRequired(kEnum("preset", Presets(), nil, "The install layout every path below starts from.")),
 		kStrDefault("user", "postgres", "The OS user that owns the generated files and runs pgpool-II, PostgreSQL and the scripts."),
 		kStr("group", "The OS group of the generated files; default: layout.user."),
-		kStr("pgpool_bin_dir", "Where pgpool and the pcp tools are; default: the preset's."),
-		kStr("pgpool_config_dir", "Where pgpool.conf, pcp.conf, pool_hba.conf and the failover and follow scripts go; default: the preset's."),
-		kStr("pgpool_run_dir", "The folder of pgpool.pid (pid_file_name); default: the preset's."),
-		kStr("pgpool_socket_dir", "pgpool-II's Unix socket folder (socket_dir, unix_socket_directories from 4.4); default: the preset's."),
-		kStr("pcp_socket_dir", "The pcp Unix socket folder (pcp_socket_dir); default: the preset's."),
-		kStr("pgpool_log_dir", "Where pgpool-II keeps pgpool_status (logdir, work_dir from 4.7); default: the preset's."),
-		kStr("postgresql_bin_dir", "PostgreSQL's programs, which the scripts run by absolute path; default: the preset's."),
-		kStr("postgresql_lib_dir", "PostgreSQL's libraries, where pgpool-recovery.so goes; default: the preset's."),
-		kStr("data_directory", "The default data directory of every backend; default: the preset's."),
-		kStr("postgresql_config_dir", "Where each backend's postgresql.conf is, or \"\" for the data directory; default: the preset's."),
-		kStr("home", "The home folder of layout.user (.ssh, .pgpass, .pcppass); default: the preset's."),
-		kStr("sudo_command", "sudo, through which the watchdog moves the virtual IP; default: the preset's."),
-		kStr("ip_command", "iproute2's ip, which puts the virtual IP up and down; default: the preset's."),
-		kStr("arping_command", "iputils' arping, which announces the virtual IP's new owner; default: the preset's."),
+		kPath("pgpool_bin_dir", "Where pgpool and the pcp tools are"),
+		kPath("pgpool_config_dir", "Where pgpool.conf, pcp.conf, pool_hba.conf and the failover and follow scripts go"),
+		kPath("pgpool_run_dir", "The folder of pgpool.pid (pid_file_name)"),
+		kPath("pgpool_socket_dir", "pgpool-II's Unix socket folder (socket_dir, unix_socket_directories from 4.4)"),
+		kPath("pcp_socket_dir", "The pcp Unix socket folder (pcp_socket_dir)"),
+		kPath("pgpool_log_dir", "Where pgpool-II keeps pgpool_status (logdir, work_dir from 4.7)"),
+		kPath("postgresql_bin_dir", "PostgreSQL's programs, which the scripts run by absolute path"),
+		kPath("postgresql_lib_dir", "PostgreSQL's libraries, where pgpool-recovery.so goes"),
+		kPath("data_directory", "The default data directory of every backend"),
+		kPath("postgresql_config_dir", "Where each backend's postgresql.conf is, or \"\" for the data directory"),
+		kPath("home", "The home folder of layout.user (.ssh, .pgpass, .pcppass)"),
+		kPath("sudo_command", "sudo, through which the watchdog moves the virtual IP"),
+		kPath("ip_command", "iproute2's ip, which puts the virtual IP up and down"),
+		kPath("arping_command", "iputils' arping, which announces the virtual IP's new owner"),
 	}},
 	{Name: "pgpool", Keys: []Key{
 		kInt("port", 1024, 65535, defaultPort, "pgpool-II's port (port)."),
@@ -297,13 +329,16 @@ var SpecTables = []*Table{
 			Doc: "Where the other pgpool hosts send this one's watchdog heartbeat; default: [address]."},
 		kStr("interface", "The network interface this pgpool host puts the virtual IP on; default: watchdog.interface."),
 	}},
-	{Name: "pcp_user", Keys: userKeys("pcp user", `32 lowercase hex digits, what "pg_md5 PASSWORD" prints`)},
-	{Name: "pool_user", Keys: userKeys("pool_passwd user", `"md5" and 32 lowercase hex digits, what "pg_md5 -m -u USER PASSWORD" writes; with no password source at all, setup takes the password at apply time`)},
+	{Name: "pcp_user", Keys: userKeys("pcp user", `32 lowercase hex digits, what "pg_md5 PASSWORD" prints`),
+		OneOf: passwordSources, OneOfRequired: true},
+	{Name: "pool_user", Keys: userKeys("pool_passwd user", `"md5" and 32 lowercase hex digits, what "pg_md5 -m -u USER PASSWORD" writes; with no password source at all, setup takes the password at apply time`),
+		OneOf: passwordSources},
 	{Name: "hba", Keys: []Key{
 		kEnum("type", []string{"local", "host", "hostssl", "hostnossl"}, "host", "The connection type."),
 		kStrDefault("database", "all", "all, or database names separated by commas."),
 		kStrDefault("user", "all", "all, or user names separated by commas."),
-		kStr("address", "The client address in CIDR form (samehost and samenet from 3.7); required except with type = \"local\"."),
+		{Name: "address", Type: TString, Unless: &Condition{"type", "local"},
+			Doc: "The client address in CIDR form (samehost and samenet from 3.7); required except with type = \"local\", which takes none."},
 		kRequired(kEnum("method", pgpool.HBAMethods(pgpool.Series[len(pgpool.Series)-1]), nil, "The authentication method, one the target series knows.")),
 		kStrDefault("options", "", "name=value options after the method: pamservice with pam, ldap* with ldap."),
 	}},

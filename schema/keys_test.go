@@ -564,3 +564,82 @@ func TestKeysRead(t *testing.T) {
 		t.Errorf("SpecTables' layout paths are %s; the loader's are %s", got, want)
 	}
 }
+
+// TestKeyOneOf proves OneOf: two of the keys are refused, one alone is taken, and none is
+// refused only with OneOfRequired. An error about the one key's value (an unset variable, a
+// missing file) is not about how many are given, and stands at that key.
+func TestKeyOneOf(t *testing.T) {
+	values := map[string]string{"password_env": `"PW"`, "password_file": `"pw.txt"`, "md5": `"5ebe2294ecd0e0f08eab7690d2a6ee69"`, "password": `"pw"`}
+	n := 0
+	for _, tb := range SpecTables {
+		if tb.OneOf == nil {
+			continue
+		}
+		n++
+		header := tb.Name + "[0]"
+		spec := func() *keySpec {
+			s := newKeySpec(1)
+			s.set(header, "name", `"app"`)
+			for _, k := range tb.OneOf {
+				s.remove(header, k)
+			}
+			return s
+		}
+		_, errs := loadKeys(t, spec())
+		if got := len(at(errs, header)) > 0; got != tb.OneOfRequired {
+			t.Errorf("%s with none of %v: errors %q; SpecTables says one is required: %v", header, tb.OneOf, at(errs, header), tb.OneOfRequired)
+		}
+		for i, k := range tb.OneOf {
+			v, ok := values[k]
+			if !ok {
+				t.Fatalf("no value for %s", k)
+			}
+			_, errs := loadKeys(t, spec().set(header, k, v))
+			if msgs := at(errs, header); len(msgs) > 0 {
+				t.Errorf("%s with %s alone: %q", header, k, msgs)
+			}
+			other := tb.OneOf[(i+1)%len(tb.OneOf)]
+			_, errs = loadKeys(t, spec().set(header, k, v).set(header, other, values[other]))
+			found := false
+			for _, e := range errs {
+				found = found || strings.HasPrefix(e.Path, header+".") && strings.Contains(e.Msg, "takes one of")
+			}
+			if !found {
+				t.Errorf("%s with %s and %s: got %v, want the error that it takes one of them", header, k, other, errs)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d tables with OneOf, want 2 (pcp_user, pool_user)", n)
+	}
+}
+
+// TestKeyUnless proves Unless: the key is refused with its condition, and required without.
+func TestKeyUnless(t *testing.T) {
+	n := 0
+	for _, kc := range keyCases(t) {
+		c := kc.key.Unless
+		if c == nil {
+			continue
+		}
+		n++
+		v := kc.spec() // the base spec gives the key, without the condition
+		if _, errs := loadKeys(t, v); errs != nil {
+			t.Fatalf("the base spec does not load: %v", errs)
+		}
+		_, errs := loadKeys(t, kc.spec().remove(kc.header, kc.key.Name))
+		if len(at(errs, kc.header)) == 0 {
+			t.Errorf("%s is missing without %s = %q: got %v, want an error at %s", kc.path, c.Key, c.Value, errs, kc.header)
+		}
+		with := kc.spec().set(kc.header, c.Key, strconv.Quote(c.Value))
+		if _, errs := loadKeys(t, with); len(at(errs, kc.path)) == 0 {
+			t.Errorf("%s with %s = %q: got %v, want it refused", kc.path, c.Key, c.Value, errs)
+		}
+		if _, errs := loadKeys(t, with.remove(kc.header, kc.key.Name)); errs != nil {
+			t.Errorf("%s = %q without %s: %v", c.Key, c.Value, kc.key.Name, errs)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d keys with Unless, want 1 (hba.address)", n)
+	}
+}

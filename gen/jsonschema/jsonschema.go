@@ -58,7 +58,33 @@ func tableSchema(t *schema.Table) obj {
 	if len(req) > 0 {
 		o = append(o, field{"required", req})
 	}
-	return append(o, field{"properties", props}, field{"additionalProperties", false})
+	o = append(o, field{"properties", props}, field{"additionalProperties", false})
+	if t.OneOf != nil {
+		// Exactly one alternative holds: one of the keys, or (when none is needed) none.
+		var alts, each []any
+		for _, k := range t.OneOf {
+			alts = append(alts, obj{{"required", []any{k}}})
+			each = append(each, obj{{"required", []any{k}}})
+		}
+		if !t.OneOfRequired {
+			alts = append(alts, obj{{"not", obj{{"anyOf", each}}}})
+		}
+		o = append(o, field{"oneOf", alts})
+	}
+	var rules []any
+	for _, k := range t.Keys {
+		if c := k.Unless; c != nil {
+			rules = append(rules, obj{
+				{"if", obj{{"properties", obj{{c.Key, obj{{"const", c.Value}}}}}, {"required", []any{c.Key}}}},
+				{"then", obj{{"not", obj{{"required", []any{k.Name}}}}}},
+				{"else", obj{{"required", []any{k.Name}}}},
+			})
+		}
+	}
+	if rules != nil {
+		o = append(o, field{"allOf", rules})
+	}
+	return o
 }
 
 // keySchema is the schema of one key's value.

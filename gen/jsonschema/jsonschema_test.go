@@ -73,6 +73,29 @@ func checkTable(t *testing.T, where string, s map[string]any, tb *schema.Table) 
 	if got, _ := s["required"].([]any); !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: required %v, want %v", where, got, want)
 	}
+	var alts []any
+	for _, k := range tb.OneOf {
+		alts = append(alts, map[string]any{"required": []any{k}})
+	}
+	if tb.OneOf != nil && !tb.OneOfRequired {
+		alts = append(alts, map[string]any{"not": map[string]any{"anyOf": alts}})
+	}
+	if got, _ := s["oneOf"].([]any); !reflect.DeepEqual(got, alts) {
+		t.Errorf("%s: oneOf %v, want %v", where, got, alts)
+	}
+	var rules []any
+	for _, k := range tb.Keys {
+		if c := k.Unless; c != nil {
+			rules = append(rules, map[string]any{
+				"if":   map[string]any{"properties": map[string]any{c.Key: map[string]any{"const": c.Value}}, "required": []any{c.Key}},
+				"then": map[string]any{"not": map[string]any{"required": []any{k.Name}}},
+				"else": map[string]any{"required": []any{k.Name}},
+			})
+		}
+	}
+	if got, _ := s["allOf"].([]any); !reflect.DeepEqual(got, rules) {
+		t.Errorf("%s: allOf %v, want %v", where, got, rules)
+	}
 	if len(props) != len(tb.Keys) {
 		t.Errorf("%s: %d properties, want the table's %d keys", where, len(props), len(tb.Keys))
 	}

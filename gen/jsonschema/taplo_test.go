@@ -139,8 +139,9 @@ func runTaplo(t *testing.T, bin, dir string, files ...string) (int, string) {
 const directive = "#:schema ./pgpoolgen.schema.json\n"
 
 // TestTaplo lints, with the real Taplo CLI and the schema in docs/, every golden and e2e spec
-// (each must pass), and copies of one with a misspelt key, a value of the wrong type and a
-// value outside an enum (each must fail with Taplo's message for it). The specs name the
+// (each must pass), and copies of one with a misspelt key, a value of the wrong type, a value
+// outside an enum, two password sources and an [[hba]] host rule without an address (each
+// must fail with Taplo's message for it). The specs name the
 // schema as the README says: a #:schema directive on their first line.
 func TestTaplo(t *testing.T) {
 	bin := taplo(t)
@@ -186,12 +187,15 @@ func TestTaplo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// One run for the three copies (each Taplo run starts Node.js and its WebAssembly, seconds
+	// One run for the copies (each Taplo run starts Node.js and its WebAssembly, seconds
 	// on a busy machine); each must fail with its own message, at its own file.
 	cases := []struct{ name, old, new, want string }{
 		{"misspelt-key", "\n[layout]\n", "\n[layout]\nprset = \"debian\"\n", "Additional properties are not allowed ('prset' was unexpected)"},
 		{"wrong-type", "\npgpool_version = \"4.3\"\n", "\npgpool_version = 4.3\n", `4.3 is not of type "string"`},
 		{"outside-enum", "\nmode = \"streaming_replication\"\n", "\nmode = \"streaming\"\n", `"streaming" is not one of ["streaming_replication",`},
+		// Rules between keys: two password sources; a host rule without an address.
+		{"two-passwords", "\npassword_file = \"pcp-password.txt\"\n", "\npassword_file = \"pcp-password.txt\"\nmd5 = \"5ebe2294ecd0e0f08eab7690d2a6ee69\"\n", "is valid under more than one of the schemas listed in the 'oneOf' keyword"},
+		{"no-address", "\naddress = \"192.0.2.0/24\"\n", "\n", `"address" is a required property`},
 	}
 	var bad []string
 	for _, tc := range cases {
