@@ -47,6 +47,9 @@ type Key struct {
 	Enum []string
 	// Required: a spec without the key is refused.
 	Required bool
+	// Needs: the loader refuses the key for a series before Since(path), which lacks what it
+	// sets.
+	Needs bool
 	// Unless names another key of the table and a value of it, with which this key is
 	// refused; without them it is required (hba.address: every rule but a local one).
 	Unless *Condition
@@ -105,7 +108,7 @@ func SpecTable(name string) *Table {
 
 // Since is the first pgpool-II series that has what the key at path sets, from the oldest
 // parameter a binding sets from it; the zero Version when every series has it or no binding
-// reads it. A spec that sets the key for an older series is refused (loader.needs).
+// reads it. A key with Needs is refused for an older series (loader.needs).
 func Since(path string) pgpool.Version {
 	if b := oldestBinding(path); b != nil && pgpool.Since(b.Record) != pgpool.Series[0] {
 		return pgpool.Since(b.Record)
@@ -184,6 +187,8 @@ func kPath(name, doc string) Key {
 
 func kRequired(k Key) Key { k.Required = true; return k }
 
+func kNeeds(k Key) Key { k.Needs = true; return k }
+
 func kTable(name string, doc string) Key { return Key{Name: name, Type: TTable, Doc: doc} }
 
 func kTables(name string, minItems int, doc string) Key {
@@ -219,7 +224,7 @@ var SpecTables = []*Table{
 		kTable("replication", "The roles replication and pg_rewind log in as."),
 		kTable("postgresql", "What the bundle sets on the backends' own PostgreSQL servers."),
 		kTable("install", "How setup.sh installs pgpool-II and pgpool-recovery."),
-		kTable("watchdog", "pgpool-II's watchdog, for a cluster with two or more pgpool hosts."),
+		kTable("watchdog", "pgpool-II's watchdog (3.2 and later), for a cluster with two or more pgpool hosts."),
 		kTables("host", 1, "One [[host]] for each machine: pgpool-II, PostgreSQL, or both."),
 		kTables("pcp_user", 1, "A user of pcp.conf, for the pcp commands."),
 		kTables("pool_user", 0, "A user of pool_passwd, which pgpool-II answers authentication for."),
@@ -257,22 +262,22 @@ var SpecTables = []*Table{
 		kInt("port", 1024, 65535, defaultPort, "pgpool-II's port (port)."),
 		kInt("pcp_port", 1024, 65535, defaultPCPPort, "The pcp port (pcp_port); it must differ from port."),
 		kStrDefault("listen_addresses", defaultListen, "listen_addresses: \"*\", one address or host name, or from 4.4 a comma-separated list of them."),
-		kStrDefault("pcp_listen_addresses", defaultPCPListen, "pcp_listen_addresses, in the form of listen_addresses."),
+		kNeeds(kStrDefault("pcp_listen_addresses", defaultPCPListen, "pcp_listen_addresses, in the form of listen_addresses.")),
 		kBool("load_balance", true, "load_balance_mode: reads are balanced over the backends."),
 	}},
 	{Name: "health_check", Keys: []Key{
 		kInt("period", 1, 86400, defaultHCPeriod, "health_check_period in seconds; 0, which turns the check off, is refused."),
 		kInt("timeout", 0, 86400, defaultHCTimeout, "health_check_timeout in seconds: the bound of one try (connect, startup, authentication); 0 is none."),
-		kInt("max_retries", 0, 100, defaultHCMaxRetries, "health_check_max_retries: tries after a failed one before failover."),
-		kInt("retry_delay", 0, 86400, defaultHCRetryDelay, "health_check_retry_delay in seconds between tries."),
-		kInt("connect_timeout", 0, 86400000, defaultConnectTimeout, "connect_timeout in milliseconds, for every connection pgpool-II opens to a backend."),
+		kNeeds(kInt("max_retries", 0, 100, defaultHCMaxRetries, "health_check_max_retries: tries after a failed one before failover.")),
+		kNeeds(kInt("retry_delay", 0, 86400, defaultHCRetryDelay, "health_check_retry_delay in seconds between tries.")),
+		kNeeds(kInt("connect_timeout", 0, 86400000, defaultConnectTimeout, "connect_timeout in milliseconds, for every connection pgpool-II opens to a backend.")),
 		kStrDefault("user", defaultCheckUser, "health_check_user: a role of its own, no superuser, which setup creates."),
-		kStrDefault("database", defaultDatabase, "health_check_database."),
+		kNeeds(kStrDefault("database", defaultDatabase, "health_check_database.")),
 	}},
 	{Name: "sr_check", Keys: []Key{
 		kInt("period", 0, 86400, defaultSRPeriod, "sr_check_period in seconds; 0 turns the check off."),
 		kStrDefault("user", defaultCheckUser, "sr_check_user, granted pg_monitor from PostgreSQL 10."),
-		kStrDefault("database", defaultDatabase, "sr_check_database."),
+		kNeeds(kStrDefault("database", defaultDatabase, "sr_check_database.")),
 	}},
 	{Name: "recovery", Keys: []Key{
 		kStrDefault("user", defaultDBUser, "recovery_user, a superuser."),
@@ -305,11 +310,11 @@ var SpecTables = []*Table{
 		kStr("virtual_ip", "The IPv4 address with its network's prefix that the leader holds and clients connect to (delegate_ip)."),
 		kStr("interface", "The network interface the virtual IP goes on; host.interface overrides it."),
 		kInt("port", 1024, 65535, defaultWDPort, "The watchdog's port (wd_port)."),
-		kInt("heartbeat_port", 1024, 65535, defaultHeartbeatPort, "The heartbeat's UDP port."),
-		kEnum("lifecheck", []string{"heartbeat", "query"}, "heartbeat", "wd_lifecheck_method: heartbeat (UDP packets) or query (each logs in to the others' pgpool)."),
-		kBool("failover_when_quorum_exists", true, "A backend is failed over only while the watchdog has a quorum."),
-		kBool("failover_require_consensus", true, "A backend is failed over only when a majority of the pgpool hosts see it fail."),
-		kBool("half_votes", false, "enable_consensus_with_half_votes: exactly half of the pgpool hosts count as a quorum."),
+		kNeeds(kInt("heartbeat_port", 1024, 65535, defaultHeartbeatPort, "The heartbeat's UDP port.")),
+		kNeeds(kEnum("lifecheck", []string{"heartbeat", "query"}, "heartbeat", "wd_lifecheck_method: heartbeat (UDP packets) or query (each logs in to the others' pgpool).")),
+		kNeeds(kBool("failover_when_quorum_exists", true, "A backend is failed over only while the watchdog has a quorum.")),
+		kNeeds(kBool("failover_require_consensus", true, "A backend is failed over only when a majority of the pgpool hosts see it fail.")),
+		kNeeds(kBool("half_votes", false, "enable_consensus_with_half_votes: exactly half of the pgpool hosts count as a quorum.")),
 		kBool("authkey", nil, "The watchdog's messages carry wd_authkey, a secret setup.sh adds; default: true from pgpool-II 3.3, which has it."),
 	}},
 	{Name: "host", Keys: []Key{
@@ -320,12 +325,12 @@ var SpecTables = []*Table{
 		kInt("port", 1024, 65535, defaultBackendPort, "PostgreSQL's port (backend_portN); backend hosts only."),
 		kStr("data_directory", "The backend's data directory; default: layout.data_directory."),
 		{Name: "weight", Type: TNumber, Range: &Range{0, 1e8}, Default: 1.0, Doc: "The load-balancing weight (backend_weightN); backend hosts only."},
-		kStr("application_name", "The application_name the standby connects to the primary with; default: the host's name."),
+		kNeeds(kStr("application_name", "The application_name the standby connects to the primary with; default: the host's name.")),
 		kStr("ssh_key", "The public key of layout.user on this host (ssh-ed25519 AAAA…), needed where the host logs in to others."),
 		kStr("ssh_key_file", "The same, read from a .pub file (relative to the spec's folder)."),
 		kStr("host_key", "This host's sshd host key, for known_hosts: give one for every host others log in to, or for none."),
 		kStr("host_key_file", "The same, read from a file."),
-		{Name: "heartbeat_addresses", Type: TStrings, MinItems: 1, MaxItems: 8,
+		{Name: "heartbeat_addresses", Type: TStrings, MinItems: 1, MaxItems: 8, Needs: true,
 			Doc: "Where the other pgpool hosts send this one's watchdog heartbeat; default: [address]."},
 		kStr("interface", "The network interface this pgpool host puts the virtual IP on; default: watchdog.interface."),
 	}},

@@ -103,6 +103,9 @@ func TestSpecDocKeys(t *testing.T) {
 			case isDocLiteral(def):
 				t.Errorf("docs/spec.md %s: default %s, but SpecTables gives none (it depends on other keys: say on which)", path, def)
 			}
+			if want := "Needs pgpool-II " + Since(path).String() + "+"; k.Needs && !strings.Contains(meaning, want) {
+				t.Errorf("docs/spec.md %s does not say %q", path, want)
+			}
 			if docEnumAsRange[path] {
 				continue
 			}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"pgpoolgen/schema/pgpool"
 )
 
 // A keySpec is a valid spec as sections of key = value lines, to which a test sets or removes
@@ -641,5 +643,49 @@ func TestKeyUnless(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d keys with Unless, want 1 (hba.address)", n)
+	}
+}
+
+// TestKeyNeeds proves Needs: the key is refused for the series before Since, and taken for
+// Since itself.
+func TestKeyNeeds(t *testing.T) {
+	n := 0
+	for _, kc := range keyCases(t) {
+		if !kc.key.Needs {
+			continue
+		}
+		n++
+		since := Since(kc.table.Path(kc.key.Name))
+		if since.IsZero() {
+			t.Errorf("%s needs a series, but every series has what it sets", kc.path)
+			continue
+		}
+		before := pgpool.Series[0]
+		for _, v := range pgpool.Series {
+			if v.Less(since) {
+				before = v
+			}
+		}
+		value := `"x"`
+		switch {
+		case kc.key.Enum != nil:
+			value = strconv.Quote(kc.key.Enum[0])
+		case kc.key.Type == TInteger:
+			value = tomlValue(kc.key.Default)
+		case kc.key.Type == TBoolean:
+			value = "true"
+		case kc.key.Type == TStrings:
+			value = `["192.0.2.101"]`
+		}
+		for _, v := range []pgpool.Version{before, since} {
+			s := kc.spec().set("cluster", "pgpool_version", strconv.Quote(v.String())).set(kc.header, kc.key.Name, value)
+			_, errs := loadKeys(t, s)
+			if refused := len(at(errs, kc.path)) > 0; refused != (v == before) {
+				t.Errorf("%s = %s on pgpool-II %s: errors %q; SpecTables says it needs %s", kc.path, value, v, at(errs, kc.path), since)
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d keys that need a series, want at least 10", n)
 	}
 }

@@ -90,7 +90,7 @@ func tableSchema(t *schema.Table) obj {
 // keySchema is the schema of one key's value.
 func keySchema(t *schema.Table, k *schema.Key) obj {
 	desc := k.Doc
-	if v := schema.Since(t.Path(k.Name)); !v.IsZero() {
+	if v := schema.Since(t.Path(k.Name)); k.Needs && !v.IsZero() {
 		desc += " Needs pgpool-II " + v.String() + "+."
 	}
 	o := obj{{"description", desc}}
