@@ -210,8 +210,8 @@ func userKeys(what, md5 string) []Key {
 	}
 }
 
-// SpecTables lists the tables of the spec, the document first, each with its keys in
-// docs/spec.md's order.
+// SpecTables lists the tables of the spec: the document first, whose keys are the tables, then
+// each table with its keys in the order of its table in docs/spec.md.
 var SpecTables = []*Table{
 	{Name: "", Keys: []Key{
 		kRequired(kTable("cluster", "The cluster's name, clustering mode and target versions.")),
@@ -229,7 +229,7 @@ var SpecTables = []*Table{
 		kTables("pcp_user", 1, "A user of pcp.conf, for the pcp commands."),
 		kTables("pool_user", 0, "A user of pool_passwd, which pgpool-II answers authentication for."),
 		kTables("hba", 1, "A rule of pool_hba.conf, in order: pgpool-II uses the first that matches."),
-		{Name: "parameters", Type: TTable, Doc: "Any other pgpool.conf parameter, by its name in the target series: a string, integer, float, boolean or array of strings."},
+		kTable("parameters", "Any other pgpool.conf parameter, by its name in the target series: a string, integer, float, boolean or array of strings."),
 	}},
 	{Name: "cluster", Keys: []Key{
 		kRequired(kStr("name", "The cluster's name, in comments of the generated files and in manifest.json.")),

@@ -72,8 +72,11 @@ func taplo(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(tmp)
-	for name, data := range map[string][]byte{"package.json": manifest, "package-lock.json": lock} {
-		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o600); err != nil {
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"package.json", manifest}, {"package-lock.json", lock}} {
+		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
