@@ -354,8 +354,6 @@ func bindingOf(name string) *Binding {
 	return nil
 }
 
-var indexRE = regexp.MustCompile(`\[\d+\]`)
-
 // oldestBinding is the binding of the spec key at path ([[host]] keys with empty brackets:
 // host[].port) whose parameter came first (wd_port before 4.2, wd_portN from 4.2): it says
 // since when the key has an effect. Nil when no binding reads the key.
@@ -368,6 +366,8 @@ func oldestBinding(path string) *Binding {
 	}
 	return b
 }
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
 
 // needs reports, when the target series lacks the parameter that spec key sets, that the key
 // needs a later series; it returns whether the key may be used. The binding of the key and
