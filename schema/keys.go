@@ -116,8 +116,9 @@ func Since(path string) pgpool.Version {
 	return pgpool.Version{}
 }
 
-// Presets lists the names of the layout presets, sorted.
-func Presets() []string {
+// presetNames lists the names of the layout presets, sorted. It and presetLayout are all the
+// key table knows of the presets.
+func presetNames() []string {
 	names := make([]string, 0, len(presets))
 	for name := range presets {
 		names = append(names, name)
@@ -125,6 +126,9 @@ func Presets() []string {
 	sort.Strings(names)
 	return names
 }
+
+// presetLayout is the layout of the preset called name.
+func presetLayout(name string) Layout { return presets[name] }
 
 // modeNames lists every cluster.mode spelling: each mode's name, then its aliases.
 func modeNames() []string {
@@ -170,8 +174,8 @@ func kBool(name string, def any, doc string) Key {
 // kPath is a path key of [layout], whose default is its preset's; Doc lists each preset's.
 func kPath(name, doc string) Key {
 	var each []string
-	for _, p := range Presets() {
-		lay := presets[p]
+	for _, p := range presetNames() {
+		lay := presetLayout(p)
 		for _, f := range lay.paths() {
 			if f.key == name {
 				v := strings.ReplaceAll(*f.dst, "%s", "<PG>")
@@ -240,7 +244,7 @@ var SpecTables = []*Table{
 			Doc: "The target PostgreSQL major version: \"9.0\" to \"9.6\", or 10 to 18 as a string or an integer."}),
 	}},
 	{Name: "layout", Keys: []Key{
-		kRequired(kEnum("preset", Presets(), nil, "The install layout every path below starts from.")),
+		kRequired(kEnum("preset", presetNames(), nil, "The install layout every path below starts from.")),
 		kStrDefault("user", "postgres", "The OS user that owns the generated files and runs pgpool-II, PostgreSQL and the scripts."),
 		kStr("group", "The OS group of the generated files; default: layout.user."),
 		kPath("pgpool_bin_dir", "Where pgpool and the pcp tools are"),
@@ -303,7 +307,7 @@ var SpecTables = []*Table{
 		kEnum("hba_method", []string{"scram-sha-256", "md5", "trust"}, nil, "The method of the bundle's pg_hba.conf lines; default: scram-sha-256 from PostgreSQL 10 with pgpool-II 4.0, else md5."),
 	}},
 	{Name: "install", Keys: []Key{
-		kEnum("method", []string{"package", "source", "none"}, nil, "How setup installs pgpool-II and pgpool-recovery; default: source with preset source, package otherwise."),
+		kEnum("method", []string{"package", "source", "none"}, nil, "How setup installs pgpool-II and pgpool-recovery; default: the method that goes with layout.preset (docs/spec.md)."),
 		kStr("source_tarball", "The pgpool-II source tarball (.tar.gz or .tgz) on the hosts; required with method = \"source\"."),
 	}},
 	{Name: "watchdog", Keys: []Key{
