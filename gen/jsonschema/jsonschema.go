@@ -111,7 +111,10 @@ func keySchema(t *schema.Table, k *schema.Key) obj {
 		if k.Type == schema.TNumber {
 			typ = "number"
 		}
-		o = append(o, field{"type", typ}, field{"minimum", k.Range.Lo}, field{"maximum", k.Range.Hi})
+		o = append(o, field{"type", typ})
+		if r := k.Range; r != nil {
+			o = append(o, field{"minimum", r.Lo}, field{"maximum", r.Hi})
+		}
 	case schema.TBoolean:
 		o = append(o, field{"type", "boolean"})
 	case schema.TStrings:
