@@ -19,10 +19,10 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Rewrite the golden bundles and error texts from what the program produces now. Read the diff
-# line by line before committing it.
+# Rewrite the golden bundles, error texts and docs/pgpoolgen.schema.json from what the program
+# produces now. Read the diff line by line before committing it.
 golden:
-	$(GO) test ./cmd/pgpoolgen -run 'TestGolden|TestErrors' -update
+	$(GO) test ./cmd/pgpoolgen -run 'TestGolden|TestErrors|TestSchemaFile' -update
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

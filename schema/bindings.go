@@ -354,15 +354,17 @@ func bindingOf(name string) *Binding {
 	return nil
 }
 
-// bindingForKey finds the binding a spec key sets, or nil. Keys of [[host]] entries are
-// written with empty brackets: host[].port.
-func bindingForKey(key string) *Binding {
+// oldestBinding is the binding of the spec key at path ([[host]] keys with empty brackets:
+// host[].port) whose parameter came first (wd_port before 4.2, wd_portN from 4.2): it says
+// since when the key has an effect. Nil when no binding reads the key.
+func oldestBinding(path string) *Binding {
+	var b *Binding
 	for i := range Bindings {
-		if Bindings[i].Key == key {
-			return &Bindings[i]
+		if o := &Bindings[i]; o.Key == path && (b == nil || pgpool.Since(o.Record).Less(pgpool.Since(b.Record))) {
+			b = o
 		}
 	}
-	return nil
+	return b
 }
 
 var indexRE = regexp.MustCompile(`\[\d+\]`)
@@ -372,24 +374,16 @@ var indexRE = regexp.MustCompile(`\[\d+\]`)
 // params.tsv say which series have the parameter.
 func (l *loader) needs(t *table, key string) bool {
 	path := indexRE.ReplaceAllString(t.at(key), "[]")
-	b := bindingForKey(path)
+	b := oldestBinding(path)
 	if b == nil {
 		panic("schema: needs(" + path + "): no binding sets a parameter from this key")
 	}
 	if !t.has(key) || !l.versionOK {
 		return true
 	}
-	// Of the key's bindings (wd_port before 4.2, wd_portN from 4.2), the oldest says since when.
 	for i := range Bindings {
-		o := &Bindings[i]
-		if o.Key != path {
-			continue
-		}
-		if pgpool.Spelling(o.Record, l.c.Pgpool) != "" {
+		if o := &Bindings[i]; o.Key == path && pgpool.Spelling(o.Record, l.c.Pgpool) != "" {
 			return true
-		}
-		if pgpool.Since(o.Record).Less(pgpool.Since(b.Record)) {
-			b = o
 		}
 	}
 	l.d.atKey(t.at(key), "sets %s, which pgpool-II %s does not have (it was added in %s); remove the key or target a later pgpool_version",

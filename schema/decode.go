@@ -48,34 +48,6 @@ type table struct {
 	read []string // the keys a reader asked for
 }
 
-// userKeys are the keys of [[pcp_user]] and [[pool_user]].
-var userKeys = []string{"name", "password_env", "password_file", "md5", "password", "allow_plain_password"}
-
-// tableKeys lists the keys each table takes, by table name ("" for the document). It is the
-// one list: a reader may ask only for these (get panics on any other, a bug caught by every
-// test that reads the key), and an unknown-key message offers exactly these.
-var tableKeys = map[string][]string{
-	"": {"cluster", "layout", "pgpool", "health_check", "sr_check", "recovery", "ssh", "replication",
-		"postgresql", "install", "watchdog", "host", "pcp_user", "pool_user", "hba", "parameters"},
-	"cluster":      {"name", "mode", "pgpool_version", "pgpool_release", "postgresql_version"},
-	"layout":       append([]string{"preset", "user", "group"}, (&Layout{}).pathKeys()...),
-	"pgpool":       {"port", "pcp_port", "listen_addresses", "pcp_listen_addresses", "load_balance"},
-	"health_check": {"period", "timeout", "max_retries", "retry_delay", "connect_timeout", "user", "database"},
-	"sr_check":     {"period", "user", "database"},
-	"recovery":     {"user", "timeout"},
-	"ssh":          {"port", "connect_timeout", "command_timeout", "copy_timeout", "restrict_from"},
-	"replication":  {"user", "rewind_user"},
-	"postgresql":   {"data_checksums", "replication_slots", "wal_keep_mb", "synchronous", "synchronous_count", "hba_method"},
-	"install":      {"method", "source_tarball"},
-	"host": {"name", "address", "roles", "port", "data_directory", "weight", "application_name",
-		"ssh_key", "ssh_key_file", "host_key", "host_key_file", "heartbeat_addresses", "interface"},
-	"watchdog": {"virtual_ip", "interface", "port", "heartbeat_port", "lifecheck",
-		"failover_when_quorum_exists", "failover_require_consensus", "half_votes", "authkey"},
-	"pcp_user":  userKeys,
-	"pool_user": userKeys,
-	"hba":       {"type", "database", "user", "address", "method", "options"},
-}
-
 func (d *decoder) root(m map[string]any) *table { return &table{d: d, m: m, keys: tableKeys[""]} }
 
 func (t *table) at(key string) string { return joinKey(t.path, key) }
