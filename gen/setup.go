@@ -255,7 +255,11 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	if h.Pgpool {
 		switch c.Install.Method {
 		case "none":
-			d.Programs = append(d.Programs, program{lay.PgpoolBinDir + "/pgpool", "pgpool-II " + c.Pgpool.String() + ", installed by other means ([install] method = \"none\")"})
+			how := "installed by other means"
+			if lay.Preset == "rhel" {
+				how = "from pgpool.net's RPM pgpool-II-pg" + strings.ReplaceAll(c.PostgreSQL.String(), ".", "")
+			}
+			d.Programs = append(d.Programs, program{lay.PgpoolBinDir + "/pgpool", "pgpool-II " + c.Pgpool.String() + ", " + how + " ([install] method = \"none\")"})
 		case "package":
 			d.Programs = append(d.Programs, program{"apt-get", "installing Debian's packages"})
 		}
