@@ -678,3 +678,51 @@ func TestSetupWatchdogKey(t *testing.T) {
 		t.Errorf("after a new key, pgpool.conf ends in %q", got[max(0, len(got)-120):])
 	}
 }
+
+// TestSetupRPMSudoersNote: with RHEL's layout setup points out the pgpool-II RPM's
+// /etc/sudoers.d/pgpool, which lets postgres run ip as root with any arguments, where it
+// exists, and leaves it as it is; no other layout's setup speaks of it.
+func TestSetupRPMSudoersNote(t *testing.T) {
+	requireRoot(t)
+	const note = "note: /etc/sudoers.d/pgpool (the pgpool-II RPM's) lets postgres run ip and arping as root with any arguments"
+	for _, tc := range []struct {
+		name, host, series, pgBin, pgpoolBin, home string
+		want                                       bool
+	}{
+		{"rhel-streaming", "server1", "4.5", "/usr/pgsql-16/bin", "/usr/bin", "/var/lib/pgsql", true},
+		{"debian-streaming", "pgpool1", "4.3", "/usr/lib/postgresql/15/bin", "/usr/sbin", "/var/lib/postgresql", false},
+	} {
+		bundle := filepath.Join(t.TempDir(), "out")
+		build(t, filepath.Join(goldenDir, tc.name), bundle)
+		var env []string
+		for _, s := range readManifest(t, bundle).Secrets {
+			env = append(env, s.Env+"=secret-"+s.Name)
+		}
+		for _, present := range []bool{false, true} {
+			root := t.TempDir()
+			files := stubs(tc.pgBin, tc.pgpoolBin, tc.series)
+			for _, p := range []string{"/usr/bin/sudo", "/usr/sbin/ip", "/usr/sbin/arping"} {
+				files[p] = "stub"
+			}
+			fakeHost(t, root, "postgres", "postgres", tc.home, files)
+			rule := "postgres ALL=NOPASSWD: /sbin/ip\npostgres ALL=NOPASSWD: /usr/sbin/arping\n"
+			if present {
+				if err := os.MkdirAll(filepath.Join(root, "etc/sudoers.d"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				writeOwned(t, filepath.Join(root, "etc/sudoers.d/pgpool"), rule, 0o440, 0, 0)
+			}
+			giveKeyPair(t, filepath.Join(goldenDir, tc.name), tc.host, root, tc.home)
+			out, err := runSetup(t, filepath.Join(bundle, "hosts", tc.host, "setup.sh"), env, "--root", root, "--skip-network")
+			if err != nil {
+				t.Fatalf("%s, the RPM's rule there %v: %v\n%s", tc.name, present, err, out)
+			}
+			if got := strings.Contains(out, note); got != (present && tc.want) {
+				t.Errorf("%s, the RPM's rule there %v: note %v, want %v:\n%s", tc.name, present, got, present && tc.want, out)
+			}
+			if present && readFile(t, filepath.Join(root, "etc/sudoers.d/pgpool")) != rule {
+				t.Errorf("%s: setup changed the RPM's sudoers file", tc.name)
+			}
+		}
+	}
+}

@@ -840,6 +840,13 @@ for f in "${changed_files[@]}"; do
 	esac
 done
 
+# The pgpool-II RPM's sudoers rule lets the OS user run ip and arping as root with any
+# arguments, and ip netns exec runs any program: the bundle's own rule allows exactly what
+# pgpool-II and the scripts run, so the package's only widens it. Pointed out, not removed.
+if [ -e "$root"'/etc/sudoers.d/pgpool' ]; then
+	say "note: /etc/sudoers.d/pgpool (the pgpool-II RPM's) lets postgres run ip and arping as root with any arguments, and ip netns exec runs any program: remove it where postgres is not to be root; the bundle's sudoers rule allows exactly the commands pgpool-II and its scripts run"
+fi
+
 # PostgreSQL reads pg_hba.conf and most settings on reload, and listen_addresses, port,
 # wal_level, max_wal_senders, max_replication_slots, hot_standby and wal_log_hints only at
 # start. setup restarts nothing on its own.
