@@ -131,7 +131,9 @@ type setupData struct {
 	// PackageSudoers is the pgpool-II RPM's sudoers file (rhel layout), which setup points
 	// out: it lets the OS user run ip and arping as root with any arguments.
 	PackageSudoers string
-	AuthKey        bool // pgpool host: pgpool.conf gets wd_authkey from its secret
+	// SELinuxSSH: the host may run SELinux (rhel layout), where ~/.ssh needs its labels.
+	SELinuxSSH bool
+	AuthKey    bool // pgpool host: pgpool.conf gets wd_authkey from its secret
 }
 
 // setupCommon is what the "functions" part of setup.sh.tmpl renders (the shell functions of
@@ -214,6 +216,7 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	d.ReloadNote = h.Pgpool
 	if lay.Preset == "rhel" {
 		d.PackageSudoers = "/etc/sudoers.d/pgpool" // src/redhat/pgpool_sudoers.d, installed by src/pgpool.spec
+		d.SELinuxSSH = true
 	}
 	d.AuthKey = h.Pgpool && c.Watchdog != nil && c.Watchdog.AuthKey
 	if h.Pgpool {

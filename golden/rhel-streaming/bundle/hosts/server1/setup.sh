@@ -718,6 +718,17 @@ fi
 block=$(cat -- "$here"/'merge/var/lib/pgsql/.ssh/authorized_keys' && printf x)
 merge_block '/var/lib/pgsql/.ssh/authorized_keys' "${block%x}"
 
+# Under SELinux (RHEL's default) sshd reads only files labelled for ~/.ssh, which files made in
+# this home by other means may lack: pgpool-II's guide runs restorecon -Rv ~/.ssh as the user.
+# The same here, with the user's rights, only when a label is wrong (restorecon -n lists them).
+if [ -n "$root" ]; then
+	later "restore the SELinux labels of /var/lib/pgsql/.ssh on the host, if it runs SELinux (restorecon -R, as postgres)"
+elif [ -x /usr/sbin/selinuxenabled ] && /usr/sbin/selinuxenabled && [ -x /usr/sbin/restorecon ]; then
+	if [ -n "$(as_user /usr/sbin/restorecon -n -v -R '/var/lib/pgsql/.ssh' 2>&1)" ]; then
+		change "restore the SELinux labels of /var/lib/pgsql/.ssh (restorecon -R)" as_user /usr/sbin/restorecon -R '/var/lib/pgsql/.ssh'
+	fi
+fi
+
 # Passwords the scripts use, written here from the secrets, never kept in the bundle. They are
 # escaped for .pgpass (\ and :) and passed on in variables and pipes only.
 block='# BEGIN pgpoolgen cluster rhel-streaming'$'\n'
