@@ -223,13 +223,23 @@ const (
 )
 
 // ownPostgresUnit says whether the backends' server unit is one setup installs (the name
-// postgresUnit gives), not Debian's postgresql@<version>-<cluster>: everywhere but in Debian's
-// layout, where pg_createcluster keeps postgresql.conf in /etc/postgresql/<version>/<cluster>
-// and the package's unit starts that cluster. A postgresql_config_dir of another shape is not
-// one of the package's clusters.
+// postgresUnit gives), not the packages' own: Debian's postgresql@<version>-<cluster>, in
+// Debian's layout, where pg_createcluster keeps postgresql.conf in
+// /etc/postgresql/<version>/<cluster> and the package's unit starts that cluster (a
+// postgresql_config_dir of another shape is not one of the package's clusters), or PGDG's
+// postgresql-<version> in RHEL's (pgdgUnit).
 func ownPostgresUnit(c *schema.Cluster) bool {
 	_, ok := debianInstance(c)
-	return !ok
+	return !ok && !pgdgUnit(c)
+}
+
+// pgdgUnit says whether the backends' server runs under PGDG's postgresql-<version>.service:
+// in RHEL's layout with postgresql.conf in the data directory, as the unit wants it (it runs
+// postgres -D $PGDATA after postgresql-<version>-check-db-dir $PGDATA, which looks for
+// PG_VERSION there). A drop-in of the bundle names each host's data directory
+// (pgdgDropIn).
+func pgdgUnit(c *schema.Cluster) bool {
+	return c.Layout.Preset == "rhel" && c.Layout.PostgresConfigDir == ""
 }
 
 // debianInstance is the instance of Debian's postgresql@.service for the backends' cluster:
@@ -252,10 +262,14 @@ var debianClusterRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // postgresUnit is the systemd unit of every backend's server: Debian's
 // postgresql@<version>-<cluster>.service (/etc/postgresql/15/main: postgresql@15-main.service),
-// or the unit setup installs, named from the cluster's name.
+// PGDG's postgresql-<version>.service (postgresql-16.service), or the unit setup installs,
+// named from the cluster's name.
 func postgresUnit(c *schema.Cluster) string {
 	if instance, ok := debianInstance(c); ok {
 		return "postgresql@" + instance + ".service"
+	}
+	if pgdgUnit(c) {
+		return "postgresql-" + c.PostgreSQL.String() + ".service"
 	}
 	return fmt.Sprintf(ownPostgresUnitFormat, c.Name)
 }

@@ -1313,7 +1313,8 @@ func TestSystemdServices(t *testing.T) {
 }
 
 // TestPostgresUnit checks the unit name: Debian's postgresql@<version>-<cluster> in Debian's
-// layout, named from postgresql_config_dir, and the unit of setup everywhere else.
+// layout, named from postgresql_config_dir, PGDG's postgresql-<version> in RHEL's, and the unit
+// of setup everywhere else.
 func TestPostgresUnit(t *testing.T) {
 	for _, tc := range []struct{ preset, pg, configDir, want string }{
 		{"debian", "15", "", "postgresql@15-main.service"},
@@ -1327,6 +1328,11 @@ func TestPostgresUnit(t *testing.T) {
 		{"debian", "15", `"/srv/pgconf"`, "pgpoolgen-postgresql-ha-test.service"},
 		{"debian", "15", `"/etc/postgresql/15/a+b"`, "pgpoolgen-postgresql-ha-test.service"},
 		{"debian", "15", `"/etc/postgresql/15/a@b"`, "pgpoolgen-postgresql-ha-test.service"},
+		// PGDG's unit, which starts the data directory its drop-in names.
+		{"rhel", "16", "", "postgresql-16.service"},
+		{"rhel", "9.6", "", "postgresql-9.6.service"},
+		// PGDG's unit cannot start a server whose postgresql.conf is elsewhere.
+		{"rhel", "16", `"/etc/pgconf"`, "pgpoolgen-postgresql-ha-test.service"},
 	} {
 		src := haSpec{pgpool: "4.3", pg: tc.pg}.toml()
 		layout := "preset = \"" + tc.preset + "\"\n"

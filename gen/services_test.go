@@ -44,7 +44,7 @@ func TestUnitFilesVerify(t *testing.T) {
 		}
 		return said
 	}
-	for _, name := range []string{"debian-streaming", "seed-master-slave"} {
+	for _, name := range []string{"debian-streaming", "seed-master-slave", "rhel-streaming"} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join("..", "golden", name, "cluster.toml")
 			src, err := os.ReadFile(file)
@@ -67,8 +67,8 @@ func TestUnitFilesVerify(t *testing.T) {
 					units = append(units, f)
 				}
 			}
-			if name == "seed-master-slave" && len(units) != 2 {
-				t.Fatalf("the source layout has %d unit files, want pgpool's and PostgreSQL's", len(units))
+			if name != "debian-streaming" && len(units) != 2 {
+				t.Fatalf("the %s layout has %d unit files, want pgpool's and PostgreSQL's", c.Layout.Preset, len(units))
 			}
 			for _, f := range units {
 				verifyUnit(t, c, f, verify)
@@ -77,16 +77,21 @@ func TestUnitFilesVerify(t *testing.T) {
 	}
 }
 
-// verifyUnit has systemd read one unit file (a drop-in with Debian's unit), then a broken copy.
+// verifyUnit has systemd read one unit file (a drop-in with its package's unit), then a broken
+// copy. The RPMs' units of RHEL's layout come from testdata/rhel (see its README).
 func verifyUnit(t *testing.T, c *schema.Cluster, f *File, verify func(t *testing.T, dir, unit, ours string) []string) {
 	t.Helper()
 	dir := t.TempDir()
 	unit := filepath.Base(f.Dest)
 	if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
-		unit = pgpoolUnit(c)
+		unit = strings.TrimSuffix(filepath.Base(filepath.Dir(f.Dest)), ".d")
 	}
 	if strings.HasSuffix(f.Dest, ".d/pgpoolgen.conf") {
-		pkg, err := os.ReadFile("/lib/systemd/system/" + unit)
+		from := "/lib/systemd/system/" + unit
+		if c.Layout.Preset == "rhel" {
+			from = filepath.Join("testdata", "rhel", unit)
+		}
+		pkg, err := os.ReadFile(from)
 		if err != nil {
 			if os.Getenv("CI") != "" {
 				t.Fatalf("Debian's %s is missing; .ci/run installs pgpool2: %v", unit, err)
@@ -239,5 +244,63 @@ func write(t *testing.T, path string, data []byte) {
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRHELUnits: in RHEL's layout the packages' units get drop-ins that name the layout's
+// files and each host's own data directory, the package's tmpfiles.d entry makes the run
+// folder, and pgpool's unit is pgpool.service (the RPM's), not pgpool-II.
+func TestRHELUnits(t *testing.T) {
+	file := filepath.Join("..", "golden", "rhel-streaming", "cluster.toml")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), `preset = "rhel"`, "preset = \"rhel\"\npgpool_config_dir = \"/etc/pgpool-x\"\nuser = \"pg\"", 1)
+	s = strings.Replace(s, `roles = ["pgpool", "standby"]`, "roles = [\"pgpool\", \"standby\"]\ndata_directory = \"/srv/pg16\"", 1)
+	c, err := schema.Load(file, []byte(s), benchEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pgpoolUnit(c); got != "pgpool.service" {
+		t.Errorf("pgpool's unit %q, want pgpool.service", got)
+	}
+	units := pgpoolUnitFiles(c, c.Hosts[0])
+	if len(units) != 1 || units[0].Dest != "/etc/systemd/system/pgpool.service.d/pgpoolgen.conf" {
+		t.Fatalf("pgpool's unit files %v, want the drop-in of pgpool.service", units)
+	}
+	for _, line := range []string{"User=pg", "Group=pg", "Environment=PGPOOLKEYFILE=/var/lib/pgsql/.pgpoolkey",
+		"ExecStart=\nExecStart=/usr/bin/pgpool -n -f /etc/pgpool-x/pgpool.conf -F /etc/pgpool-x/pcp.conf -a /etc/pgpool-x/pool_hba.conf\n",
+		"ExecStop=\nExecStop=/usr/bin/pgpool -f /etc/pgpool-x/pgpool.conf -m fast stop\n",
+		"ExecReload=\nExecReload=/usr/bin/pgpool -f /etc/pgpool-x/pgpool.conf reload\n"} {
+		if !strings.Contains(string(units[0].Data), line) {
+			t.Errorf("pgpool's drop-in has no %q:\n%s", line, units[0].Data)
+		}
+	}
+	for _, h := range c.Backends {
+		var dropIn *File
+		for _, f := range backendServiceFiles(c, h) {
+			if f.Dest == "/etc/systemd/system/postgresql-16.service.d/pgpoolgen.conf" {
+				dropIn = f
+			} else if strings.HasPrefix(f.Dest, systemdDir) {
+				t.Errorf("%s: unit file %s beside PGDG's unit", h.Name, f.Dest)
+			}
+		}
+		if dropIn == nil {
+			t.Fatalf("%s: no drop-in for postgresql-16.service", h.Name)
+		}
+		if want := "[Service]\nUser=pg\nGroup=pg\nEnvironment=PGDATA=" + h.DataDirectory + "\n"; !strings.HasSuffix(string(dropIn.Data), want) {
+			t.Errorf("%s: drop-in\n%s\nwant it to end with\n%s", h.Name, dropIn.Data, want)
+		}
+	}
+	if c.Backends[1].DataDirectory != "/srv/pg16" {
+		t.Fatalf("server2's data directory %q, want the spec's", c.Backends[1].DataDirectory)
+	}
+	if got := tmpfiles(c); got != nil {
+		t.Errorf("tmpfiles.d entry %q for the RPM's /var/run/pgpool, which the package's entry makes", got)
+	}
+	c.Layout.PgpoolRunDir = "/run/pgpool-x"
+	if got := tmpfiles(c); !strings.Contains(string(got), "d /run/pgpool-x 0755 pg pg -") {
+		t.Errorf("tmpfiles.d entry %q for a run folder of the spec's, want one", got)
 	}
 }

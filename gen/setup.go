@@ -128,7 +128,12 @@ type setupData struct {
 	RequiredFiles []program
 	SSHKeyLine    string // the host's ssh_key, when it logs in elsewhere
 	ReloadNote    bool   // pgpool host: say that pgpool must reload or restart after a change
-	AuthKey       bool   // pgpool host: pgpool.conf gets wd_authkey from its secret
+	// PackageSudoers is the pgpool-II RPM's sudoers file (rhel layout), which setup points
+	// out: it lets the OS user run ip and arping as root with any arguments.
+	PackageSudoers string
+	// SELinuxSSH: the host may run SELinux (rhel layout), where ~/.ssh needs its labels.
+	SELinuxSSH bool
+	AuthKey    bool // pgpool host: pgpool.conf gets wd_authkey from its secret
 }
 
 // setupCommon is what the "functions" part of setup.sh.tmpl renders (the shell functions of
@@ -209,6 +214,10 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	}
 	d.HasIsReady = pgFeaturesOf(c.PostgreSQL).IsReady
 	d.ReloadNote = h.Pgpool
+	if lay.Preset == "rhel" {
+		d.PackageSudoers = "/etc/sudoers.d/pgpool" // src/redhat/pgpool_sudoers.d, installed by src/pgpool.spec
+		d.SELinuxSSH = true
+	}
 	d.AuthKey = h.Pgpool && c.Watchdog != nil && c.Watchdog.AuthKey
 	if h.Pgpool {
 		// Files that pgpool.conf names and the bundle cannot carry (keys, certificates).
@@ -255,7 +264,11 @@ func setupScript(c *schema.Cluster, h *schema.Host, files []*File, secrets []sec
 	if h.Pgpool {
 		switch c.Install.Method {
 		case "none":
-			d.Programs = append(d.Programs, program{lay.PgpoolBinDir + "/pgpool", "pgpool-II " + c.Pgpool.String() + ", installed by other means ([install] method = \"none\")"})
+			how := "installed by other means"
+			if lay.Preset == "rhel" {
+				how = "from pgpool.net's RPM pgpool-II-pg" + strings.ReplaceAll(c.PostgreSQL.String(), ".", "")
+			}
+			d.Programs = append(d.Programs, program{lay.PgpoolBinDir + "/pgpool", "pgpool-II " + c.Pgpool.String() + ", " + how + " ([install] method = \"none\")"})
 		case "package":
 			d.Programs = append(d.Programs, program{"apt-get", "installing Debian's packages"})
 		}

@@ -21,10 +21,11 @@ func pcpConf(c *schema.Cluster) []byte {
 
 // tmpfiles renders a tmpfiles.d entry that recreates pgpool's run folder at boot, when that
 // folder is on a tmpfs (/run, /var/run) that setup's folder would not outlive. Debian's
-// package has its own for /var/run/postgresql.
+// package has its own for /var/run/postgresql, the pgpool-II RPM for /run/pgpool
+// (src/redhat/pgpool_tmpfiles.d).
 func tmpfiles(c *schema.Cluster) []byte {
 	run := c.Layout.PgpoolRunDir
-	if c.Layout.Preset == "debian" && run == "/var/run/postgresql" {
+	if c.Layout.Preset == "debian" && run == "/var/run/postgresql" || c.Layout.Preset == "rhel" && run == "/var/run/pgpool" {
 		return nil
 	}
 	if !strings.HasPrefix(run, "/run/") && !strings.HasPrefix(run, "/var/run/") {

@@ -100,7 +100,7 @@ func (l *loader) load(root *table) {
 		l.sslParam, _ = p["ssl"].(bool)
 	}
 	root.require("cluster", "every spec starts with a [cluster] table giving name, mode, pgpool_version and postgresql_version")
-	root.require("layout", `add [layout] with preset = "source" or preset = "debian"`)
+	root.require("layout", "add [layout] with preset = "+presetChoice())
 	root.require("host", "add a [[host]] section for every pgpool and PostgreSQL server")
 	l.cluster(root.sub("cluster"))
 	l.layout(root.sub("layout"))
@@ -232,11 +232,21 @@ func parsePGVersion(v any) (PGVersion, error) {
 	return PGVersion{}, fmt.Errorf("%q is not a PostgreSQL version pgpoolgen supports; %s", s, want)
 }
 
-// presets are the install layouts a spec can start from. Paths that depend on the PostgreSQL
-// version hold %s.
-var presets = map[string]Layout{
+// A Preset is an install layout a spec can start from ([layout] preset): every path of Layout,
+// those that depend on the PostgreSQL version holding %s.
+type Preset struct {
+	Name string
+	// Why says, for docs, errors and pgpoolgen init, what installs the layout.
+	Why    string
+	Layout Layout
+	// Install is [install] method's default with this layout.
+	Install string
+}
+
+// Presets lists the layouts, in the order messages name them.
+var Presets = []Preset{
 	// The source document's: pgpool-II and PostgreSQL built from source under /usr/local.
-	"source": {
+	{Name: "source", Why: "pgpool-II and PostgreSQL built from source under /usr/local", Install: "source", Layout: Layout{
 		PgpoolBinDir:    "/usr/local/pgpool2/bin",
 		PgpoolConfigDir: "/usr/local/pgpool2/etc",
 		PgpoolRunDir:    "/var/run/pgpool",
@@ -250,9 +260,9 @@ var presets = map[string]Layout{
 		SudoCommand:     "/usr/bin/sudo",
 		IPCommand:       "/sbin/ip",
 		ArpingCommand:   "/usr/sbin/arping", // pgpool-II's default, iputils'
-	},
+	}},
 	// Debian's packages pgpool2 and postgresql-N (see docs/spec.md).
-	"debian": {
+	{Name: "debian", Why: "Debian's packages pgpool2 and postgresql-<PG>", Install: "package", Layout: Layout{
 		PgpoolBinDir:      "/usr/sbin",
 		PgpoolConfigDir:   "/etc/pgpool2",
 		PgpoolRunDir:      "/var/run/postgresql",
@@ -267,18 +277,68 @@ var presets = map[string]Layout{
 		SudoCommand:       "/usr/bin/sudo",
 		IPCommand:         "/usr/bin/ip",     // iproute2
 		ArpingCommand:     "/usr/bin/arping", // iputils-arping
-	},
+	}},
+	// RHEL 8/9 and their rebuilds with PostgreSQL's PGDG RPMs (postgresql<PG>-server) and
+	// pgpool.net's (pgpool-II-pg<PG>, pgpool-II-pg<PG>-extensions), as pgpool-II's guide
+	// installs them ("Pgpool-II + Watchdog Setup Example", doc/src/sgml/example-cluster.sgml).
+	// From pgpool-II's src/pgpool.spec and src/redhat/ (V4_5_STABLE to V4_7_STABLE): the
+	// programs in %{_bindir}, /usr/bin; the configuration in --sysconfdir=/etc/pgpool-II; the
+	// pid file's /var/run/pgpool, which the package makes and its tmpfiles.d entry recreates
+	// at boot (pgpool_tmpfiles.d); the sockets in /var/run/postgresql
+	// (pgpool_socket_dir.patch, pcp_unix_domain_path.patch: the pcp tools' default too);
+	// pgpool-recovery.so in %{pghome}/lib. The OS user's home is /var/lib/pgsql (the spec's
+	// useradd and the guide's ~/.ssh, ~/.pgpass). PGDG's: /usr/pgsql-<PG>/bin and lib, PGDATA
+	// /var/lib/pgsql/<PG>/data with postgresql.conf and pg_hba.conf in it (the guide's initdb
+	// and backend_data_directory), unit postgresql-<PG>.service. pgpool_status (logdir,
+	// work_dir from 4.7) goes to /var/lib/pgpool, the work_dir 4.7's RPM makes
+	// (pgpool.conf.sample.patch); before 4.7 the RPM leaves logdir at /tmp, which a reboot
+	// may empty. sudo, ip and arping are where RHEL 8 and 9 keep them (sudo, iproute,
+	// iputils).
+	{Name: "rhel", Why: "RHEL's PGDG packages postgresql<PG>-server and pgpool.net's pgpool-II-pg<PG>", Install: "none", Layout: Layout{
+		PgpoolBinDir:    "/usr/bin",
+		PgpoolConfigDir: "/etc/pgpool-II",
+		PgpoolRunDir:    "/var/run/pgpool",
+		PgpoolSocketDir: "/var/run/postgresql",
+		PCPSocketDir:    "/var/run/postgresql",
+		PgpoolLogDir:    "/var/lib/pgpool",
+		PostgresBinDir:  "/usr/pgsql-%s/bin",
+		PostgresLibDir:  "/usr/pgsql-%s/lib",
+		DataDirectory:   "/var/lib/pgsql/%s/data",
+		Home:            "/var/lib/pgsql",
+		SudoCommand:     "/usr/bin/sudo",
+		IPCommand:       "/usr/sbin/ip",
+		ArpingCommand:   "/usr/sbin/arping",
+	}},
+}
+
+// PresetNamed is the preset of that name, or nil.
+func PresetNamed(name string) *Preset {
+	for i := range Presets {
+		if Presets[i].Name == name {
+			return &Presets[i]
+		}
+	}
+	return nil
+}
+
+// presetChoice names the presets for messages: `"source" (...), "debian" (...) or "rhel" (...)`.
+func presetChoice() string {
+	var parts []string
+	for _, p := range Presets {
+		parts = append(parts, fmt.Sprintf("%q (%s)", p.Name, p.Why))
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
 }
 
 func (l *loader) layout(t *table) {
 	lay := &l.c.Layout
-	t.require("preset", `choose preset = "source" (the source document's /usr/local layout) or preset = "debian" (Debian's packages)`)
+	t.require("preset", "choose preset = "+presetChoice())
 	if s, ok := t.str("preset"); ok {
-		p, known := presets[s]
-		if !known {
-			l.d.atValue(t.at("preset"), "unknown preset %q; use \"source\" or \"debian\"", s)
+		p := PresetNamed(s)
+		if p == nil {
+			l.d.atValue(t.at("preset"), "unknown preset %q; use %s", s, presetChoice())
 		} else {
-			*lay = p
+			*lay = p.Layout
 			lay.Preset = s
 			pg := l.c.PostgreSQL.String()
 			for _, f := range lay.paths() {
@@ -552,8 +612,8 @@ func (l *loader) replication(t *table) {
 func (l *loader) install(t *table) {
 	in := &l.c.Install
 	in.Method = "package"
-	if l.c.Layout.Preset == "source" {
-		in.Method = "source"
+	if p := PresetNamed(l.c.Layout.Preset); p != nil {
+		in.Method = p.Install
 	}
 	if s, ok := t.str("method"); ok {
 		switch s {

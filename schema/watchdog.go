@@ -117,6 +117,13 @@ func (l *loader) watchdog(t *table, hostsOK bool) {
 	}
 	if l.versionOK && pgpool.Spelling("use_watchdog", c.Pgpool) == "" {
 		l.d.atKey(at(""), "pgpool-II %s has no watchdog (it came in %s), and a second pgpool host needs one; keep one host with the role \"pgpool\" or target a later pgpool_version", c.Pgpool, pgpool.Since("use_watchdog"))
+		// The one problem stands for the table's keys: each is taken as read, and only an
+		// unknown one is reported too.
+		for _, key := range t.keys {
+			if t.has(key) {
+				t.get(key)
+			}
+		}
 		t.finish()
 		return
 	}

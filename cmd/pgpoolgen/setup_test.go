@@ -218,6 +218,7 @@ func TestSetupScripts(t *testing.T) {
 		{"seed-replication", "3.1", "/usr/local/pgsql/bin", "/usr/local/pgpool2/bin", "postgres", "postgres", "/home/postgres"},
 		{"wide-ipv6-native", "4.7", "/opt/postgresql-17/bin", "/opt/pgpool-4.7/bin", "pgsql", "dba", "/home/pgsql"},
 		{"watchdog-4.3", "4.3", "/usr/lib/postgresql/15/bin", "/usr/sbin", "postgres", "postgres", "/var/lib/postgresql"},
+		{"rhel-streaming", "4.5", "/usr/pgsql-16/bin", "/usr/bin", "postgres", "postgres", "/var/lib/pgsql"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bundle := filepath.Join(t.TempDir(), "out")
@@ -240,7 +241,7 @@ func TestSetupScripts(t *testing.T) {
 			for _, host := range keys(hosts) {
 				root := t.TempDir()
 				files := stubs(tc.pgBin, tc.pgpoolBin, tc.series)
-				for _, p := range []string{"/usr/bin/sudo", "/usr/bin/ip", "/usr/bin/arping"} {
+				for _, p := range []string{"/usr/bin/sudo", "/usr/bin/ip", "/usr/bin/arping", "/usr/sbin/ip", "/usr/sbin/arping"} {
 					files[p] = "stub" // the watchdog moves its virtual IP with them
 				}
 				if tc.name == "wide-ipv6-native" {
@@ -327,6 +328,51 @@ func TestSetupScripts(t *testing.T) {
 	}
 }
 
+// TestSetupChecksInstalledSeries: a pgpool-II of another series stops setup, also when setup
+// installs none ([install] method = "none", the rhel layout's default): the bundle's
+// pgpool.conf and scripts are for its own series.
+func TestSetupChecksInstalledSeries(t *testing.T) {
+	requireRoot(t)
+	for _, tc := range []struct {
+		name, host, series, pgBin, pgpoolBin, user, group, home string
+	}{
+		{"wide-ipv6-native", "gw", "4.7", "/opt/postgresql-17/bin", "/opt/pgpool-4.7/bin", "pgsql", "dba", "/home/pgsql"},
+		{"rhel-streaming", "server2", "4.5", "/usr/pgsql-16/bin", "/usr/bin", "postgres", "postgres", "/var/lib/pgsql"},
+		{"debian-streaming", "pgpool1", "4.3", "/usr/lib/postgresql/15/bin", "/usr/sbin", "postgres", "postgres", "/var/lib/postgresql"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := filepath.Join(t.TempDir(), "out")
+			build(t, filepath.Join(goldenDir, tc.name), bundle)
+			var env []string
+			for _, s := range readManifest(t, bundle).Secrets {
+				env = append(env, s.Env+"=secret-"+s.Name)
+			}
+			script := filepath.Join(bundle, "hosts", tc.host, "setup.sh")
+			for _, installed := range []string{tc.series, "4.6"} {
+				if installed == tc.series && tc.series == "4.6" {
+					continue
+				}
+				root := t.TempDir()
+				files := stubs(tc.pgBin, tc.pgpoolBin, installed)
+				for _, p := range []string{"/usr/bin/sudo", "/usr/sbin/ip", "/usr/sbin/arping"} {
+					files[p] = "stub"
+				}
+				files["/etc/pgpool-ii/wide/server.crt"], files["/etc/pgpool-ii/wide/server.key"] = "certificate", "key"
+				fakeHost(t, root, tc.user, tc.group, tc.home, files)
+				giveKeyPair(t, filepath.Join(goldenDir, tc.name), tc.host, root, tc.home)
+				out, err := runSetup(t, script, env, "--root", root, "--skip-network", "--dry-run")
+				want := tc.pgpoolBin + "/pgpool is pgpool-II " + installed + ", but the bundle is for " + tc.series
+				switch {
+				case installed == tc.series && err != nil:
+					t.Errorf("pgpool-II %s installed: setup stopped: %v\n%s", installed, err, out)
+				case installed != tc.series && (err == nil || !strings.Contains(out, want)):
+					t.Errorf("pgpool-II %s installed for a %s bundle: setup did not stop with %q: %v\n%s", installed, tc.series, want, err, out)
+				}
+			}
+		})
+	}
+}
+
 // operatorHBA is the line a fresh cluster's pg_hba.conf has in madeCluster.
 const operatorHBA = "local   all   all   peer   # the operator's\n"
 
@@ -344,6 +390,21 @@ func madeCluster(t *testing.T, root string, m manifestDoc, host string) string {
 		dir := filepath.Join(root, filepath.Dir(f.Dest))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
+		}
+		// Folders made inside the user's own (PGDG's /var/lib/pgsql/<PG> in the home) are the
+		// user's, as the packages make them.
+		rel := strings.Split(strings.TrimPrefix(filepath.Dir(f.Dest), "/"), "/")
+		users := false
+		for i := range rel {
+			p := filepath.Join(append([]string{root}, rel[:i+1]...)...)
+			info, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if users {
+				mkdir(t, p, 0o700, 4242, 4343)
+			}
+			users = users || ownerOf(info) == "4242:4343"
 		}
 		mkdir(t, dir, 0o700, 4242, 4343)
 		for name, data := range map[string]string{"postgresql.conf": "# the operator's\ninclude_dir = 'conf.d'\n", "pg_hba.conf": operatorHBA, "PG_VERSION": "15\n"} {
@@ -615,5 +676,59 @@ func TestSetupWatchdogKey(t *testing.T) {
 	}
 	if got := readFile(t, conf); !strings.HasSuffix(got, "\nwd_authkey = 'another-key'\n") || strings.Count(got, "wd_authkey =") != 1 {
 		t.Errorf("after a new key, pgpool.conf ends in %q", got[max(0, len(got)-120):])
+	}
+}
+
+// TestSetupRPMSudoersNote: with RHEL's layout setup points out the pgpool-II RPM's
+// /etc/sudoers.d/pgpool, which lets postgres run ip as root with any arguments, where it
+// exists, and leaves it as it is; no other layout's setup speaks of it, or of SELinux.
+func TestSetupRPMSudoersNote(t *testing.T) {
+	requireRoot(t)
+	const note = "note: /etc/sudoers.d/pgpool (the pgpool-II RPM's) lets postgres run ip and arping as root with any arguments"
+	for _, tc := range []struct {
+		name, host, series, pgBin, pgpoolBin, home string
+		want                                       bool
+	}{
+		{"rhel-streaming", "server1", "4.5", "/usr/pgsql-16/bin", "/usr/bin", "/var/lib/pgsql", true},
+		{"debian-streaming", "pgpool1", "4.3", "/usr/lib/postgresql/15/bin", "/usr/sbin", "/var/lib/postgresql", false},
+	} {
+		bundle := filepath.Join(t.TempDir(), "out")
+		build(t, filepath.Join(goldenDir, tc.name), bundle)
+		var env []string
+		for _, s := range readManifest(t, bundle).Secrets {
+			env = append(env, s.Env+"=secret-"+s.Name)
+		}
+		for _, present := range []bool{false, true} {
+			root := t.TempDir()
+			files := stubs(tc.pgBin, tc.pgpoolBin, tc.series)
+			for _, p := range []string{"/usr/bin/sudo", "/usr/sbin/ip", "/usr/sbin/arping"} {
+				files[p] = "stub"
+			}
+			fakeHost(t, root, "postgres", "postgres", tc.home, files)
+			rule := "postgres ALL=NOPASSWD: /sbin/ip\npostgres ALL=NOPASSWD: /usr/sbin/arping\n"
+			if present {
+				if err := os.MkdirAll(filepath.Join(root, "etc/sudoers.d"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				writeOwned(t, filepath.Join(root, "etc/sudoers.d/pgpool"), rule, 0o440, 0, 0)
+			}
+			giveKeyPair(t, filepath.Join(goldenDir, tc.name), tc.host, root, tc.home)
+			out, err := runSetup(t, filepath.Join(bundle, "hosts", tc.host, "setup.sh"), env, "--root", root, "--skip-network")
+			if err != nil {
+				t.Fatalf("%s, the RPM's rule there %v: %v\n%s", tc.name, present, err, out)
+			}
+			if got := strings.Contains(out, note); got != (present && tc.want) {
+				t.Errorf("%s, the RPM's rule there %v: note %v, want %v:\n%s", tc.name, present, got, present && tc.want, out)
+			}
+			// SELinux's labels of ~/.ssh (pgpool-II's guide: restorecon -Rv ~/.ssh) are the
+			// host's, left for later under --root.
+			selinux := "later: restore the SELinux labels of " + tc.home + "/.ssh on the host, if it runs SELinux"
+			if got := strings.Contains(out, selinux); got != tc.want {
+				t.Errorf("%s: setup under --root says %q: %v, want %v:\n%s", tc.name, selinux, got, tc.want, out)
+			}
+			if present && readFile(t, filepath.Join(root, "etc/sudoers.d/pgpool")) != rule {
+				t.Errorf("%s: setup changed the RPM's sudoers file", tc.name)
+			}
+		}
 	}
 }

@@ -346,6 +346,10 @@ pgpool_series() { # PROGRAM
 	[ -x "$root$1" ] && [ -n "$uid" ] && [ -n "$gid" ] || return 0
 	{ as_user "$root$1" --version 2>&1 || true; } | sed -n 's/.*pgpool-II version \([0-9]*\.[0-9]*\).*/\1/p' | head -n 1
 }
+installed=$(pgpool_series '/opt/pgpool-4.7/bin/pgpool')
+if [ -n "$installed" ] && [ "$installed" != '4.7' ]; then
+	problem "/opt/pgpool-4.7/bin/pgpool is pgpool-II $installed, but the bundle is for 4.7: upgrade or rebuild the bundle for $installed"
+fi
 
 # Secrets: read now, never printed, never on a command line or in a temporary file of root's.
 # read_secret NAME ENV WHAT: sets secret[NAME] from the environment variable ENV, or from the file
