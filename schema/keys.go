@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"sort"
 	"strings"
 
 	"pgpoolgen/schema/pgpool"
@@ -116,19 +115,18 @@ func Since(path string) pgpool.Version {
 	return pgpool.Version{}
 }
 
-// presetNames lists the names of the layout presets, sorted. It and presetLayout are all the
-// key table knows of the presets.
+// presetNames lists the names of the layout presets, in Presets' order. It and presetLayout
+// are all the key table knows of the presets.
 func presetNames() []string {
-	names := make([]string, 0, len(presets))
-	for name := range presets {
-		names = append(names, name)
+	names := make([]string, 0, len(Presets))
+	for _, p := range Presets {
+		names = append(names, p.Name)
 	}
-	sort.Strings(names)
 	return names
 }
 
 // presetLayout is the layout of the preset called name.
-func presetLayout(name string) Layout { return presets[name] }
+func presetLayout(name string) Layout { return PresetNamed(name).Layout }
 
 // modeNames lists every cluster.mode spelling: each mode's name, then its aliases.
 func modeNames() []string {
