@@ -139,6 +139,7 @@ func Generate(c *schema.Cluster) *Bundle {
 	}
 	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh)})
 	sortFiles(b.Files)
+	readmeFile(c, b) // last: it lists every other file
 	return b
 }
 
