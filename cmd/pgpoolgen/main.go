@@ -70,6 +70,7 @@ or the command line is wrong or DIR cannot be read.`,
 			help: `Check reads and validates the cluster spec SPEC exactly as build does, renders the
 bundle in memory, and writes nothing. It prints every problem at once.`,
 			run: runCheck},
+		explainCommand,
 		diffCommand,
 		lintCommand,
 		{name: "version", summary: "print pgpoolgen's version", help: "Version prints pgpoolgen's version.",

@@ -1,0 +1,259 @@
+package gen
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"pgpoolgen/gen/fixture"
+	"pgpoolgen/schema"
+	schematext "pgpoolgen/schema/text"
+)
+
+// skipOrFail skips a test that needs a program this machine lacks, and fails it in CI, which
+// installs it.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// mermaidParser installs Mermaid's parser with npm ci from gen/testdata/mermaid (the pinned
+// package.json and package-lock.json) into a cache folder outside the repository, once per
+// lock file, and returns the path of parse.mjs there:
+// $PGPOOLGEN_NPM_CACHE, or $XDG_CACHE_HOME/pgpoolgen-npm, or /var/tmp/pgpoolgen-npm, then
+// mermaid-<hash of the two files>.
+func mermaidParser(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(p); err != nil {
+			skipOrFail(t, "%s is missing: Mermaid's parser runs under Node.js (apt-get install nodejs npm)", p)
+		}
+	}
+	src := filepath.Join("testdata", "mermaid")
+	h := sha256.New()
+	files := map[string][]byte{}
+	for _, name := range []string{"package.json", "package-lock.json", "parse.mjs"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = data
+		if name != "parse.mjs" {
+			h.Write(data)
+		}
+	}
+	base := os.Getenv("PGPOOLGEN_NPM_CACHE")
+	if base == "" {
+		if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
+			base = filepath.Join(x, "pgpoolgen-npm")
+		} else {
+			base = "/var/tmp/pgpoolgen-npm"
+		}
+	}
+	dir := filepath.Join(base, "mermaid-"+hex.EncodeToString(h.Sum(nil))[:16])
+	stamp := filepath.Join(dir, "node_modules", ".pgpoolgen-installed")
+	if _, err := os.Stat(stamp); err != nil {
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tmp, err := os.MkdirTemp(base, "install-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+		for _, name := range []string{"package.json", "package-lock.json"} {
+			if err := os.WriteFile(filepath.Join(tmp, name), files[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
+		cmd.Dir = tmp
+		if out, err := cmd.CombinedOutput(); err != nil {
+			skipOrFail(t, "npm ci of Mermaid's parser in %s failed (no network?): %v\n%s", tmp, err, out)
+		}
+		t.Logf("npm ci of Mermaid's parser: %.1f s", time.Since(start).Seconds())
+		if err := os.WriteFile(filepath.Join(tmp, "node_modules", ".pgpoolgen-installed"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Another test process may have installed it meanwhile: then keep that one.
+		if err := os.Rename(tmp, dir); err != nil {
+			if _, err2 := os.Stat(stamp); err2 != nil {
+				t.Fatalf("cannot put the install in place: %v", err)
+			}
+		}
+	}
+	sum := sha256.Sum256(files["parse.mjs"])
+	script := filepath.Join(dir, "parse-"+hex.EncodeToString(sum[:8])+".mjs")
+	if err := os.WriteFile(script, files["parse.mjs"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// A parsed diagram is what Mermaid's parser made of one: its error, or its nodes, edges and
+// subgraphs with their labels as a browser shows them, a string per line.
+type parsed struct {
+	Name      string
+	Error     string
+	Type      string
+	Nodes     [][]json.RawMessage // [id, [line...]]
+	Edges     [][]json.RawMessage // [from, to, [line...]]
+	Subgraphs [][]json.RawMessage // [id, [line...], [node ids]]
+}
+
+func parseMermaid(t *testing.T, script string, diagrams []map[string]string) []parsed {
+	t.Helper()
+	in := filepath.Join(t.TempDir(), "diagrams.json")
+	data, err := json.Marshal(diagrams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "node", script, in)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, stderr.Bytes())
+	}
+	var res []parsed
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("parse.mjs: %v\n%s", err, out)
+	}
+	if len(res) != len(diagrams) {
+		t.Fatalf("parse.mjs answered for %d diagrams of %d", len(res), len(diagrams))
+	}
+	return res
+}
+
+func str(t *testing.T, m json.RawMessage) string {
+	var s string
+	if err := json.Unmarshal(m, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func strs(t *testing.T, m json.RawMessage) []string {
+	var s []string
+	if err := json.Unmarshal(m, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestReadmeMermaidParses runs Mermaid's own parser (the npm package, under Node.js) on the
+// picture of every golden case, of 128 backends and of hostileCluster: each parses as a
+// flowchart, and every host's node shows exactly hostLabel's lines (its name first), so the
+// escaping gives back what it escaped. The same picture with one quote left unescaped must
+// fail to parse: the check can fail.
+func TestReadmeMermaidParses(t *testing.T) {
+	script := mermaidParser(t)
+	cases, err := fixture.List(filepath.Join("..", "golden"))
+	if err != nil || len(cases) < 10 {
+		t.Fatalf("golden cases %v: %v", cases, err)
+	}
+	clusters := map[string]*schema.Cluster{}
+	var names []string
+	for _, name := range cases {
+		clusters[name] = goldenCluster(t, name)
+		names = append(names, name)
+	}
+	big, err := schema.Load("big.toml", bigSpec(128), benchEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusters["128 backends"], clusters["hostile"] = big, hostileCluster(t)
+	names = append(names, "128 backends", "hostile")
+
+	var diagrams []map[string]string
+	bundles := map[string]*Bundle{}
+	for _, name := range names {
+		bundles[name] = Generate(clusters[name])
+		// The diagram as README.md holds it, between its fences.
+		readme := readmeOf(t, bundles[name])
+		_, rest, ok := strings.Cut(readme, "```mermaid\n")
+		text, _, ok2 := strings.Cut(rest, "\n```\n")
+		if !ok || !ok2 {
+			t.Fatalf("%s: no Mermaid block in README.md", name)
+		}
+		diagrams = append(diagrams, map[string]string{"name": name, "text": text + "\n"})
+	}
+	// A label with a quote of its own ends early: Mermaid must refuse it.
+	broken := strings.Replace(diagrams[0]["text"], `n0["`, `n0["a"b`, 1)
+	diagrams = append(diagrams, map[string]string{"name": "broken", "text": broken})
+
+	for _, r := range parseMermaid(t, script, diagrams) {
+		if r.Name == "broken" {
+			if r.Error == "" {
+				t.Errorf("Mermaid parsed a label with an unescaped quote:\n%s", broken)
+			}
+			continue
+		}
+		c := clusters[r.Name]
+		if r.Error != "" || r.Type != "flowchart-v2" {
+			t.Errorf("%s: Mermaid's parser: %q (type %q)", r.Name, r.Error, r.Type)
+			continue
+		}
+		shown := map[string][]string{}
+		for _, n := range r.Nodes {
+			shown[str(t, n[0])] = strs(t, n[1])
+		}
+		for i, h := range c.Hosts {
+			var want []string
+			for _, l := range hostLabel(c, h) {
+				want = append(want, schematext.Visible(l))
+			}
+			if got := shown["n"+strconv.Itoa(i)]; !slices.Equal(got, want) {
+				t.Errorf("%s: host %d's node shows %q, want %q", r.Name, i, got, want)
+			}
+		}
+		var groups []string
+		for _, g := range r.Subgraphs {
+			groups = append(groups, str(t, g[0]))
+		}
+		if !slices.Contains(groups, "backends") {
+			t.Errorf("%s: subgraphs %q, no backends", r.Name, groups)
+		}
+		// The trust kinds: as many dashed edges and notes as the bundle has kinds, each
+		// labelled with its scripts.
+		var ssh []string
+		for _, e := range r.Edges {
+			if l := strs(t, e[2]); len(l) == 1 && strings.HasPrefix(l[0], "ssh, ") {
+				ssh = append(ssh, l[0])
+			}
+		}
+		for id, l := range shown {
+			if strings.HasPrefix(id, "t") && len(l) == 1 && strings.HasPrefix(l[0], "ssh among these hosts, ") {
+				ssh = append(ssh, l[0])
+			}
+		}
+		kinds := map[string]bool{}
+		for _, e := range bundles[r.Name].Trust {
+			kinds[strings.Join(e.Why, ", ")] = true
+		}
+		if len(ssh) < len(kinds) || (len(kinds) == 0) != (len(ssh) == 0) {
+			t.Errorf("%s: ssh edges and notes %q for the trust kinds %v", r.Name, ssh, kinds)
+		}
+	}
+}
