@@ -138,7 +138,7 @@ func topology(s *summary, c *schema.Cluster) {
 				if i > 0 {
 					line = append(line, txt(", "))
 				}
-				line = append(line, lit(h.Name), txt(" "), lit(h.Interface))
+				line = append(line, lit(h.Name), txt(" on "), lit(h.Interface))
 			}
 			line = append(line, txt(")"))
 		}
@@ -343,7 +343,7 @@ func applySection(s *summary, c *schema.Cluster) {
 			lines = append(lines, "systemctl restart "+shWord(pgpoolUnit(c)))
 			why := "setup installs its files, then pgpool-II starts with them"
 			if c.HasVIP() {
-				why += "; once every pgpool-II host runs, the watchdog's leader brings up the virtual IP"
+				why += "; the watchdog elects a leader among the pgpool-II hosts that run, and the leader brings up the virtual IP"
 			}
 			s.para(txt(why + "."))
 		}
@@ -370,8 +370,9 @@ func applySection(s *summary, c *schema.Cluster) {
 		lit("--reload"), txt(") or restart ("), lit("--restart"), txt(")."))
 }
 
-// pcpRecovery is the command that recovers backend h, run as the OS user on a pgpool host:
-// with the password from ~/.pcppass from pgpool-II 3.5, as an argument before.
+// pcpRecovery is the command that recovers backend h, run as the OS user on a pgpool host (-H:
+// with that user's home): with the password from ~/.pcppass from pgpool-II 3.5, as an
+// argument from the file setup wrote before.
 func pcpRecovery(c *schema.Cluster, h *schema.Host) string {
 	user := "USER"
 	if len(c.PCPUsers) > 0 {
@@ -379,10 +380,11 @@ func pcpRecovery(c *schema.Cluster, h *schema.Host) string {
 	}
 	bin := shWord(c.Layout.PgpoolBinDir + "/pcp_recovery_node")
 	if c.Pgpool.AtLeast(pgpool.V35) {
-		return fmt.Sprintf("sudo -u %s %s -h localhost -p %d -U %s -w -n %d", shWord(c.Layout.User), bin, c.PCPPort, shWord(user), h.NodeID)
+		return fmt.Sprintf("sudo -H -u %s %s -h localhost -p %d -U %s -w -n %d", shWord(c.Layout.User), bin, c.PCPPort, shWord(user), h.NodeID)
 	}
-	inner := fmt.Sprintf(`%s %d localhost %d %s "$(cat %s)" %d`, bin, c.Recovery.Timeout, c.PCPPort, shWord(user), shWord(c.Layout.Home+"/.pgpoolgen/pcp_password"), h.NodeID)
-	return fmt.Sprintf("sudo -u %s sh -c %s", shWord(c.Layout.User), sq(inner))
+	// The first argument is pcp's timeout: 0 waits as long as the recovery takes (pcp_stream.c).
+	inner := fmt.Sprintf(`%s 0 localhost %d %s "$(cat %s)" %d`, bin, c.PCPPort, shWord(user), shWord(c.Layout.Home+"/.pgpoolgen/pcp_password"), h.NodeID)
+	return fmt.Sprintf("sudo -H -u %s sh -c %s", shWord(c.Layout.User), sq(inner))
 }
 
 // shWord writes s as one shell word: as it is when it holds no character the shell treats

@@ -211,7 +211,7 @@ func TestReadmeSections(t *testing.T) {
 		"./setup.sh --secrets-dir DIR --restart\n# only if PostgreSQL was not running:\nsystemctl start postgresql@15-main.service && ./setup.sh --secrets-dir DIR\n",
 		"### 4. `pgpool1` (pgpool)", "./setup.sh --secrets-dir DIR\nsystemctl restart pgpool2.service\n",
 		"### 5. online recovery, on `pgpool1`",
-		"sudo -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 1\nsudo -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 2\n",
+		"sudo -H -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 1\nsudo -H -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 2\n",
 	} {
 		if !strings.Contains(apply, l) {
 			t.Errorf("the apply section has no %q:\n%s", l, apply)
@@ -221,7 +221,7 @@ func TestReadmeSections(t *testing.T) {
 	// pgpoolgen explain: the same blocks, no picture.
 	plain := string(Explain(c, Generate(c)))
 	for _, l := range []string{"Cluster debian-streaming\n========================\n", "\nTopology\n--------\n", "pgpool1  pgpool   192.0.2.10  9999         9898\n",
-		"pg1      pg2, pg3       recovery_1st_stage, pgpool_remote_start\n", "    sudo -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 2\n"} {
+		"pg1      pg2, pg3       recovery_1st_stage, pgpool_remote_start\n", "    sudo -H -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 2\n"} {
 		if !strings.Contains(plain, l) {
 			t.Errorf("explain has no %q:\n%s", l, plain)
 		}
@@ -343,7 +343,7 @@ func TestReadmeEscaping(t *testing.T) {
 			}
 			if words[0] == "sudo" {
 				sudo++
-				if words[2] != c.Layout.User || words[3] != c.Layout.PgpoolBinDir+"/pcp_recovery_node" {
+				if words[3] != c.Layout.User || words[4] != c.Layout.PgpoolBinDir+"/pcp_recovery_node" {
 					t.Errorf("pcp_recovery_node's words %q", words)
 				}
 			}
