@@ -10,15 +10,18 @@ import (
 
 // mermaid draws the cluster as a Mermaid flowchart: the pgpool-II hosts and the backends, each
 // a node with a generated id (n0, n1, … in spec order) and its name as a quoted label, in two
-// subgraphs; the edges pgpool-II's traffic and the replication take; the watchdog and its
-// virtual IP; and the ssh trust, dashed.
+// subgraphs; pgpool-II's routing; the replication, from the primary to each standby (the way
+// the WAL flows, so that the primary is drawn above its standbys); the watchdog and its virtual
+// IP; and the ssh trust, dashed.
 //
-// The picture stays readable and its size linear in the hosts at 128 backends and 128 pgpool
-// hosts: the trust edges are drawn one per kind (hosts of one subgraph to hosts of the other,
-// for the same scripts) between the subgraphs, with their number, and the logins within one
-// subgraph as a note in it; the watchdog is a node every pgpool-II host is linked to, not an
-// edge per pair; pgpool-II's routing is one edge to the backends' subgraph. Only a standby's
-// replication is an edge of its own, to the primary. The README's tables list every edge.
+// The picture stays readable, and its size linear in the hosts, at 128 backends and 128
+// pgpool hosts (16,384 trust edges): the trust is drawn as one note per kind (the hosts of one
+// subgraph to those of another, or among themselves, for the same scripts) with its number of
+// logins, each source linked to the note and the note to each target (a note of the logins
+// among the hosts of one subgraph stands in it, unlinked); the watchdog is a node
+// each pgpool-II host is linked to, not an edge per pair; routing to every backend goes through
+// one node. The README's tables list every edge. Edges join nodes only, never subgraphs:
+// Mermaid's layout ranks neither a subgraph's edges nor their labels.
 func mermaid(c *schema.Cluster, b *Bundle) []string {
 	id := map[string]string{} // host name -> node id
 	group := map[string]int{} // host name -> subgraph: 0 pgpool-II hosts, 1 backends
@@ -32,47 +35,66 @@ func mermaid(c *schema.Cluster, b *Bundle) []string {
 		group[h.Name] = g
 		inGroup[g] = append(inGroup[g], h)
 	}
-	groupID := [2]string{"pgpool", "backends"}
 
-	// The trust edges by kind, in the order of their first edge.
+	// The trust edges by kind, in the order of their first edge, each with its sources and
+	// targets in that order.
 	type kind struct {
 		from, to int
 		why      string
 	}
+	type hosts struct {
+		logins   int
+		from, to []string
+		seen     map[string]bool
+	}
 	var kinds []kind
-	count := map[kind]int{}
+	of := map[kind]*hosts{}
 	for _, e := range b.Trust {
 		k := kind{group[e.From], group[e.To], strings.Join(e.Why, ", ")}
-		if count[k] == 0 {
+		h := of[k]
+		if h == nil {
+			h = &hosts{seen: map[string]bool{}}
+			of[k] = h
 			kinds = append(kinds, k)
 		}
-		count[k]++
-	}
-	logins := func(k kind) string {
-		if count[k] == 1 {
-			return "1 login"
+		h.logins++
+		if !h.seen["from "+e.From] {
+			h.seen["from "+e.From] = true
+			h.from = append(h.from, e.From)
 		}
-		return strconv.Itoa(count[k]) + " logins"
+		if !h.seen["to "+e.To] {
+			h.seen["to "+e.To] = true
+			h.to = append(h.to, e.To)
+		}
+	}
+	note := func(i int, k kind) string {
+		n := of[k].logins
+		what := "ssh, " + strconv.Itoa(n) + " logins: "
+		if n == 1 {
+			what = "ssh, 1 login: "
+		}
+		if k.from == k.to {
+			what = "ssh among these hosts, " + what[len("ssh, "):]
+		}
+		return "t" + strconv.Itoa(i) + ">" + mmLabel(what+k.why) + "]"
 	}
 
 	lines := []string{"flowchart TB"}
 	titles := [2]string{"pgpool-II " + c.Pgpool.String(), "PostgreSQL " + c.PostgreSQL.String()}
-	notes := 0
-	for g, hosts := range inGroup {
-		if len(hosts) == 0 {
+	for g, members := range inGroup {
+		if len(members) == 0 {
 			continue
 		}
-		lines = append(lines, "  subgraph "+groupID[g]+"["+mmLabel(titles[g])+"]")
-		for _, h := range hosts {
+		lines = append(lines, "  subgraph "+[2]string{"pgpool", "backends"}[g]+"["+mmLabel(titles[g])+"]")
+		for _, h := range members {
 			lines = append(lines, "    "+id[h.Name]+hostShape(c, h))
 		}
 		if g == 0 && c.Watchdog != nil {
 			lines = append(lines, "    wd(("+mmLabel("watchdog")+"))")
 		}
-		for _, k := range kinds {
+		for i, k := range kinds {
 			if k.from == g && k.to == g {
-				lines = append(lines, "    t"+strconv.Itoa(notes)+">"+mmLabel("ssh among these hosts, "+logins(k)+": "+k.why)+"]")
-				notes++
+				lines = append(lines, "    "+note(i, k))
 			}
 		}
 		lines = append(lines, "  end")
@@ -85,25 +107,50 @@ func mermaid(c *schema.Cluster, b *Bundle) []string {
 			lines = append(lines, "  vip{{"+mmLabel("virtual IP "+c.Watchdog.VirtualIP.String())+"}}", "  wd ---|"+mmLabel("on the leader")+"| vip")
 		}
 	}
-	if len(inGroup[0]) > 0 && len(inGroup[1]) > 0 {
-		lines = append(lines, "  pgpool ==>|"+mmLabel(routing(c))+"| backends")
-	}
+
 	var primary *schema.Host
 	for _, h := range c.Backends {
 		if h.Role == schema.Primary {
 			primary = h
 		}
 	}
+	arrow := " ==>|" + mmLabel(routing(c)) + "| " // the label on the first edge only
+	if primary != nil {
+		for _, h := range c.Hosts {
+			if h.Pgpool && h != primary {
+				lines = append(lines, "  "+id[h.Name]+arrow+id[primary.Name])
+				arrow = " ==> "
+			}
+		}
+	} else {
+		lines = append(lines, "  route(("+mmLabel(routing(c))+"))")
+		for _, h := range c.Hosts {
+			if h.Pgpool {
+				lines = append(lines, "  "+id[h.Name]+" ==> route")
+			}
+		}
+		for _, h := range c.Backends {
+			lines = append(lines, "  route ==> "+id[h.Name])
+		}
+	}
 	if label := replication(c); primary != nil && label != "" {
 		for _, h := range c.Backends {
 			if h.Role == schema.Standby {
-				lines = append(lines, "  "+id[h.Name]+" -->|"+mmLabel(label)+"| "+id[primary.Name])
+				lines = append(lines, "  "+id[primary.Name]+" -->|"+mmLabel(label)+"| "+id[h.Name])
 			}
 		}
 	}
-	for _, k := range kinds {
-		if k.from != k.to {
-			lines = append(lines, "  "+groupID[k.from]+" -.->|"+mmLabel("ssh, "+logins(k)+": "+k.why)+"| "+groupID[k.to])
+	for i, k := range kinds {
+		h := of[k]
+		if k.from == k.to {
+			continue // the note, in its subgraph, says so
+		}
+		lines = append(lines, "  "+note(i, k))
+		for _, name := range h.from {
+			lines = append(lines, "  "+id[name]+" -.- t"+strconv.Itoa(i))
+		}
+		for _, name := range h.to {
+			lines = append(lines, "  t"+strconv.Itoa(i)+" -.-> "+id[name])
 		}
 	}
 	return lines
@@ -143,7 +190,8 @@ func hostLabel(c *schema.Cluster, h *schema.Host) []string {
 	return append(label, "ports "+strings.Join(ports, ", "))
 }
 
-// routing is what pgpool-II does with the clients' queries, as the edge to the backends says.
+// routing is what pgpool-II does with the clients' queries: the label of its edges to the
+// primary, or of the node its edges to every backend go through.
 func routing(c *schema.Cluster) string {
 	m := c.Mode.Info()
 	switch {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,25 +236,71 @@ func TestReadmeMermaidParses(t *testing.T) {
 		if !slices.Contains(groups, "backends") {
 			t.Errorf("%s: subgraphs %q, no backends", r.Name, groups)
 		}
-		// The trust kinds: as many dashed edges and notes as the bundle has kinds, each
-		// labelled with its scripts.
-		var ssh []string
-		for _, e := range r.Edges {
-			if l := strs(t, e[2]); len(l) == 1 && strings.HasPrefix(l[0], "ssh, ") {
-				ssh = append(ssh, l[0])
-			}
+		// The trust: a note per kind (the scripts, and whether the logins are among the hosts
+		// of one subgraph), each source host linked to it and it to each target, the
+		// bundle's own edges grouped.
+		group := map[string]string{}
+		for _, h := range c.Hosts {
+			group[h.Name] = map[bool]string{true: "backends", false: "pgpool"}[h.Backend]
 		}
-		for id, l := range shown {
-			if strings.HasPrefix(id, "t") && len(l) == 1 && strings.HasPrefix(l[0], "ssh among these hosts, ") {
-				ssh = append(ssh, l[0])
-			}
-		}
-		kinds := map[string]bool{}
+		want := map[string][2][]string{} // note label -> sources, targets
 		for _, e := range bundles[r.Name].Trust {
-			kinds[strings.Join(e.Why, ", ")] = true
+			among := group[e.From] == group[e.To]
+			key := "ssh, " + strings.Join(e.Why, ", ") + " " + group[e.From] + " to " + group[e.To]
+			w := want[key]
+			if !among {
+				if !slices.Contains(w[0], e.From) {
+					w[0] = append(w[0], e.From)
+				}
+				if !slices.Contains(w[1], e.To) {
+					w[1] = append(w[1], e.To)
+				}
+			}
+			want[key] = w
 		}
-		if len(ssh) < len(kinds) || (len(kinds) == 0) != (len(ssh) == 0) {
-			t.Errorf("%s: ssh edges and notes %q for the trust kinds %v", r.Name, ssh, kinds)
+		name := map[string]string{} // node id -> host name
+		for i, h := range c.Hosts {
+			name["n"+strconv.Itoa(i)] = h.Name
+		}
+		got := map[string][2][]string{}
+		for id, l := range shown {
+			if !strings.HasPrefix(id, "t") || len(l) != 1 {
+				continue
+			}
+			_, why, ok := strings.Cut(l[0], " logins: ")
+			if !ok {
+				_, why, _ = strings.Cut(l[0], " login: ")
+			}
+			var in string
+			for _, g := range r.Subgraphs {
+				var nodes []string
+				if err := json.Unmarshal(g[2], &nodes); err != nil {
+					t.Fatal(err)
+				}
+				if slices.Contains(nodes, id) {
+					in = str(t, g[0])
+				}
+			}
+			var w [2][]string
+			for _, e := range r.Edges {
+				if str(t, e[1]) == id {
+					w[0] = append(w[0], name[str(t, e[0])])
+				}
+				if str(t, e[0]) == id {
+					w[1] = append(w[1], name[str(t, e[1])])
+				}
+			}
+			key := "ssh, " + why + " "
+			switch {
+			case strings.HasPrefix(l[0], "ssh among these hosts, ") && in != "":
+				key += in + " to " + in
+			case len(w[0]) > 0 && len(w[1]) > 0:
+				key += group[w[0][0]] + " to " + group[w[1][0]]
+			}
+			got[key] = w
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: the picture's ssh notes, sources and targets\n%v\nwant\n%v", r.Name, got, want)
 		}
 	}
 }
