@@ -438,6 +438,9 @@ func (s *summary) markdown() []byte {
 				b.WriteString(schematext.Visible(l) + "\n")
 			}
 			b.WriteString(fence + "\n")
+			if bl.kind == diagram {
+				b.WriteString("\nThick arrows: pgpool-II's queries; thin: replication and the watchdog; dotted: ssh logins, through a note per kind (the table below lists each).\n")
+			}
 		}
 	}
 	return []byte(b.String())
