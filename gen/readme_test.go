@@ -432,3 +432,40 @@ func codeSpans(line string) (outside string, spans []string) {
 	}
 	return o.String(), spans
 }
+
+// readmeProblems checks README.md as the fuzz targets do: every table row has its table's
+// number of cells, and every Mermaid label holds only its safe characters and entity codes.
+func readmeProblems(readme string) []string {
+	var problems []string
+	inDiagram, inCode := false, false
+	cols := 0
+	label := regexp.MustCompile(`^([A-Za-z0-9 .,:/@+=_()-]|#[0-9]+;|<br>)*$`)
+	lines := strings.Split(readme, "\n")
+	for n, line := range lines {
+		switch {
+		case strings.HasPrefix(line, "```"):
+			inDiagram, inCode = strings.HasPrefix(line, "```mermaid"), strings.HasPrefix(line, "```sh")
+		case inCode:
+		case inDiagram:
+			if q := strings.Split(line, `"`); len(q)%2 == 0 {
+				problems = append(problems, fmt.Sprintf("README.md:%d: an odd number of quotes: %s", n+1, line))
+			} else {
+				for i := 1; i < len(q); i += 2 {
+					if !label.MatchString(q[i]) {
+						problems = append(problems, fmt.Sprintf("README.md:%d: Mermaid label %q", n+1, q[i]))
+					}
+				}
+			}
+		case strings.HasPrefix(line, "|"):
+			if cols == 0 && n+1 < len(lines) && strings.HasPrefix(lines[n+1], "| ---") {
+				cols = strings.Count(lines[n+1], "|") - 1
+			}
+			if got := len(tableRows(line)); got == 1 && len(tableRows(line)[0]) != cols && !strings.HasPrefix(line, "| ---") {
+				problems = append(problems, fmt.Sprintf("README.md:%d: %d cells in a table of %d", n+1, len(tableRows(line)[0]), cols))
+			}
+		default:
+			cols = 0
+		}
+	}
+	return problems
+}
