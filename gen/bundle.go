@@ -6,6 +6,7 @@
 //	manifest.json                               every file (host, destination, mode, owner,
 //	                                            sha256), the ssh trust graph, the secrets
 //	trust.txt                                   the trust graph, for reviewers
+//	README.md                                   the cluster summarized for people (readme.go)
 //	hosts/<host>/setup.sh                       run on the host: applies its part
 //	hosts/<host>/files/<destination path>       the file that goes to <destination path>
 //	hosts/<host>/merge/<destination path>       lines merged into <destination path>
