@@ -20,8 +20,9 @@ import (
 // logins, each source linked to the note and the note to each target (a note of the logins
 // among the hosts of one subgraph stands in it, unlinked); the watchdog is a node
 // each pgpool-II host is linked to, not an edge per pair; routing to every backend goes through
-// one node. The README's tables list every edge. Edges join nodes only, never subgraphs:
-// Mermaid's layout ranks neither a subgraph's edges nor their labels.
+// one node. The README's tables list every edge. Edges join nodes, not subgraphs, but where
+// Mermaid would draw too many (mermaidMaxEdges): its layout ranks neither a subgraph's edges
+// nor their labels.
 func mermaid(c *schema.Cluster, b *Bundle) []string {
 	id := map[string]string{} // host name -> node id
 	group := map[string]int{} // host name -> subgraph: 0 pgpool-II hosts, 1 backends
@@ -80,12 +81,13 @@ func mermaid(c *schema.Cluster, b *Bundle) []string {
 	}
 
 	lines := []string{"flowchart TB"}
+	groupID := [2]string{"pgpool", "backends"}
 	titles := [2]string{"pgpool-II " + c.Pgpool.String(), "PostgreSQL " + c.PostgreSQL.String()}
 	for g, members := range inGroup {
 		if len(members) == 0 {
 			continue
 		}
-		lines = append(lines, "  subgraph "+[2]string{"pgpool", "backends"}[g]+"["+mmLabel(titles[g])+"]")
+		lines = append(lines, "  subgraph "+groupID[g]+"["+mmLabel(titles[g])+"]")
 		for _, h := range members {
 			lines = append(lines, "    "+id[h.Name]+hostShape(c, h))
 		}
@@ -140,21 +142,44 @@ func mermaid(c *schema.Cluster, b *Bundle) []string {
 			}
 		}
 	}
+	// Where linking each note to its hosts would pass Mermaid's edge limit (128 pgpool hosts
+	// and 128 backends), the notes link to the subgraphs.
+	edges := 0
+	for _, l := range lines {
+		if strings.Contains(l, "--") || strings.Contains(l, "==>") {
+			edges++
+		}
+	}
+	for _, k := range kinds {
+		if k.from != k.to {
+			edges += len(of[k].from) + len(of[k].to)
+		}
+	}
 	for i, k := range kinds {
 		h := of[k]
 		if k.from == k.to {
 			continue // the note, in its subgraph, says so
 		}
+		t := "t" + strconv.Itoa(i)
 		lines = append(lines, "  "+note(i, k))
+		if edges > mermaidMaxEdges {
+			lines = append(lines, "  "+groupID[k.from]+" -.- "+t, "  "+t+" -.-> "+groupID[k.to])
+			continue
+		}
 		for _, name := range h.from {
-			lines = append(lines, "  "+id[name]+" -.- t"+strconv.Itoa(i))
+			lines = append(lines, "  "+id[name]+" -.- "+t)
 		}
 		for _, name := range h.to {
-			lines = append(lines, "  t"+strconv.Itoa(i)+" -.-> "+id[name])
+			lines = append(lines, "  "+t+" -.-> "+id[name])
 		}
 	}
 	return lines
 }
+
+// mermaidMaxEdges is the most edges Mermaid draws in one diagram (its maxEdges, which GitHub
+// and GitLab keep); it refuses a larger one. Its maxTextSize, 50,000 characters, the picture of
+// the largest cluster stays under (TestReadmeBounded).
+const mermaidMaxEdges = 500
 
 // hostShape is a host's node after its id: a box for a pgpool-II host, a cylinder for a
 // backend, labelled with hostLabel's lines.

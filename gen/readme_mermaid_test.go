@@ -184,8 +184,12 @@ func TestReadmeMermaidParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clusters["128 backends"], clusters["hostile"] = big, hostileCluster(t)
-	names = append(names, "128 backends", "hostile")
+	widest, err := schema.Load("widest.toml", widestSpec(), benchEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusters["128 backends"], clusters["widest"], clusters["hostile"] = big, widest, hostileCluster(t)
+	names = append(names, "128 backends", "widest", "hostile")
 
 	var diagrams []map[string]string
 	bundles := map[string]*Bundle{}
@@ -281,13 +285,34 @@ func TestReadmeMermaidParses(t *testing.T) {
 					in = str(t, g[0])
 				}
 			}
+			// A link to a subgraph (the widest cluster's) stands for its hosts.
+			hostsOf := func(node string) []string {
+				if n, ok := name[node]; ok {
+					return []string{n}
+				}
+				var out []string
+				for _, g := range r.Subgraphs {
+					var nodes []string
+					if err := json.Unmarshal(g[2], &nodes); err != nil {
+						t.Fatal(err)
+					}
+					if str(t, g[0]) == node {
+						for _, n := range nodes {
+							if name[n] != "" {
+								out = append(out, name[n])
+							}
+						}
+					}
+				}
+				return out
+			}
 			var w [2][]string
 			for _, e := range r.Edges {
 				if str(t, e[1]) == id {
-					w[0] = append(w[0], name[str(t, e[0])])
+					w[0] = append(w[0], hostsOf(str(t, e[0]))...)
 				}
 				if str(t, e[0]) == id {
-					w[1] = append(w[1], name[str(t, e[1])])
+					w[1] = append(w[1], hostsOf(str(t, e[1]))...)
 				}
 			}
 			key := "ssh, " + why + " "
