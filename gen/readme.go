@@ -325,7 +325,13 @@ func applySection(s *summary, c *schema.Cluster) {
 			unit := postgresUnit(c)
 			if recovery && main != nil {
 				recovered = append(recovered, h)
-				s.para(txt("setup installs its files; leave its PostgreSQL stopped: online recovery (the last step) copies "), lit(main.Name), txt(" here and starts it."))
+				// pgpool-II must find the node down, or pcp_recovery_node refuses it (and in
+				// streaming replication an empty cluster would count as a second primary).
+				s.para(txt("Its PostgreSQL must not run until online recovery (the last step) replaces its data directory with a copy of "), lit(main.Name),
+					txt(" and starts it: pgpool-II must find this node down."))
+				if !ownPostgresUnit(c) {
+					lines = append(lines, "systemctl stop "+shWord(unit)+"   # the cluster the package made and started")
+				}
 				lines = append(lines, "./setup.sh --secrets-dir DIR")
 			} else {
 				if main == nil {

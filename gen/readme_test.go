@@ -210,6 +210,7 @@ func TestReadmeSections(t *testing.T) {
 	}
 	for _, l := range []string{
 		"./setup.sh --secrets-dir DIR --restart\n# only if PostgreSQL was not running:\nsystemctl start postgresql@15-main.service && ./setup.sh --secrets-dir DIR\n",
+		"### 2. `pg2` (standby)", "systemctl stop postgresql@15-main.service   # the cluster the package made and started\n./setup.sh --secrets-dir DIR\n",
 		"### 4. `pgpool1` (pgpool)", "./setup.sh --secrets-dir DIR\nsystemctl restart pgpool2.service\n",
 		"### 5. online recovery, on `pgpool1`",
 		"sudo -H -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 1\nsudo -H -u postgres /usr/sbin/pcp_recovery_node -h localhost -p 9898 -U pgpool -w -n 2\n",
