@@ -107,8 +107,10 @@ func mermaidParser(t *testing.T) string {
 	return script
 }
 
-// A parsed diagram is what Mermaid's parser made of one: its error, or its nodes, edges and
-// subgraphs with their labels as a browser shows them, a string per line.
+// A parsed document is what the tools made of one. A Mermaid diagram: its error, or its
+// nodes, edges and subgraphs with their labels as a browser shows them, a string per line. A
+// Markdown document: the elements of its page, its headings, tables (rows of cells' text) and
+// code blocks ([class, text]).
 type parsed struct {
 	Name      string
 	Error     string
@@ -116,9 +118,15 @@ type parsed struct {
 	Nodes     [][]json.RawMessage // [id, [line...]]
 	Edges     [][]json.RawMessage // [from, to, [line...]]
 	Subgraphs [][]json.RawMessage // [id, [line...], [node ids]]
+	Tags      []string
+	Headings  []string
+	Tables    [][][]string
+	Code      [][]string
 }
 
-func parseMermaid(t *testing.T, script string, diagrams []map[string]string) []parsed {
+// parseMermaid runs parse.mjs on documents {"name", "text"}, with "markdown": true for a
+// Markdown one.
+func parseMermaid(t *testing.T, script string, diagrams []map[string]any) []parsed {
 	t.Helper()
 	in := filepath.Join(t.TempDir(), "diagrams.json")
 	data, err := json.Marshal(diagrams)
@@ -191,7 +199,7 @@ func TestReadmeMermaidParses(t *testing.T) {
 	clusters["128 backends"], clusters["widest"], clusters["hostile"] = big, widest, hostileCluster(t)
 	names = append(names, "128 backends", "widest", "hostile")
 
-	var diagrams []map[string]string
+	var diagrams []map[string]any
 	bundles := map[string]*Bundle{}
 	for _, name := range names {
 		bundles[name] = Generate(clusters[name])
@@ -202,11 +210,11 @@ func TestReadmeMermaidParses(t *testing.T) {
 		if !ok || !ok2 {
 			t.Fatalf("%s: no Mermaid block in README.md", name)
 		}
-		diagrams = append(diagrams, map[string]string{"name": name, "text": text + "\n"})
+		diagrams = append(diagrams, map[string]any{"name": name, "text": text + "\n"})
 	}
 	// A label with a quote of its own ends early: Mermaid must refuse it.
-	broken := strings.Replace(diagrams[0]["text"], `n0["`, `n0["a"b`, 1)
-	diagrams = append(diagrams, map[string]string{"name": "broken", "text": broken})
+	broken := strings.Replace(diagrams[0]["text"].(string), `n0["`, `n0["a"b`, 1)
+	diagrams = append(diagrams, map[string]any{"name": "broken", "text": broken})
 
 	for _, r := range parseMermaid(t, script, diagrams) {
 		if r.Name == "broken" {
@@ -326,6 +334,93 @@ func TestReadmeMermaidParses(t *testing.T) {
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: the picture's ssh notes, sources and targets\n%v\nwant\n%v", r.Name, got, want)
+		}
+	}
+}
+
+// TestReadmeMarkdownRenders renders README.md with markdown-it (CommonMark and GFM tables,
+// raw HTML and links on, as a forge reads it) for golden cases and hostileCluster: the page
+// holds only headings, paragraphs, tables and code, so no value made markup of its own; each
+// value reads back as it is (its visible form) in its table cell; and the code blocks are the
+// picture and the commands, unchanged.
+func TestReadmeMarkdownRenders(t *testing.T) {
+	script := mermaidParser(t)
+	names := []string{"debian-streaming", "watchdog-4.3", "wide-ipv6-native", "seed-master-slave", "hostile"}
+	clusters := map[string]*schema.Cluster{}
+	bundles := map[string]*Bundle{}
+	var docs []map[string]any
+	for _, name := range names {
+		c := hostileCluster(t)
+		if name != "hostile" {
+			c = goldenCluster(t, name)
+		}
+		clusters[name], bundles[name] = c, Generate(c)
+		docs = append(docs, map[string]any{"name": name, "text": readmeOf(t, bundles[name]), "markdown": true})
+	}
+	allowed := []string{"code", "h1", "h2", "h3", "p", "pre", "table", "tbody", "td", "th", "thead", "tr"}
+	for _, r := range parseMermaid(t, script, docs) {
+		c, b := clusters[r.Name], bundles[r.Name]
+		for _, tag := range r.Tags {
+			if !slices.Contains(allowed, tag) {
+				t.Errorf("%s: the page holds a <%s>", r.Name, tag)
+			}
+		}
+		if len(r.Headings) == 0 || r.Headings[0] != "Cluster "+schematext.Visible(c.Name) {
+			t.Errorf("%s: headings %q", r.Name, r.Headings)
+		}
+		table := func(first, second string) [][]string {
+			for _, tb := range r.Tables {
+				if len(tb) > 0 && len(tb[0]) > 1 && tb[0][0] == first && tb[0][1] == second {
+					return tb
+				}
+			}
+			t.Fatalf("%s: no table headed %q, %q", r.Name, first, second)
+			return nil
+		}
+		topo := table("Host", "Roles")
+		if len(topo) != len(c.Hosts)+1 {
+			t.Fatalf("%s: the topology has %d rows for %d hosts", r.Name, len(topo)-1, len(c.Hosts))
+		}
+		for i, h := range c.Hosts {
+			want := []string{schematext.Visible(h.Name), roleNames(h), schematext.Visible(h.Address)}
+			if got := topo[i+1][:3]; !slices.Equal(got, want) {
+				t.Errorf("%s: topology row %q, want %q", r.Name, got, want)
+			}
+		}
+		var secrets []string
+		for _, row := range table("File", "Environment variable")[1:] {
+			secrets = append(secrets, row[3])
+		}
+		for _, x := range b.Secrets {
+			if !slices.Contains(secrets, schematext.Visible(x.For)) {
+				t.Errorf("%s: no secret reads %q; they read %q", r.Name, x.For, secrets)
+			}
+		}
+		var trust []string
+		for _, row := range table("From", "To")[1:] {
+			trust = append(trust, row[0]+" -> "+row[1])
+		}
+		for _, e := range b.Trust {
+			found := false
+			for _, row := range trust {
+				from, to, _ := strings.Cut(row, " -> ")
+				found = found || from == schematext.Visible(e.From) && slices.Contains(strings.Split(to, ", "), schematext.Visible(e.To))
+			}
+			if !found {
+				t.Errorf("%s: no trust row reads %s -> %s", r.Name, e.From, e.To)
+			}
+		}
+		if len(r.Code) == 0 || r.Code[0][0] != "language-mermaid" || r.Code[0][1] != strings.Join(mermaid(c, b), "\n")+"\n" {
+			t.Errorf("%s: the first code block is not the picture: %q", r.Name, r.Code)
+		}
+		shell := 0
+		for _, cb := range r.Code[1:] {
+			if cb[0] == "language-sh" {
+				shell++
+			}
+		}
+		if want := len(c.ApplyOrder()) + 1; shell != want {
+			t.Errorf("%s: %d blocks of commands, want %d", r.Name, shell, want)
 		}
 	}
 }

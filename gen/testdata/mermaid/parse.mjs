@@ -1,10 +1,13 @@
-// parse.mjs reads a JSON array of {name, text} Mermaid diagrams from the file named by its
-// argument and writes, as a JSON array, what Mermaid's own parser makes of each: the error,
-// or the nodes, edges and subgraphs with their labels as a browser shows them (entity codes
-// decoded). Mermaid parses without a browser, but DOMPurify, which it loads, wants a DOM:
-// jsdom's.
+// parse.mjs reads a JSON array of {name, text, markdown} from the file named by its argument
+// and writes, as a JSON array, what the real tools make of each. A Mermaid diagram goes to
+// Mermaid's own parser: the error, or the nodes, edges and subgraphs with their labels as a
+// browser shows them (entity codes decoded). A Markdown document (markdown set) goes to
+// markdown-it with raw HTML and links on, as a forge reads it: the elements the page would
+// hold, its headings, tables (cells as text) and code blocks. Mermaid parses without a
+// browser, but DOMPurify, which it loads, wants a DOM: jsdom's.
 import { readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
+import markdownit from 'markdown-it';
 
 const dom = new JSDOM('<!doctype html><html><body></body></html>');
 globalThis.window = dom.window;
@@ -23,8 +26,27 @@ function shown(s) {
   });
 }
 
+// markdown renders a document and reads the page back.
+function markdown(name, text) {
+  const html = markdownit({ html: true, linkify: true }).render(text);
+  const body = new JSDOM(html).window.document.body;
+  const tags = [...new Set([...body.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()))].sort();
+  const rows = (t) => [...t.querySelectorAll('tr')].map((r) => [...r.children].map((c) => c.textContent));
+  return {
+    name,
+    tags,
+    headings: [...body.querySelectorAll('h1, h2, h3')].map((h) => h.textContent),
+    tables: [...body.querySelectorAll('table')].map(rows),
+    code: [...body.querySelectorAll('pre > code')].map((c) => [c.className, c.textContent]),
+  };
+}
+
 const out = [];
-for (const { name, text } of JSON.parse(readFileSync(process.argv[2], 'utf8'))) {
+for (const { name, text, markdown: md } of JSON.parse(readFileSync(process.argv[2], 'utf8'))) {
+  if (md) {
+    out.push(markdown(name, text));
+    continue;
+  }
   try {
     await mermaid.parse(text);
     const d = await mermaid.mermaidAPI.getDiagramFromText(text);
