@@ -6,6 +6,7 @@
 //	manifest.json                               every file (host, destination, mode, owner,
 //	                                            sha256), the ssh trust graph, the secrets
 //	trust.txt                                   the trust graph, for reviewers
+//	README.md                                   the cluster summarized for people (readme.go)
 //	hosts/<host>/setup.sh                       run on the host: applies its part
 //	hosts/<host>/files/<destination path>       the file that goes to <destination path>
 //	hosts/<host>/merge/<destination path>       lines merged into <destination path>
@@ -139,6 +140,7 @@ func Generate(c *schema.Cluster) *Bundle {
 	}
 	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh)})
 	sortFiles(b.Files)
+	readmeFile(c, b) // last: it lists every other file
 	return b
 }
 

@@ -549,6 +549,9 @@ func fileProblems(f *File) []string {
 	if r, ok := unsafeRune(strings.NewReplacer("\n", "", "\t", "").Replace(text)); ok {
 		problems = append(problems, fmt.Sprintf("%s holds %U", f.Path(), r))
 	}
+	if f.Path() == ReadmeName {
+		return append(problems, readmeProblems(text)...)
+	}
 	var line *regexp.Regexp
 	base := path.Base(f.Dest)
 	if path.Base(path.Dir(f.Dest)) == "conf.d" {
@@ -651,6 +654,14 @@ func TestFuzzChecks(t *testing.T) {
 		}},
 		{"known_hosts line", false, func(b *Bundle) { f := byName(b, "pgpoolgen_known_hosts"); f.Data = append(f.Data, "host\n"...) }},
 		{"pool_hba.conf line", false, func(b *Bundle) { f := byName(b, "pool_hba.conf"); f.Data = append(f.Data, "all all trust\n"...) }},
+		{"README table cell", false, func(b *Bundle) {
+			f := byName(b, ReadmeName)
+			f.Data = bytes.Replace(f.Data, []byte("| Host |"), []byte("| Ho|st |"), 1)
+		}},
+		{"README Mermaid label", false, func(b *Bundle) {
+			f := byName(b, ReadmeName)
+			f.Data = bytes.Replace(f.Data, []byte(`["PostgreSQL `), []byte(`["Postgre"SQL `), 1)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := load(), load()

@@ -149,10 +149,14 @@ func TestSpecNameWrittenExactly(t *testing.T) {
 						continue
 					}
 					naming++
-					if !strings.HasPrefix(line[loc[1]:], name) {
+					exact := name
+					if p == "README.md" {
+						exact = "``" + name + "``" // a Markdown code span, its fence longer than the name's backticks
+					}
+					if !strings.HasPrefix(line[loc[1]:], exact) {
 						t.Errorf("%s: %q does not name the spec exactly", p, line)
 					}
-					if p != "trust.txt" && !strings.HasPrefix(line, "#") {
+					if p != "trust.txt" && p != "README.md" && !strings.HasPrefix(line, "#") {
 						t.Errorf("%s: the spec name is outside a comment: %q", p, line)
 					}
 				}
