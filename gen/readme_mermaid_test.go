@@ -17,91 +17,24 @@ import (
 	"time"
 
 	"pgpoolgen/gen/fixture"
+	"pgpoolgen/gen/internal/npm"
 	"pgpoolgen/schema"
 	schematext "pgpoolgen/schema/text"
 )
 
-// skipOrFail skips a test that needs a program this machine lacks, and fails it in CI, which
-// installs it.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-// mermaidParser installs Mermaid's parser with npm ci from gen/testdata/mermaid (the pinned
-// package.json and package-lock.json) into a cache folder outside the repository, once per
-// lock file, and returns the path of parse.mjs there:
-// $PGPOOLGEN_NPM_CACHE, or $XDG_CACHE_HOME/pgpoolgen-npm, or /var/tmp/pgpoolgen-npm, then
-// mermaid-<hash of the two files>.
+// mermaidParser installs Mermaid's parser from gen/testdata/mermaid (the pinned package.json
+// and package-lock.json; npm.Install) and returns the path of parse.mjs beside its
+// node_modules.
 func mermaidParser(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(p); err != nil {
-			skipOrFail(t, "%s is missing: Mermaid's parser runs under Node.js (apt-get install nodejs npm)", p)
-		}
+	dir := npm.Install(t, filepath.Join("testdata", "mermaid"), "mermaid")
+	data, err := os.ReadFile(filepath.Join("testdata", "mermaid", "parse.mjs"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	src := filepath.Join("testdata", "mermaid")
-	h := sha256.New()
-	files := map[string][]byte{}
-	for _, name := range []string{"package.json", "package-lock.json", "parse.mjs"} {
-		data, err := os.ReadFile(filepath.Join(src, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[name] = data
-		if name != "parse.mjs" {
-			h.Write(data)
-		}
-	}
-	base := os.Getenv("PGPOOLGEN_NPM_CACHE")
-	if base == "" {
-		if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
-			base = filepath.Join(x, "pgpoolgen-npm")
-		} else {
-			base = "/var/tmp/pgpoolgen-npm"
-		}
-	}
-	dir := filepath.Join(base, "mermaid-"+hex.EncodeToString(h.Sum(nil))[:16])
-	stamp := filepath.Join(dir, "node_modules", ".pgpoolgen-installed")
-	if _, err := os.Stat(stamp); err != nil {
-		if err := os.MkdirAll(base, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		tmp, err := os.MkdirTemp(base, "install-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(tmp)
-		for _, name := range []string{"package.json", "package-lock.json"} {
-			if err := os.WriteFile(filepath.Join(tmp, name), files[name], 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		start := time.Now()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
-		cmd.Dir = tmp
-		if out, err := cmd.CombinedOutput(); err != nil {
-			skipOrFail(t, "npm ci of Mermaid's parser in %s failed (no network?): %v\n%s", tmp, err, out)
-		}
-		t.Logf("npm ci of Mermaid's parser: %.1f s", time.Since(start).Seconds())
-		if err := os.WriteFile(filepath.Join(tmp, "node_modules", ".pgpoolgen-installed"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		// Another test process may have installed it meanwhile: then keep that one.
-		if err := os.Rename(tmp, dir); err != nil {
-			if _, err2 := os.Stat(stamp); err2 != nil {
-				t.Fatalf("cannot put the install in place: %v", err)
-			}
-		}
-	}
-	sum := sha256.Sum256(files["parse.mjs"])
+	sum := sha256.Sum256(data)
 	script := filepath.Join(dir, "parse-"+hex.EncodeToString(sum[:8])+".mjs")
-	if err := os.WriteFile(script, files["parse.mjs"], 0o644); err != nil {
+	if err := os.WriteFile(script, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return script

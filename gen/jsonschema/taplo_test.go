@@ -5,115 +5,26 @@ package jsonschema
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"pgpoolgen/gen/internal/npm"
 )
 
 // The Taplo CLI the test runs is @taplo/cli from the npm registry, at the version and integrity
 // of testdata/taplo/package-lock.json, installed by npm ci into a cache folder outside the
-// checkout: $XDG_CACHE_HOME/pgpoolgen-npm, or /var/tmp/pgpoolgen-npm.
+// checkout (npm.Install).
 const lockDir = "testdata/taplo"
-
-// skipOrFail skips the test on a developer's machine without what it needs, and fails it in
-// CI, which installs it.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format+" (CI=1 fails instead)", args...)
-}
 
 // taplo returns the path of the pinned Taplo CLI, installing it first if the cache lacks it.
 func taplo(t *testing.T) string {
 	t.Helper()
-	for _, prog := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(prog); err != nil {
-			skipOrFail(t, "%s is not installed: the Taplo test needs Node.js and npm (apt-get install nodejs npm)", prog)
-		}
-	}
-	lock, err := os.ReadFile(filepath.Join(lockDir, "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest, err := os.ReadFile(filepath.Join(lockDir, "package.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := "/var/tmp/pgpoolgen-npm"
-	if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
-		cache = filepath.Join(x, "pgpoolgen-npm")
-	}
-	if err := os.MkdirAll(cache, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	// The test runs what the folder holds: it must be this user's and no one else's to
-	// write, since /var/tmp is everyone's.
-	if err := ownFolder(cache); err != nil {
-		t.Fatalf("%s: %v; remove it", cache, err)
-	}
-	sum := sha256.Sum256(append(append([]byte(nil), manifest...), lock...))
-	dir := filepath.Join(cache, "taplo-"+hex.EncodeToString(sum[:8]))
-	bin := filepath.Join(dir, "node_modules", ".bin", "taplo")
-	if _, err := os.Stat(bin); err == nil {
-		return bin
-	}
-	tmp, err := os.MkdirTemp(cache, ".install-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{"package.json", manifest}, {"package-lock.json", lock}} {
-		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--cache", filepath.Join(cache, "npm-cache"))
-	cmd.Dir = tmp
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		skipOrFail(t, "npm ci of @taplo/cli (the registry may be out of reach): %v\n%s", err, out)
-	}
-	t.Logf("installed @taplo/cli into %s in %v", dir, time.Since(start).Round(time.Millisecond))
-	// Another test process may have installed it meanwhile: either copy will do.
-	if err := os.Rename(tmp, dir); err != nil && !errors.Is(err, fs.ErrExist) {
-		if _, statErr := os.Stat(bin); statErr != nil {
-			t.Fatal(err)
-		}
-	}
-	return bin
-}
-
-// ownFolder checks that dir is a folder of this user's that no one else may write to.
-func ownFolder(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	switch {
-	case !fi.IsDir():
-		return errors.New("is not a folder")
-	case !ok || int(st.Uid) != os.Getuid():
-		return errors.New("belongs to another user")
-	case fi.Mode().Perm()&0o022 != 0:
-		return errors.New("others may write to it")
-	}
-	return nil
+	return filepath.Join(npm.Install(t, lockDir, "taplo"), "node_modules", ".bin", "taplo")
 }
 
 // runTaplo runs taplo lint on files with their #:schema directives only, and returns its exit
