@@ -166,12 +166,19 @@ func hostSecrets(c *schema.Cluster, h *schema.Host) []secretEntry {
 		}
 		out = append(out, secretEntry{Host: h.Name, Name: name, Env: secretEnv(name), For: why})
 	}
+	features := c.Mode.Info().Features
+	// setup makes the roles where PostgreSQL is not in recovery: on the primary, or on every
+	// backend where the mode copies no server to another.
+	rolesMadeOn := "on the primary"
+	if features&schema.FeatPrimaryStandby == 0 {
+		rolesMadeOn = "on every backend"
+	}
 	if h.Backend {
 		for _, r := range c.Roles {
 			if r.Secret == "" {
 				continue
 			}
-			why := fmt.Sprintf("the password of role %s (%s), set by setup on the primary", r.Name, strings.Join(r.For, "; "))
+			why := fmt.Sprintf("the password of role %s (%s), set by setup %s", r.Name, strings.Join(r.For, "; "), rolesMadeOn)
 			switch r.Name {
 			case c.Replication.User, c.Rewind.User:
 				why += fmt.Sprintf(", and in ~%s/.pgpass", c.Layout.User)
@@ -195,7 +202,18 @@ func hostSecrets(c *schema.Cluster, h *schema.Host) []secretEntry {
 			if !c.Pgpool.AtLeast(pgpool.V35) {
 				file = "~" + c.Layout.User + "/.pgpoolgen/pcp_password"
 			}
-			add(secretPCP, fmt.Sprintf("%s: pcp user %s's password, for pcp commands run as %s (pcp_attach_node in the follow script)", file, c.PCPUsers[0].Name, c.Layout.User))
+			var uses []string
+			if features&schema.FeatFollow != 0 {
+				uses = append(uses, "pcp_attach_node in the follow script")
+			}
+			if features&schema.FeatRecovery != 0 {
+				uses = append(uses, "pcp_recovery_node, run as "+c.Layout.User+" when applying the bundle")
+			}
+			why := fmt.Sprintf("%s: pcp user %s's password, for pcp commands run as %s", file, c.PCPUsers[0].Name, c.Layout.User)
+			if len(uses) > 0 {
+				why += " (" + strings.Join(uses, "; ") + ")"
+			}
+			add(secretPCP, why)
 		}
 		if c.Watchdog != nil && c.Watchdog.AuthKey {
 			add(secretAuthKey, "the watchdog's shared key, wd_authkey of the installed pgpool.conf (the same on every pgpool host)")
