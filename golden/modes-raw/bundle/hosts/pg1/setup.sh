@@ -15,8 +15,8 @@
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
-#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role monitor (pgpool-II's health check), set by setup on the primary
-#   PGPOOLGEN_USER_APP_PASSWORD (file user_app): the password of role app (an application user of pgpool-II), set by setup on the primary
+#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role monitor (pgpool-II's health check), set by setup on every backend
+#   PGPOOLGEN_USER_APP_PASSWORD (file user_app): the password of role app (an application user of pgpool-II), set by setup on every backend
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -386,8 +386,8 @@ if [ -n "$secrets_dir" ]; then
 	fi
 fi
 declare -A secret=()
-read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role monitor (pgpool-II'\''s health check), set by setup on the primary'
-read_secret 'user_app' 'PGPOOLGEN_USER_APP_PASSWORD' 'the password of role app (an application user of pgpool-II), set by setup on the primary'
+read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role monitor (pgpool-II'\''s health check), set by setup on every backend'
+read_secret 'user_app' 'PGPOOLGEN_USER_APP_PASSWORD' 'the password of role app (an application user of pgpool-II), set by setup on every backend'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT

@@ -18,7 +18,7 @@
 #   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role monitor (pgpool-II's health check): its AES entry in pool_passwd
 #   PGPOOLGEN_USER_APP_PASSWORD (file user_app): the password of role app (an application user of pgpool-II): its AES entry in pool_passwd
 #   PGPOOLGEN_PGPOOLKEY (file pgpoolkey): the key pool_passwd's AES entries are made with, installed as ~postgres/.pgpoolkey (the same on every pgpool host)
-#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -393,7 +393,7 @@ declare -A secret=()
 read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role monitor (pgpool-II'\''s health check): its AES entry in pool_passwd'
 read_secret 'user_app' 'PGPOOLGEN_USER_APP_PASSWORD' 'the password of role app (an application user of pgpool-II): its AES entry in pool_passwd'
 read_secret 'pgpoolkey' 'PGPOOLGEN_PGPOOLKEY' 'the key pool_passwd'\''s AES entries are made with, installed as ~postgres/.pgpoolkey (the same on every pgpool host)'
-read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pcppass: pcp user pgpool'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script)'
+read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pcppass: pcp user pgpool'\''s password, for pcp commands run as postgres'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT

@@ -15,7 +15,7 @@
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
-#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pgpoolgen/pcp_password: pcp user pgpool2's password, for pcp commands run as postgres (pcp_attach_node in the follow script; pcp_recovery_node, run as postgres when applying the bundle)
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -414,7 +414,7 @@ if [ -n "$secrets_dir" ]; then
 	fi
 fi
 declare -A secret=()
-read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pgpoolgen/pcp_password: pcp user pgpool2'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script)'
+read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pgpoolgen/pcp_password: pcp user pgpool2'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script; pcp_recovery_node, run as postgres when applying the bundle)'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT

@@ -15,7 +15,7 @@
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
-#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~postgres/.pgpass
+#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): the password of role repl (base backups and streaming replication), set by setup on every backend, and in ~postgres/.pgpass
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -405,7 +405,7 @@ if [ -n "$secrets_dir" ]; then
 	fi
 fi
 declare -A secret=()
-read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' 'the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~postgres/.pgpass'
+read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' 'the password of role repl (base backups and streaming replication), set by setup on every backend, and in ~postgres/.pgpass'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT

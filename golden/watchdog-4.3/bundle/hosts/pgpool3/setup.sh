@@ -19,7 +19,7 @@
 #   PGPOOLGEN_RECOVERY_PASSWORD (file recovery): the password of role postgres (pgpool-II's online recovery): its AES entry in pool_passwd
 #   PGPOOLGEN_USER_APP_PASSWORD (file user_app): the password of role app (an application user of pgpool-II): its AES entry in pool_passwd
 #   PGPOOLGEN_PGPOOLKEY (file pgpoolkey): the key pool_passwd's AES entries are made with, installed as ~postgres/.pgpoolkey (the same on every pgpool host)
-#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script)
+#   PGPOOLGEN_PCP_PASSWORD (file pcp): ~postgres/.pcppass: pcp user pgpool's password, for pcp commands run as postgres (pcp_attach_node in the follow script; pcp_recovery_node, run as postgres when applying the bundle)
 #   PGPOOLGEN_WD_AUTHKEY (file wd_authkey): the watchdog's shared key, wd_authkey of the installed pgpool.conf (the same on every pgpool host)
 set -euo pipefail
 umask 077
@@ -415,7 +415,7 @@ read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role pgpool (pgp
 read_secret 'recovery' 'PGPOOLGEN_RECOVERY_PASSWORD' 'the password of role postgres (pgpool-II'\''s online recovery): its AES entry in pool_passwd'
 read_secret 'user_app' 'PGPOOLGEN_USER_APP_PASSWORD' 'the password of role app (an application user of pgpool-II): its AES entry in pool_passwd'
 read_secret 'pgpoolkey' 'PGPOOLGEN_PGPOOLKEY' 'the key pool_passwd'\''s AES entries are made with, installed as ~postgres/.pgpoolkey (the same on every pgpool host)'
-read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pcppass: pcp user pgpool'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script)'
+read_secret 'pcp' 'PGPOOLGEN_PCP_PASSWORD' '~postgres/.pcppass: pcp user pgpool'\''s password, for pcp commands run as postgres (pcp_attach_node in the follow script; pcp_recovery_node, run as postgres when applying the bundle)'
 read_secret 'wd_authkey' 'PGPOOLGEN_WD_AUTHKEY' 'the watchdog'\''s shared key, wd_authkey of the installed pgpool.conf (the same on every pgpool host)'
 # pgpool.conf takes the watchdog's key in single quotes, literally.
 if [[ ${secret[wd_authkey]-} == *[\'\\[:cntrl:]]* ]]; then

@@ -15,9 +15,9 @@
 #   --skip-network    do not check that the ports this host needs answer
 # Secrets it needs (each from the environment variable, or the file of that name in
 # --secrets-dir, one line):
-#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~pgsql/.pgpass
-#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role pgpool (pgpool-II's health check), set by setup on the primary
-#   PGPOOLGEN_RECOVERY_PASSWORD (file recovery): the password of role postgres (pgpool-II's online recovery), set by setup on the primary
+#   PGPOOLGEN_REPLICATION_PASSWORD (file replication): the password of role repl (base backups and streaming replication), set by setup on every backend, and in ~pgsql/.pgpass
+#   PGPOOLGEN_CHECK_PASSWORD (file check): the password of role pgpool (pgpool-II's health check), set by setup on every backend
+#   PGPOOLGEN_RECOVERY_PASSWORD (file recovery): the password of role postgres (pgpool-II's online recovery), set by setup on every backend
 set -euo pipefail
 umask 077
 # Byte semantics: ${#v} counts bytes, and awk and sed treat every byte alike.
@@ -403,9 +403,9 @@ if [ -n "$secrets_dir" ]; then
 	fi
 fi
 declare -A secret=()
-read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' 'the password of role repl (base backups and streaming replication), set by setup on the primary, and in ~pgsql/.pgpass'
-read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role pgpool (pgpool-II'\''s health check), set by setup on the primary'
-read_secret 'recovery' 'PGPOOLGEN_RECOVERY_PASSWORD' 'the password of role postgres (pgpool-II'\''s online recovery), set by setup on the primary'
+read_secret 'replication' 'PGPOOLGEN_REPLICATION_PASSWORD' 'the password of role repl (base backups and streaming replication), set by setup on every backend, and in ~pgsql/.pgpass'
+read_secret 'check' 'PGPOOLGEN_CHECK_PASSWORD' 'the password of role pgpool (pgpool-II'\''s health check), set by setup on every backend'
+read_secret 'recovery' 'PGPOOLGEN_RECOVERY_PASSWORD' 'the password of role postgres (pgpool-II'\''s online recovery), set by setup on every backend'
 
 if [ "$check_network" = 1 ]; then
 	port_answers() { # HOST PORT
