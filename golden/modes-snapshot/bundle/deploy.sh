@@ -135,6 +135,7 @@ tmp=$1 staging=$2 dry=$3
 shift 3
 cleanup() { rm -rf -- "$tmp"; }
 trap cleanup EXIT
+trap "exit 1" HUP INT TERM
 install -d -m 0700 "$tmp/secrets"
 : >"$tmp/sums"
 : >"$tmp/modes"
@@ -266,12 +267,12 @@ deploy() {
 	else
 		scp -q -r -p "${ssh_opts[@]}" -- "$here/hosts/$h" "$(remote "$h"):$tmp/upload" </dev/null || return 1
 	fi
+	# On failure leave removes the temporary folder, if the host's script could not.
 	out=$(printf "%s\n%s\n" "$input" "$lines" | on "$h" "$apply" "$tmp" "$staging" "$dry_run" "${setup_args[@]}") || {
 		printf "%s\n" "$out"
-		current_tmp="" # the host's script removed it
 		return 1
 	}
-	current_tmp=""
+	current_tmp="" # the host's script removed it
 	printf "%s\n" "$out" | grep -v '^staged: '
 	last=$(tail -n 1 <<<"$out")
 	if [[ $last =~ $changed_re ]] || ! grep -qx 'staged: 0' <<<"$out"; then
