@@ -3,11 +3,12 @@ package gen
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"io/fs"
 	"path"
-	"strconv"
 	"strings"
 	"text/template"
+	"unicode/utf8"
 
 	"pgpoolgen/schema"
 )
@@ -117,14 +118,43 @@ func handoffFiles(c *schema.Cluster, secrets []secretEntry) []*File {
 		render("ansible/apply.yml", 0o644), render("deploy.sh", 0o755)}
 }
 
-// yq makes a YAML scalar in single quotes, where only the quote itself needs escaping (doubled).
-// The model's values are validated names, paths and addresses; a character YAML would not keep
-// as it is in a quoted scalar (a control character, a line break) is a bug, never written.
+// yq makes a YAML scalar of s: in single quotes, where only the quote itself needs escaping
+// (doubled), when s is printable; else in double quotes with escapes, so that no character of
+// it (a line break, a control character) can end the scalar or be read back otherwise. The
+// model's values are validated names, paths and addresses: they always take the first form.
 func yq(s string) string {
+	plain := utf8.ValidString(s)
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xfeff {
-			panic("gen: " + strconv.Quote(s) + " cannot be a YAML scalar of the bundle")
+		if unprintable(r) {
+			plain = false
 		}
 	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if plain {
+		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i]) // a stray byte: its value as a code point
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case unprintable(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// unprintable reports whether YAML would not keep r as it is in a quoted scalar, or a reader
+// would not see it: C0, DEL, C1, the line and paragraph separators, the byte order mark.
+func unprintable(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029 || r == 0xfeff
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestYAMLQuote: yq writes any printable text as a single-quoted YAML scalar (a quote
-// doubled), and refuses, by panicking, what a quoted scalar cannot hold as it is.
+// TestYAMLQuote: yq writes printable text as a single-quoted YAML scalar (a quote doubled),
+// and anything else double-quoted with escapes, so that no value can end its scalar.
 func TestYAMLQuote(t *testing.T) {
 	for in, want := range map[string]string{
 		"pg1":               "'pg1'",
@@ -14,20 +14,14 @@ func TestYAMLQuote(t *testing.T) {
 		"it's":              "'it''s'",
 		"{{ lookup('x') }}": "'{{ lookup(''x'') }}'",
 		"":                  "''",
+		"a\nb: c":           `"a\u000ab: c"`,
+		"q\"\\\x00":         `"q\"\\\u0000"`,
+		"ls\u2028bom\ufeff": `"ls\u2028bom\ufeff"`,
+		"bad\xff":           `"bad\xff"`,
 	} {
 		if got := yq(in); got != want {
 			t.Errorf("yq(%q) = %s, want %s", in, got, want)
 		}
-	}
-	for _, bad := range []string{"a\nb", "a\rb", "tab\there", "nul\x00", "del\x7f", "nel\u0085", "ls\u2028", "bom\ufeff"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("yq(%q) did not refuse it", bad)
-				}
-			}()
-			yq(bad)
-		}()
 	}
 }
 
@@ -52,7 +46,8 @@ func checkQuoted(t *testing.T, b *Bundle) {
 			case strings.HasPrefix(l, "ansible_host:"), strings.HasPrefix(l, "pgpoolgen_play_host:"),
 				strings.HasPrefix(l, "- name:") && f.Name == "ansible/playbook.yml":
 				n++
-				if _, v, _ := strings.Cut(l, ": "); !strings.HasPrefix(v, "'") || !strings.HasSuffix(v, "'") {
+				_, v, _ := strings.Cut(l, ": ")
+				if v = strings.TrimPrefix(v, "!unsafe "); !strings.HasPrefix(v, "'") || !strings.HasSuffix(v, "'") {
 					t.Errorf("%s:%d: %s: the value is not quoted", f.Name, i+1, l)
 				}
 			case strings.HasPrefix(l, "['") && f.Name == "deploy.sh":
