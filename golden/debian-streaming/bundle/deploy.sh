@@ -240,8 +240,9 @@ deploy() {
 	host_changed=0
 	echo "== $h (${address[$h]}): ${roles[$h]}"
 	input=$(sums "$h")
-	if [ -z "$input" ] || grep -vqE '^sum [0-9a-f]{64} 0[0-7]{3} [A-Za-z0-9._/+@-]+$' <<<"$input" ||
-		grep -qE ' ([^ ]*/)?[.][.]?(/|$)' <<<"$input"; then
+	local bad
+	bad=$(grep -vE '^sum [0-9a-f]{64} 0[0-7]{3} [A-Za-z0-9._/+@-]+$' <<<"$input"; grep -E ' ([^ ]*/)?[.][.]?(/|$)' <<<"$input") || true
+	if [ -z "$input" ] || [ -n "$bad" ]; then
 		echo "deploy.sh: manifest.json lists no file of $h, or not as pgpoolgen writes it" >&2
 		return 1
 	fi
@@ -275,14 +276,14 @@ deploy() {
 	current_tmp="" # the host's script removed it
 	printf "%s\n" "$out" | grep -v '^staged: '
 	last=$(tail -n 1 <<<"$out")
-	if [[ $last =~ $changed_re ]] || ! grep -qx 'staged: 0' <<<"$out"; then
+	if [[ $last =~ $changed_re ]] || [[ $'\n'$out$'\n' != *$'\nstaged: 0\n'* ]]; then
 		host_changed=1
 	fi
 }
 
 changed_hosts=()
 for h in "${hosts[@]}"; do
-	if [ ${#only[@]} -gt 0 ] && ! printf "%s\n" "${only[@]}" | grep -qxF -- "$h"; then
+	if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $h "* ]]; then
 		continue
 	fi
 	if ! deploy "$h"; then
