@@ -24,6 +24,9 @@ func TestMainE2E(t *testing.T) {
 func testStreaming(t *testing.T, spec string) {
 	c := bringUp(t, spec)
 	defer teardown(c)
+	if c.via != "" && !c.checkHandoffFirst(t) {
+		return
+	}
 	c.newPrimary, c.follower = "pg2", "pg3" // until failover says otherwise
 	c.startPgpool(t)
 	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
@@ -65,6 +68,9 @@ func testStreaming(t *testing.T, spec string) {
 	check(t, "standbys_stream_from_their_slots", func(t *testing.T) {
 		c.checkSlots(t, c.h("pg1"), "pg2:t:streaming\npg3:t:streaming")
 	})
+	if c.via != "" {
+		c.checkHandoffCheck(t) // on the whole cluster: setup.sh checks that every port answers
+	}
 
 	check(t, "connections_come_from_the_real_host", func(t *testing.T) {
 		// The source a server sees is what its pg_hba.conf rules match: the standbys' WAL
@@ -168,11 +174,17 @@ func testStreaming(t *testing.T, spec string) {
 	})
 	check(t, "setup_reloads_only_when_asked", func(t *testing.T) { c.checkReload(t, c.h(c.newPrimary)) })
 	check(t, "setup_second_run_changes_nothing", c.checkSetupIdempotent)
+	if c.via != "" {
+		c.checkHandoffLast(t)
+	}
 }
 
 func testNative(t *testing.T) {
 	c := bringUp(t, "native")
 	defer teardown(c)
+	if c.via != "" && !c.checkHandoffFirst(t) {
+		return
+	}
 	c.startPgpool(t)
 	check(t, "scram_logins_through_pgpool", c.checkPoolHBA)
 	check(t, "scram_rules_only_and_no_superuser_checks", c.checkScramOnly)
@@ -181,6 +193,9 @@ func testNative(t *testing.T) {
 		c.recover(t, 2)
 	}) {
 		return
+	}
+	if c.via != "" {
+		c.checkHandoffCheck(t) // on the whole cluster: setup.sh checks that every port answers
 	}
 	check(t, "pgpool_show_reads_back_every_parameter", c.checkPgpoolShow)
 	check(t, "write_reaches_every_backend", func(t *testing.T) {
@@ -211,4 +226,7 @@ func testNative(t *testing.T) {
 	})
 	check(t, "ssh_trust_is_exactly_the_graph", func(t *testing.T) { c.checkSSHTrust(t, "pg2", "pgpool") })
 	check(t, "setup_second_run_changes_nothing", c.checkSetupIdempotent)
+	if c.via != "" {
+		c.checkHandoffLast(t)
+	}
 }

@@ -116,7 +116,7 @@ type cluster struct {
 	newPrimary, follower string
 	manifest             struct {
 		Files []struct {
-			Host, Destination string
+			Host, Path, Destination string
 		} `json:"files"`
 		Trust []struct {
 			From, To string
@@ -140,6 +140,17 @@ type cluster struct {
 	// firstSetup is when the first setup.sh started: make faults times the bundle to a
 	// running cluster from there.
 	firstSetup time.Time
+
+	// via is what applies the bundle (applyVia): "" for the harness's own setup.sh runs,
+	// "ansible" or "deploy" for the bundle's hand-off from the controller, ctl. The first
+	// apply's output, changes per host, error and times are kept for the checks.
+	via          string
+	ctl          *controller
+	firstApply   string
+	firstChanged map[string]int
+	applyErr     error
+	order1       map[string]hostTimes
+	rootAnsible  bool // /root/.ansible was there before the test
 }
 
 func (c *cluster) h(name string) *host { return c.hosts[name] }
@@ -193,7 +204,10 @@ func bringUp(t *testing.T, name string) *cluster {
 	work, err := os.MkdirTemp("/var/tmp", "pgpoolgen-e2e-"+name+"-")
 	must(t, err)
 	must(t, os.Chmod(work, 0o755))
-	c := &cluster{name: name, work: work, hosts: map[string]*host{}, pgpoolBin: pgpoolBin}
+	c := &cluster{name: name, work: work, hosts: map[string]*host{}, pgpoolBin: pgpoolBin, via: applyVia[name]}
+	if _, err := os.Stat("/root/.ansible"); err == nil {
+		c.rootAnsible = true
+	}
 	if series != "" {
 		c.build = unpackBuild(t, work, series, archive)
 		c.pgpoolBin = c.build.pgpoolDir() + "/bin"
@@ -242,6 +256,11 @@ KbdInteractiveAuthentication no
 AuthorizedKeysFile .ssh/authorized_keys
 StrictModes yes
 LogLevel VERBOSE
+# sftp, as Debian's sshd_config has it: scp (OpenSSH 9) and Ansible copy files through it.
+Subsystem sftp internal-sftp
+# The controller of the hand-off tests logs in as root with its own key (newController).
+Match User root
+	AuthorizedKeysFile /etc/ssh/e2e/root_authorized_keys
 `, h.addr)
 		must(t, os.WriteFile(filepath.Join(h.root, "/etc/ssh/e2e/sshd_config"), []byte(sshdConfig), 0o644))
 	}
@@ -263,6 +282,9 @@ LogLevel VERBOSE
 		t.Fatalf("pgpoolgen build: %v\n%s", err, out)
 	}
 	breakBundle(t, c)
+	if c.via != "" && os.Getenv("E2E_BREAK") != "tamper" {
+		resum(t, c.bundle) // a damaged bundle, but as a build would make it: the apply checks sha256
+	}
 	m, err := os.ReadFile(filepath.Join(c.bundle, "manifest.json"))
 	must(t, err)
 	must(t, json.Unmarshal(m, &c.manifest))
@@ -304,16 +326,28 @@ LogLevel VERBOSE
 		h.mustRun(t, 2*time.Minute, "root", "pg_createcluster", "--locale", "C.UTF-8", "-p", "5432", "15", "main")
 	}
 
+	if c.via != "" {
+		c.ctl = newController(t, c)
+	}
+	// sshd first: the hand-off logs in through it.
 	for _, n := range c.order {
-		h := c.h(n)
-		out := c.setup(t, h, "--skip-network")
-		t.Logf("setup of %s:\n%s", n, out)
-		h.start(t, "sshd", "root", "/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/e2e/sshd_config")
+		c.h(n).start(t, "sshd", "root", "/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/e2e/sshd_config")
 	}
 	for _, n := range c.order {
 		h := c.h(n)
 		if _, ok := proc.WaitFor(10*time.Second, func() bool { return h.portOpen(h.addr, 22) }); !ok {
 			t.Fatalf("sshd of %s does not listen", n)
+		}
+	}
+	if c.via != "" {
+		c.applyFirst(t)
+		if c.applyErr != nil {
+			return c // the first check reports it
+		}
+	} else {
+		for _, n := range c.order {
+			out := c.setup(t, c.h(n), "--skip-network")
+			t.Logf("setup of %s:\n%s", n, out)
 		}
 	}
 
@@ -322,7 +356,11 @@ LogLevel VERBOSE
 	// by pcp_recovery_node.
 	pg1 := c.h(c.backends[0])
 	pg1.mustRun(t, time.Minute, osUser, pgBin+"/pg_ctl", "-D", confDir, "-w", "-t", "60", "-l", "/var/log/postgresql/"+pg1.name+".log", "start")
-	t.Logf("setup of %s after its cluster started:\n%s", pg1.name, c.setup(t, pg1, "--skip-network"))
+	if c.via != "" {
+		c.applyAgain(t)
+	} else {
+		t.Logf("setup of %s after its cluster started:\n%s", pg1.name, c.setup(t, pg1, "--skip-network"))
+	}
 	return c
 }
 
@@ -696,7 +734,9 @@ func (c *cluster) checkSetupIdempotent(t *testing.T) {
 // drops the first pgpool host's key from pg2's authorized_keys. With watchdog: "escalation"
 // drops wd_escalation_command from every pgpool.conf, so a new leader leaves the VIP on the
 // killed one; "sudoers" lets the OS user run only "ip addr del" of the VIP, not "ip addr add",
-// so no leader can bring the VIP up. A damage for what a cluster does not have (watchdog, a
+// so no leader can bring the VIP up. "tamper" changes pg2's setup.sh after the build, leaving
+// manifest.json as it was: the hand-off (applyVia) must refuse it, pg2 and the hosts after it
+// untouched. A damage for what a cluster does not have (watchdog, a
 // host pg2) is logged and skipped, so one E2E_BREAK can be given to a run of several clusters.
 func breakBundle(t *testing.T, c *cluster) {
 	t.Helper()
@@ -766,8 +806,14 @@ func breakBundle(t *testing.T, c *cluster) {
 			rel, _ := filepath.Rel(c.bundle, rules[0])
 			edit(rel, "/usr/bin/ip addr add ", "/usr/bin/ip addr show ")
 		}
+	case "tamper":
+		if c.via == "" || c.h("pg2") == nil {
+			skip("not applied by the hand-off, or no host pg2")
+			return
+		}
+		appendFile(t, filepath.Join(c.bundle, "hosts/pg2/setup.sh"), "# changed after the build\n")
 	default:
-		t.Fatalf("E2E_BREAK=%q: want param, failover-path, rewind, missing-key, escalation or sudoers", os.Getenv("E2E_BREAK"))
+		t.Fatalf("E2E_BREAK=%q: want param, failover-path, rewind, missing-key, escalation, sudoers or tamper", os.Getenv("E2E_BREAK"))
 	}
 }
 

@@ -39,8 +39,10 @@ const (
 // Every folder a setup.sh writes into is one of them: the system folders too (sudoers.d, the
 // units, tmpfiles.d), or setup would install a host's sudoers rule and units on the machine
 // that runs the test (bringUp refuses a bundle with a destination outside them).
+// /root too: the hand-off logs in to the hosts as root, whose login shell would read the
+// machine's root's startup files, and Ansible would leave its files in the machine's /root.
 var boundDirs = []string{home, "/etc/pgpool2", "/etc/postgresql", "/var/run/postgresql", "/var/log/postgresql", "/etc/ssh/e2e",
-	"/etc/sudoers.d", "/etc/systemd/system", "/etc/tmpfiles.d"}
+	"/etc/sudoers.d", "/etc/systemd/system", "/etc/tmpfiles.d", stagingDir, secretsParent, "/root"}
 
 // procs are the processes the test starts: cleanup stops each by its id, also when a check
 // fails or the run is interrupted.

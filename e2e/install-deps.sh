@@ -1,11 +1,12 @@
 #!/bin/bash
 # Installs the Debian packages named as arguments, if any is missing; with no argument, those
-# the end-to-end test runs (xz-utils unpacks the pgpool-II 4.7 build). make versions (e2e/versions/install-deps.sh) names its own.
+# the end-to-end test runs (xz-utils unpacks the pgpool-II 4.7 build; ansible-core and rsync
+# apply two of its clusters, through the bundle's playbook and deploy.sh). make versions (e2e/versions/install-deps.sh) names its own.
 set -euo pipefail
 if [ $# -gt 0 ]; then
 	packages=("$@")
 else
-	packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux iproute2 openssl sudo iputils-arping xz-utils)
+	packages=(postgresql-15 pgpool2 postgresql-15-pgpool2 openssh-server openssh-client rsync util-linux iproute2 openssl sudo iputils-arping xz-utils ansible-core)
 fi
 missing=()
 for p in "${packages[@]}"; do

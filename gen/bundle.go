@@ -7,6 +7,7 @@
 //	                                            sha256), the ssh trust graph, the secrets
 //	trust.txt                                   the trust graph, for reviewers
 //	README.md                                   the cluster summarized for people (readme.go)
+//	ansible/, deploy.sh                         apply the bundle from the operator's machine
 //	hosts/<host>/setup.sh                       run on the host: applies its part
 //	hosts/<host>/files/<destination path>       the file that goes to <destination path>
 //	hosts/<host>/merge/<destination path>       lines merged into <destination path>
@@ -34,7 +35,7 @@ const ManifestName = "manifest.json"
 type File struct {
 	Host    string      // the host it belongs to; empty for the bundle's own files
 	Dest    string      // absolute path on that host, for Replace and Merge
-	Name    string      // file name, for Run and Read
+	Name    string      // file name, for Run, Read and Apply
 	Install Install     // what the host's setup does with it
 	Mode    fs.FileMode // permission bits
 	Owner   string      // OS user and group that own it on the host
@@ -56,6 +57,9 @@ const (
 	Run Install = "run"
 	// Read: the file is for people reviewing the bundle (trust.txt).
 	Read Install = "read"
+	// Apply: the file is run on the operator's machine to apply the bundle to the hosts (the
+	// Ansible inventory and playbook, deploy.sh).
+	Apply Install = "apply"
 )
 
 func (i Install) String() string {
@@ -72,7 +76,7 @@ func (f *File) Path() string {
 		return path.Join("hosts", f.Host, "merge", f.Dest)
 	case Run:
 		return path.Join("hosts", f.Host, f.Name)
-	case Read:
+	case Read, Apply:
 		return f.Name
 	}
 	return path.Join("hosts", f.Host, "files", f.Dest)
@@ -139,6 +143,7 @@ func Generate(c *schema.Cluster) *Bundle {
 		b.Files = append(b.Files, setupScript(c, h, files, secrets, sh))
 	}
 	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh)})
+	b.Files = append(b.Files, handoffFiles(c, b.Secrets)...)
 	sortFiles(b.Files)
 	readmeFile(c, b) // last: it lists every other file
 	return b

@@ -56,7 +56,7 @@ func TestGoldenScriptsParse(t *testing.T) {
 	// Every kind of script the generator writes; follow_master.sh is follow_primary.sh before
 	// pgpool-II 4.2, recovery_2nd_stage is native replication's.
 	for _, k := range []string{"setup.sh", "failover.sh", "follow_primary.sh", "follow_master.sh",
-		"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start"} {
+		"recovery_1st_stage", "recovery_2nd_stage", "pgpool_remote_start", "deploy.sh"} {
 		if kinds[k] == 0 {
 			t.Errorf("no golden bundle holds a %s to parse", k)
 		}
