@@ -41,6 +41,8 @@ type File struct {
 	Owner   string      // OS user and group that own it on the host
 	Group   string
 	Data    []byte
+	// About says in a line what one of the bundle's own files is, for its README.
+	About string
 }
 
 // Install says what becomes of a file of the bundle.
@@ -142,7 +144,8 @@ func Generate(c *schema.Cluster) *Bundle {
 		b.Files = append(b.Files, files...)
 		b.Files = append(b.Files, setupScript(c, h, files, secrets, sh))
 	}
-	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh)})
+	b.Files = append(b.Files, &File{Name: "trust.txt", Install: Read, Mode: 0o644, Data: trustSummary(c, sh),
+		About: "the ssh trust, one login a line, for people reviewing the bundle"})
 	b.Files = append(b.Files, handoffFiles(c, b.Secrets)...)
 	sortFiles(b.Files)
 	readmeFile(c, b) // last: it lists every other file

@@ -103,7 +103,7 @@ func handoffFiles(c *schema.Cluster, secrets []secretEntry) []*File {
 		group("primary", func(h *schema.Host) bool { return h.Role == schema.Primary })
 		group("standbys", func(h *schema.Host) bool { return h.Role == schema.Standby })
 	}
-	render := func(name string, mode fs.FileMode) *File {
+	render := func(name string, mode fs.FileMode, about string) *File {
 		var buf bytes.Buffer
 		tmpl := yamlTemplates
 		if path.Ext(name) == ".sh" {
@@ -112,10 +112,14 @@ func handoffFiles(c *schema.Cluster, secrets []secretEntry) []*File {
 		if err := tmpl.ExecuteTemplate(&buf, path.Base(name)+".tmpl", d); err != nil {
 			panic(err) // the templates and their data are ours: a failure is a bug
 		}
-		return &File{Name: name, Install: Apply, Mode: mode, Data: buf.Bytes()}
+		return &File{Name: name, Install: Apply, Mode: mode, Data: buf.Bytes(), About: about}
 	}
-	return []*File{render("ansible/inventory.yml", 0o644), render("ansible/playbook.yml", 0o644),
-		render("ansible/apply.yml", 0o644), render("deploy.sh", 0o755)}
+	return []*File{
+		render("ansible/inventory.yml", 0o644, "Ansible's inventory: the hosts, in the groups pgpool and backends (and primary and standbys where the mode has them)"),
+		render("ansible/playbook.yml", 0o644, "Ansible: copies each host's folder, checks its sha256, hands over its secrets and runs its setup, host by host in the order below"),
+		render("ansible/apply.yml", 0o644, "the playbook's tasks for one host"),
+		render("deploy.sh", 0o755, "what the playbook does, with rsync (or scp) over ssh"),
+	}
 }
 
 // yq makes a YAML scalar of s: in single quotes, where only the quote itself needs escaping

@@ -18,7 +18,7 @@ const ReadmeName = "README.md"
 // readmeFile renders README.md. It goes last: it lists every other file of b, so any file a
 // renderer adds to the bundle shows up in it with no change here.
 func readmeFile(c *schema.Cluster, b *Bundle) *File {
-	f := &File{Name: ReadmeName, Install: Read, Mode: 0o644}
+	f := &File{Name: ReadmeName, Install: Read, Mode: 0o644, About: "this summary"}
 	b.Files = append(b.Files, f)
 	sortFiles(b.Files)
 	f.Data = summarize(c, b).markdown()
@@ -245,11 +245,7 @@ func filesSection(s *summary, b *Bundle) {
 	rows = append(rows, cells(lit(ManifestName), txt("0644"), txt("every file with its destination, owner, mode and sha256; the ssh trust; the secrets")))
 	for _, f := range b.Files {
 		if f.Host == "" {
-			what := "run by the operator"
-			if f.Install == Read {
-				what = "for people reviewing the bundle"
-			}
-			rows = append(rows, cells(lit(f.Path()), txt(modeString(f.Mode)), txt(what)))
+			rows = append(rows, cells(lit(f.Path()), txt(modeString(f.Mode)), txt(f.About)))
 		}
 	}
 	s.table(rows)
@@ -374,6 +370,16 @@ func applySection(s *summary, c *schema.Cluster) {
 	}
 	s.para(txt("A second run of setup changes nothing. To apply a changed bundle, run setup in the same order: it says what it changed, and what to reload ("),
 		lit("--reload"), txt(") or restart ("), lit("--restart"), txt(")."))
+	s.heading(3, txt("From the operator's machine"))
+	s.para(txt("The copy and "), lit("./setup.sh"), txt(" of every step, host by host in the order above, are what "), lit("ansible/playbook.yml"),
+		txt(" and "), lit("deploy.sh"), txt(" do over ssh, as root on each host: each checks every file's sha256 against "), lit(ManifestName),
+		txt(", stages the host's folder in "), lit(StagingDir+"/"+c.Name), txt(", hands the secrets over in a temporary folder under "), lit(SecretsParent),
+		txt(" that it removes, and stops at the first host that fails; a second run changes nothing. The other commands of each step ("),
+		lit("systemctl"), txt(", "), lit("pcp_recovery_node"), txt(") stay yours. With the secrets' files in "), lit("DIR"), txt(" on this machine:"))
+	s.code("ansible-playbook -i ansible/inventory.yml ansible/playbook.yml -e pgpoolgen_secrets_dir=DIR --check   # what would change",
+		"ansible-playbook -i ansible/inventory.yml ansible/playbook.yml -e pgpoolgen_secrets_dir=DIR",
+		"./deploy.sh --dry-run --secrets DIR   # the same with rsync or scp",
+		"./deploy.sh --secrets DIR")
 }
 
 // pcpRecovery is the command that recovers backend h, run as the OS user on a pgpool host (-H:
