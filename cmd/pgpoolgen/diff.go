@@ -25,7 +25,7 @@ var diffCommand = &command{name: "diff", args: "SPEC [-o DIR] [--stat]",
 file's bytes and mode, and files missing or extra. It writes nothing. The diff goes from DIR
 ("a/") to what the spec builds ("b/"), in path order and without timestamps. A change that is
 the same in several hosts' files (the same path under hosts/<host>/ and the same lines) is
-shown once, with the hosts it applies to, before the changes that differ. With --stat, one line
+shown once, with the hosts it applies to in spec order, before the changes that differ. With --stat, one line
 per file: its path and the lines added and removed. DIR is read by the rules build trusts it
 by: it must be missing, empty, or a bundle pgpoolgen wrote.
 
@@ -68,7 +68,11 @@ func diffBundle(c *command, args []string, out string, stat bool, stdout, stderr
 	if stat {
 		printStat(stdout, files)
 	} else {
-		printDiff(stdout, files)
+		order := map[string]int{} // lookups: a host's place in the spec
+		for i, h := range cluster.Hosts {
+			order[h.Name] = i
+		}
+		printDiff(stdout, files, order)
 	}
 	return exitDiffers
 }
@@ -153,9 +157,10 @@ func changeKey(body string) string {
 	return b.String()
 }
 
-// printDiff prints the changes shared by several hosts first, each once with its hosts (its
-// context and line numbers those of the first), then every file's other changes.
-func printDiff(w io.Writer, files []fileDiff) {
+// printDiff prints the changes shared by several hosts first, each once with its hosts in
+// spec order (order; hosts only out/ has come last, by name) and the context and line numbers
+// of the first, then every file's other changes.
+func printDiff(w io.Writer, files []fileDiff, order map[string]int) {
 	type key struct{ rest, body string }
 	hosts := map[key][]string{} // lookups; the order comes from files, which is sorted
 	for _, f := range files {
@@ -185,6 +190,35 @@ func printDiff(w io.Writer, files []fileDiff) {
 			if shared(f, p) && !done[k] {
 				done[k] = true
 				groups = append(groups, group{rest: f.rest, order: i, first: f, p: p})
+			}
+		}
+	}
+	inSpec := func(h string) (int, bool) { i, ok := order[h]; return i, ok }
+	for _, hs := range hosts {
+		sort.SliceStable(hs, func(i, j int) bool {
+			a, aok := inSpec(hs[i])
+			b, bok := inSpec(hs[j])
+			if aok != bok {
+				return aok
+			}
+			if aok {
+				return a < b
+			}
+			return hs[i] < hs[j]
+		})
+	}
+	for i := range groups { // the first host of each group is now the first in spec order
+		g := &groups[i]
+		first := hosts[key{g.rest, changeKey(g.p.body)}][0]
+		for _, f := range files {
+			if f.host == first && f.rest == g.rest {
+				for _, p := range f.pieces {
+					if changeKey(p.body) == changeKey(g.p.body) {
+						g.first, g.p = f, p
+						break
+					}
+				}
+				break
 			}
 		}
 	}

@@ -51,7 +51,8 @@ func TestDiffSharedHunk(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("diff: exit %d, want 1\n%s", code, stdout)
 	}
-	want := "# the same change in 4 hosts: master, pgpool, slave1, slave2\n" +
+	// The hosts in spec order (pgpool is the spec's first), not in the order of their paths.
+	want := "# the same change in 4 hosts: pgpool, master, slave1, slave2\n" +
 		"--- a/hosts/*/setup.sh\n+++ b/hosts/*/setup.sh\n" +
 		"@@ -"
 	if !strings.HasPrefix(stdout, want) {
